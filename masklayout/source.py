@@ -1,0 +1,164 @@
+"""YAML with positions: load a document, keep where every key and item stands, and turn
+validation errors into ``file:line:column: key.path: message`` problems."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+Loc = Sequence[str | int]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located."""
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class SpecError(ValueError):
+    """Bad input: one or more located problems. ``str()`` gives one problem per line."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def format_path(loc: Loc) -> str:
+    """``('die', 'bumps', 0, 'stack')`` -> ``die.bumps[0].stack``."""
+    out = ""
+    for item in loc:
+        out += f"[{item}]" if isinstance(item, int) else (f".{item}" if out else str(item))
+    return out
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark
+            )
+        seen[key] = key_node
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class SourceMap:
+    """A parsed YAML document and the position of every node in it."""
+
+    def __init__(self, text: str, file: str):
+        self.file = file
+        try:
+            self.node = yaml.compose(text, Loader=_Loader)
+            self.data = yaml.load(text, Loader=_Loader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+            raise SpecError(
+                [Problem(file, line, col, "", f"not valid YAML: {exc.problem}")]
+            ) from None
+
+    @classmethod
+    def read(cls, path: str | Path) -> SourceMap:
+        """Read a YAML file (``-`` for standard input)."""
+        if str(path) == "-":
+            import sys
+
+            return cls(sys.stdin.read(), "<stdin>")
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SpecError(
+                [Problem(str(path), None, None, "", exc.strerror or str(exc))]
+            ) from None
+        return cls(text, str(path))
+
+    def problem(self, loc: Loc, message: str) -> Problem:
+        """A problem at key path ``loc``, placed at the deepest node of the path that exists.
+
+        Items of ``loc`` that name no node (pydantic's union tags) are passed over, except the
+        last, which is a missing key when it names nothing.
+        """
+        node, line_col, shown = self.node, None, []
+        if node is not None:
+            line_col = (node.start_mark.line + 1, node.start_mark.column + 1)
+        for i, item in enumerate(loc):
+            child = _child(node, item)
+            if child is None:
+                if i == len(loc) - 1:
+                    shown.append(item)
+                continue
+            key_node, node = child
+            line_col = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            shown.append(item)
+        line, col = line_col if line_col else (None, None)
+        return Problem(self.file, line, col, format_path(shown), message)
+
+    def error(self, loc: Loc, message: str) -> SpecError:
+        return SpecError([self.problem(loc, message)])
+
+    def validation_error(self, exc: ValidationError) -> SpecError:
+        """Translate pydantic's errors into located problems."""
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc, message = list(err["loc"]), _message(err)
+            if err["type"] == "unknown_key":
+                loc.append(err["ctx"]["key"])
+            problems.append(self.problem(loc, message))
+        return SpecError(problems)
+
+
+def _child(node: yaml.Node | None, item: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    """(node to point at, node to descend into) for ``item`` under ``node``, or None."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == str(item):
+                return key_node, value_node
+    elif isinstance(node, yaml.SequenceNode) and isinstance(item, int) and item < len(node.value):
+        return node.value[item], node.value[item]
+    return None
+
+
+def _message(err: dict) -> str:
+    kind, found = err["type"], err.get("input")
+    if kind in ("unknown_key", "value_error", "assertion_error") or kind.startswith("spec_"):
+        msg = err["msg"]
+        return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "union_tag_invalid":
+        return err["msg"]
+    msg = err["msg"][0].lower() + err["msg"][1:]
+    if isinstance(found, (dict, list)):
+        return f"{msg} (found a {type(found).__name__})"
+    return f"{msg} (found {found!r})"
+
+
+def unknown_key_hint(key: str, known: Iterable[str]) -> str:
+    """``unknown key 'pich' (did you mean 'pitch'?; known: count, pitch)``."""
+    known = sorted(known)
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean '{close[0]}'?; " if close else ""
+    return f"unknown key '{key}' ({hint}known: {', '.join(known)})"

@@ -1,0 +1,564 @@
+"""The design spec (schema version 1): YAML in, validated immutable objects out.
+
+``load(path)`` reads a spec, validates its shape (unknown keys, types, sizes) with pydantic,
+then its meaning (names that must exist, openings that must grow, bumps that must fit the die
+and not overlap), and returns a :class:`Design`: the spec, its technology, and where in the
+file each key stands, so later stages can report a problem at its line too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import gdstk
+import numpy as np
+from pydantic import Discriminator, Field, Tag, ValidationError
+
+from masklayout.fields import NonNegativeLength, Point, PositiveLength, Size, StrictModel
+from masklayout.geometry.shapes import ShapeName, contains, shape, shape_points
+from masklayout.source import Loc, Problem, SourceMap, SpecError
+from masklayout.tech import MASK_LAYERS, Film, Tech, load_tech
+
+SCHEMA_VERSION = 1
+
+
+# --------------------------------------------------------------------------- wafer
+class Wafer(StrictModel):
+    """The wafer: size, orientation mark at -y, edge exclusion and the die grid."""
+
+    diameter: PositiveLength
+    orientation: Literal["notch", "flat", "none"] = "notch"
+    edge_exclusion: NonNegativeLength = 3000.0
+    die_step: Size
+    scribe: NonNegativeLength = 80.0
+    grid_offset: Literal["auto"] | Point = "auto"
+
+
+# --------------------------------------------------------------------------- die
+class Pad(StrictModel):
+    """A bond pad of the chip (reference layer PAD), centred at ``at``."""
+
+    name: str
+    at: Point
+    size: Size
+
+
+class Grid(StrictModel):
+    """A regular bump grid: ``count`` = [columns, rows] at ``pitch`` (one number or [x, y])."""
+
+    pitch: PositiveLength | Size
+    count: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]]
+    center: Point = (0.0, 0.0)
+
+
+class Ring(Grid):
+    """The outer ``depth`` rows of a grid: a peripheral ring of bumps."""
+
+    depth: int = Field(1, ge=1)
+
+
+class BumpArray(StrictModel):
+    """A full grid of bumps named JEDEC style (A1 top-left), minus ``skip``."""
+
+    array: Grid
+    stack: str | None = None
+    skip: list[str] = Field(default_factory=list)
+
+
+class BumpRing(StrictModel):
+    """A peripheral ring of bumps named by their place in the full grid, minus ``skip``."""
+
+    ring: Ring
+    stack: str | None = None
+    skip: list[str] = Field(default_factory=list)
+
+
+class Bump(StrictModel):
+    """One bump. ``on_pad`` puts its UBM directly over a bond pad (claim 14, no RDL);
+    ``at`` then defaults to the pad centre."""
+
+    name: str
+    at: Point | None = None
+    stack: str | None = None
+    on_pad: str | None = None
+    net: str | None = None
+
+
+def _bump_kind(entry: Any) -> str:
+    if isinstance(entry, dict):
+        return "array" if "array" in entry else "ring" if "ring" in entry else "site"
+    return (
+        "array"
+        if isinstance(entry, BumpArray)
+        else "ring"
+        if isinstance(entry, BumpRing)
+        else "site"
+    )
+
+
+BumpEntry = Annotated[
+    Annotated[BumpArray, Tag("array")]
+    | Annotated[BumpRing, Tag("ring")]
+    | Annotated[Bump, Tag("site")],
+    Discriminator(_bump_kind),
+]
+
+
+class Route(StrictModel):
+    """An RDL trace from a bond pad to a bump, automatic or through ``via`` waypoints."""
+
+    pad: str
+    bump: str
+    via: list[Point] = Field(default_factory=list)
+    style: Literal["manhattan", "diagonal"] | None = None
+
+
+class Rdl(StrictModel):
+    """Redistribution layer: trace width, automatic routing style, capture pads (claim 13).
+
+    ``pi1`` is the PI1 opening over a routed pad (default: the pad less the PAD.EN.PI1 rule);
+    capture pads enclose the PI1 opening and the UBM by the tech rules RDL.EN.PI1, RDL.EN.UBM.
+    """
+
+    width: PositiveLength = 20.0
+    style: Literal["manhattan", "diagonal"] = "manhattan"
+    pi1: PositiveLength | None = None
+    routes: list[Route] = Field(default_factory=list)
+
+
+class Die(StrictModel):
+    """The chip: bond pads, bump sites, RDL."""
+
+    pads: list[Pad] = Field(default_factory=list)
+    bumps: list[BumpEntry] = Field(default_factory=list)
+    rdl: Rdl = Field(default_factory=Rdl)
+
+
+# --------------------------------------------------------------------------- stacks and masks
+class Shape(StrictModel):
+    """A pad or opening: ``diameter`` is the circle's diameter, the octagon's flat-to-flat width,
+    the square's side."""
+
+    shape: ShapeName = "circle"
+    diameter: PositiveLength
+
+
+class Opening(StrictModel):
+    """A solder-mask opening of mask ``mask``; shape defaults to the UBM's."""
+
+    mask: str
+    diameter: PositiveLength
+    shape: ShapeName | None = None
+
+
+class Stack(StrictModel):
+    """One bump type: UBM, PI2 opening, and the stacked solder-mask openings (first, second
+    larger, optional third larger still)."""
+
+    ubm: Shape
+    pi2: Shape
+    openings: list[Opening] = Field(min_length=1, max_length=3)
+
+    def opening_shape(self, index: int) -> ShapeName:
+        return self.openings[index].shape or self.ubm.shape
+
+
+class Mask(StrictModel):
+    """A solder-mask film (claims 7-10)."""
+
+    thickness: PositiveLength
+    film: Film = "photoresist"
+    apply: Literal["spin_coat", "laminate"] = "spin_coat"
+
+
+# --------------------------------------------------------------------------- process
+class FormMask(StrictModel):
+    step: Literal["form_mask"]
+    mask: str
+
+
+class Deposit(StrictModel):
+    step: Literal["deposit"]
+    into: str
+    solder: str
+    fill: float = Field(1.0, gt=0, le=1)
+
+
+class Reflow(StrictModel):
+    step: Literal["reflow"]
+    peak: float
+
+
+class Strip(StrictModel):
+    step: Literal["strip"]
+    masks: list[str] = Field(min_length=1)
+
+
+Step = Annotated[FormMask | Deposit | Reflow | Strip, Field(discriminator="step")]
+
+
+# --------------------------------------------------------------------------- the spec
+class Spec(StrictModel):
+    """A whole design: wafer, die, opening stacks, masks and the process flow."""
+
+    masklayout: Literal[1] = Field(description="schema version")
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_$]*$")
+    tech: str = "wlcsp-400"
+    wafer: Wafer
+    die: Die
+    stacks: dict[str, Stack] = Field(min_length=1)
+    masks: dict[str, Mask] = Field(min_length=1)
+    process: list[Step] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- bump sites
+_ROW_LETTERS = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in "IOQSXZ"]
+
+
+def row_name(row: int) -> str:
+    """JEDEC row name: A..Y without I O Q S X Z, then AA, AB, ..."""
+    n = len(_ROW_LETTERS)
+    return _ROW_LETTERS[row] if row < n else _ROW_LETTERS[row // n - 1] + _ROW_LETTERS[row % n]
+
+
+@dataclass(frozen=True)
+class Site:
+    """A resolved bump site on the die. ``entry`` is its index in ``die.bumps``."""
+
+    name: str
+    x: float
+    y: float
+    stack: str
+    entry: int
+    on_pad: str | None = None
+    net: str | None = None
+
+
+def _pitch(grid: Grid) -> tuple[float, float]:
+    return (grid.pitch, grid.pitch) if isinstance(grid.pitch, float) else grid.pitch
+
+
+def grid_sites(grid: Grid) -> list[tuple[str, float, float, int, int]]:
+    """(name, x, y, column, row) of every site of a grid, row A at the top, column 1 left."""
+    (px, py), (nx, ny) = _pitch(grid), grid.count
+    depth = grid.depth if isinstance(grid, Ring) else max(nx, ny)
+    sites = []
+    for row in range(ny):
+        for col in range(nx):
+            if min(col, nx - 1 - col, row, ny - 1 - row) >= depth:
+                continue
+            x = grid.center[0] + (col - (nx - 1) / 2) * px
+            y = grid.center[1] + ((ny - 1) / 2 - row) * py
+            sites.append((f"{row_name(row)}{col + 1}", x, y, col, row))
+    return sites
+
+
+# --------------------------------------------------------------------------- shapes
+def circumradius(shape: ShapeName, diameter: float) -> float:
+    """Radius of the smallest circle around the shape."""
+    factor = {"circle": 1.0, "octagon": 1 / math.cos(math.pi / 8), "square": math.sqrt(2)}[shape]
+    return diameter / 2 * factor
+
+
+# --------------------------------------------------------------------------- the design
+@dataclass(frozen=True)
+class Design:
+    """A validated spec with its technology and source positions: what every command takes."""
+
+    spec: Spec
+    tech: Tech
+    source: SourceMap
+    sites: tuple[Site, ...]
+
+    def error(self, loc: Loc, message: str) -> SpecError:
+        """A located error at key path ``loc`` of the spec."""
+        return self.source.error(loc, message)
+
+    @property
+    def die_size(self) -> tuple[float, float]:
+        """Die outline size: the step less the scribe."""
+        w = self.spec.wafer
+        return (w.die_step[0] - w.scribe, w.die_step[1] - w.scribe)
+
+    def site(self, name: str) -> Site:
+        return next(s for s in self.sites if s.name == name)
+
+    def pad(self, name: str) -> Pad:
+        return next(p for p in self.spec.die.pads if p.name == name)
+
+
+def load(path: str | Path) -> Design:
+    """Read and validate a spec file (``-`` for standard input)."""
+    return from_source(SourceMap.read(path), Path(path).parent if str(path) != "-" else Path.cwd())
+
+
+def loads(text: str, file: str = "<string>", base: Path | None = None) -> Design:
+    """Validate a spec given as YAML text."""
+    return from_source(SourceMap(text, file), base or Path.cwd())
+
+
+def from_source(source: SourceMap, base: Path) -> Design:
+    """Validate a parsed spec; tech file paths are taken relative to ``base``."""
+    if not isinstance(source.data, dict):
+        raise source.error(
+            [],
+            "a spec is a mapping with keys masklayout, name, tech, wafer, die, stacks, masks, process",
+        )
+    try:
+        spec = Spec.model_validate(source.data)
+    except ValidationError as exc:
+        raise source.validation_error(exc) from None
+    try:
+        tech = load_tech(spec.tech, base)
+    except FileNotFoundError as exc:
+        raise source.error(["tech"], str(exc)) from None
+    sites, problems = _check(spec, tech, source)
+    if problems:
+        raise SpecError(problems)
+    return Design(spec, tech, source, tuple(sites))
+
+
+def _known(names: Any) -> str:
+    return ", ".join(sorted(names)) or "none defined"
+
+
+def _check(spec: Spec, tech: Tech, source: SourceMap) -> tuple[list[Site], list[Problem]]:
+    """Cross-references and geometry the schema cannot express."""
+    problems: list[Problem] = []
+
+    def bad(loc: Loc, message: str) -> None:
+        problems.append(source.problem(loc, message))
+
+    # masks and stacks
+    for name in spec.masks:
+        if name not in MASK_LAYERS:
+            bad(
+                ["masks", name],
+                f"unknown mask '{name}' (solder masks are {', '.join(MASK_LAYERS)})",
+            )
+    for sname, stack in spec.stacks.items():
+        used = [o.mask for o in stack.openings]
+        for k, opening in enumerate(stack.openings):
+            loc = ["stacks", sname, "openings", k]
+            if opening.mask not in spec.masks:
+                bad([*loc, "mask"], f"unknown mask '{opening.mask}' (known: {_known(spec.masks)})")
+            elif used.index(opening.mask) != k:
+                bad([*loc, "mask"], f"mask '{opening.mask}' already has an opening in this stack")
+            if k > 0:
+                below = stack.openings[k - 1]
+                inner = shape_points(stack.opening_shape(k - 1), below.diameter)
+                outer = shape_points(stack.opening_shape(k), opening.diameter)
+                if opening.diameter <= below.diameter or not contains(outer, inner):
+                    bad(
+                        [*loc, "diameter"],
+                        f"{stack.opening_shape(k)} {opening.diameter:g} must be larger than and contain "
+                        f"the opening below it ({below.mask}: {stack.opening_shape(k - 1)} {below.diameter:g})",
+                    )
+
+    # pads
+    pad_names: dict[str, int] = {}
+    for i, pad in enumerate(spec.die.pads):
+        if pad.name in pad_names:
+            bad(
+                ["die", "pads", i, "name"],
+                f"pad name '{pad.name}' is already used by die.pads[{pad_names[pad.name]}]",
+            )
+        pad_names.setdefault(pad.name, i)
+
+    # bump sites
+    default_stack = next(iter(spec.stacks)) if len(spec.stacks) == 1 else None
+    sites: list[Site] = []
+    for i, entry in enumerate(spec.die.bumps):
+        loc = ["die", "bumps", i]
+        stack = entry.stack or default_stack
+        if stack is None:
+            bad(
+                [*loc, "stack"],
+                f"stack is required when there are several (known: {_known(spec.stacks)})",
+            )
+            continue
+        if stack not in spec.stacks:  # its sites still count as names, for the routes
+            bad([*loc, "stack"], f"unknown stack '{stack}' (known: {_known(spec.stacks)})")
+        if isinstance(entry, Bump):
+            at = entry.at
+            if entry.on_pad is not None:
+                if entry.on_pad not in pad_names:
+                    bad(
+                        [*loc, "on_pad"],
+                        f"unknown pad '{entry.on_pad}' (known: {_known(pad_names)})",
+                    )
+                    continue
+                pad = spec.die.pads[pad_names[entry.on_pad]]
+                at = at or pad.at
+                if (
+                    abs(at[0] - pad.at[0]) > pad.size[0] / 2
+                    or abs(at[1] - pad.at[1]) > pad.size[1] / 2
+                ):
+                    bad(
+                        [*loc, "at"],
+                        f"bump at {tuple(at)} is not over pad '{pad.name}' (centre {tuple(pad.at)}, size {tuple(pad.size)})",
+                    )
+            if at is None:
+                bad([*loc, "at"], "a bump needs 'at' (or 'on_pad' to sit on a pad)")
+                continue
+            sites.append(Site(entry.name, at[0], at[1], stack, i, entry.on_pad, entry.net))
+        else:
+            grid = entry.array if isinstance(entry, BumpArray) else entry.ring
+            names = set()
+            for name, x, y, _, _ in grid_sites(grid):
+                names.add(name)
+                if name not in entry.skip:
+                    sites.append(Site(name, x, y, stack, i))
+            for k, name in enumerate(entry.skip):
+                if name not in names:
+                    bad(
+                        [*loc, "skip", k],
+                        f"'{name}' is not a site of this {'array' if isinstance(entry, BumpArray) else 'ring'}",
+                    )
+
+    seen: dict[str, Site] = {}
+    for site in sites:
+        if site.name in seen:
+            bad(
+                ["die", "bumps", site.entry],
+                f"bump name '{site.name}' is already used by die.bumps[{seen[site.name].entry}]",
+            )
+        seen.setdefault(site.name, site)
+
+    wafer = spec.wafer
+    half_w, half_h = (wafer.die_step[0] - wafer.scribe) / 2, (wafer.die_step[1] - wafer.scribe) / 2
+    if half_w <= 0 or half_h <= 0:
+        bad(
+            ["wafer", "scribe"],
+            f"scribe {wafer.scribe:g} leaves no die inside the step {tuple(wafer.die_step)}",
+        )
+    placed = [site for site in sites if site.stack in spec.stacks]
+    outside: dict[int, list[Site]] = {}
+    for site in placed:
+        ubm = spec.stacks[site.stack].ubm  # every shape reaches diameter / 2 along x and y
+        if abs(site.x) + ubm.diameter / 2 > half_w or abs(site.y) + ubm.diameter / 2 > half_h:
+            outside.setdefault(site.entry, []).append(site)
+    for entry, out in outside.items():
+        ubm = spec.stacks[out[0].stack].ubm
+        bad(
+            ["die", "bumps", entry],
+            f"{_sites_text(out)} with UBM {ubm.shape} {ubm.diameter:g} reach outside the die "
+            f"({2 * half_w:g} x {2 * half_h:g} centred at (0, 0): die_step less scribe)",
+        )
+    overlaps: dict[int, list[tuple[Site, Site]]] = {}
+    for a, b in _overlapping_ubms(placed, spec.stacks):
+        overlaps.setdefault(b.entry, []).append((a, b))
+    for entry, pairs in overlaps.items():
+        a, b = pairs[0]
+        more = f" ({len(pairs) - 1} more overlapping pairs)" if len(pairs) > 1 else ""
+        bad(
+            ["die", "bumps", entry],
+            f"UBM of bump {b.name} at ({b.x:g}, {b.y:g}) overlaps the UBM of bump {a.name} at ({a.x:g}, {a.y:g}){more}",
+        )
+
+    # routes
+    routed: dict[str, int] = {}
+    for i, route in enumerate(spec.die.rdl.routes):
+        loc = ["die", "rdl", "routes", i]
+        if route.pad not in pad_names:
+            bad([*loc, "pad"], f"unknown pad '{route.pad}' (known: {_known(pad_names)})")
+        if route.bump not in seen:
+            bad([*loc, "bump"], f"unknown bump '{route.bump}' (known: {_summary(seen)})")
+        elif route.bump in routed:
+            bad(
+                [*loc, "bump"],
+                f"bump '{route.bump}' is already routed by die.rdl.routes[{routed[route.bump]}]",
+            )
+        elif seen[route.bump].on_pad:
+            bad(
+                [*loc, "bump"],
+                f"bump '{route.bump}' sits on pad '{seen[route.bump].on_pad}' and needs no route",
+            )
+        routed.setdefault(route.bump, i)
+
+    # process references (the flow itself is validated by the step runner)
+    for i, step in enumerate(spec.process):
+        loc = ["process", i]
+        masks = (
+            [step.mask]
+            if isinstance(step, FormMask)
+            else [step.into]
+            if isinstance(step, Deposit)
+            else step.masks
+            if isinstance(step, Strip)
+            else []
+        )
+        for k, mask in enumerate(masks):
+            if mask not in spec.masks:
+                key = (
+                    ["masks", k]
+                    if isinstance(step, Strip)
+                    else ["mask" if isinstance(step, FormMask) else "into"]
+                )
+                bad([*loc, *key], f"unknown mask '{mask}' (known: {_known(spec.masks)})")
+        if isinstance(step, Deposit) and step.solder not in tech.solders:
+            bad(
+                [*loc, "solder"],
+                f"unknown solder '{step.solder}' (known in tech {tech.name}: {_known(tech.solders)})",
+            )
+    return sites, problems
+
+
+def _sites_text(sites: list[Site], most: int = 4) -> str:
+    """``bumps A9 (2400, 1400), A10 (2800, 1400) and 3 more``."""
+    shown = ", ".join(f"{s.name} ({s.x:g}, {s.y:g})" for s in sites[:most])
+    more = f" and {len(sites) - most} more" if len(sites) > most else ""
+    return f"bump{'s' if len(sites) > 1 else ''} {shown}{more}"
+
+
+def _summary(names: dict[str, Any], most: int = 12) -> str:
+    shown = sorted(names)[:most]
+    more = len(names) - len(shown)
+    return (
+        ", ".join(shown) + (f", ... {more} more" if more > 0 else "") if shown else "none defined"
+    )
+
+
+def _overlapping_ubms(sites: list[Site], stacks: dict[str, Stack]) -> list[tuple[Site, Site]]:
+    """Pairs of sites whose UBMs overlap, found on a hash grid (linear in the site count)."""
+    if not sites:
+        return []
+    radius = np.array(
+        [circumradius(stacks[s.stack].ubm.shape, stacks[s.stack].ubm.diameter) for s in sites]
+    )
+    cell = 2 * radius.max()
+    buckets: dict[tuple[int, int], list[int]] = {}
+    for i, s in enumerate(sites):
+        buckets.setdefault((math.floor(s.x / cell), math.floor(s.y / cell)), []).append(i)
+    pairs = []
+    for i, s in enumerate(sites):
+        cx, cy = math.floor(s.x / cell), math.floor(s.y / cell)
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for j in buckets.get((cx + dx, cy + dy), ()):
+                    if j > i and _ubms_overlap(s, sites[j], stacks):
+                        pairs.append((s, sites[j]))
+    return pairs
+
+
+def _ubms_overlap(a: Site, b: Site, stacks: dict[str, Stack]) -> bool:
+    ua, ub = stacks[a.stack].ubm, stacks[b.stack].ubm
+    if math.hypot(a.x - b.x, a.y - b.y) >= circumradius(ua.shape, ua.diameter) + circumradius(
+        ub.shape, ub.diameter
+    ):
+        return False
+    overlap = gdstk.boolean(
+        shape(ua.shape, ua.diameter, (a.x, a.y)), shape(ub.shape, ub.diameter, (b.x, b.y)), "and"
+    )
+    return sum(p.area() for p in overlap) > 0
+
+
+def json_schema() -> dict:
+    """JSON Schema of the spec, for editors."""
+    schema = Spec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "masklayout spec, schema version 1"
+    return schema
