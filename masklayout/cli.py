@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from masklayout import layout
 from masklayout import spec as spec_module
 from masklayout.source import SpecError
 
@@ -27,7 +28,9 @@ def reports_bad_input(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except (SpecError, FileNotFoundError) as exc:
-            click.echo(f"error: {exc}" if isinstance(exc, FileNotFoundError) else str(exc), err=True)
+            click.echo(
+                f"error: {exc}" if isinstance(exc, FileNotFoundError) else str(exc), err=True
+            )
             sys.exit(EXIT_BAD_INPUT)
 
     return wrapper
@@ -51,3 +54,44 @@ def main() -> None:
 def schema() -> None:
     """Print the JSON Schema of the spec, for editors to validate and complete specs."""
     print_json(spec_module.json_schema())
+
+
+@main.command()
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Layout to write: .gds (GDSII) or .oas (OASIS). Default: the spec's name + .gds.",
+)
+@click.option("--die-only", is_flag=True, help="Write the die cell alone, not the wafer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@reports_bad_input
+def build(spec_file: str, output: str | None, die_only: bool, as_json: bool) -> None:
+    """Build the mask set of SPEC (a YAML file, - for stdin) as a hierarchical layout."""
+    design = spec_module.load(spec_file)
+    built = layout.build(design, die_only=die_only)
+    path = output or f"{design.spec.name}.gds"
+    size = layout.write(built, path)
+    summary = {
+        "output": str(path),
+        "top_cell": built.top.name,
+        "dies": None if die_only else built.dies.count,
+        "grid_offset_um": None if die_only else list(built.dies.offset),
+        "bumps_per_die": built.bumps_per_die,
+        "bumps_on_wafer": None if die_only else built.bumps_on_wafer,
+        "layers": list(built.layers),
+        "file_bytes": size,
+    }
+    if as_json:
+        print_json(summary)
+        return
+    if not die_only:
+        click.echo(
+            f"dies on the wafer   {built.dies.count} (grid offset {built.dies.offset[0]:g}, {built.dies.offset[1]:g} um)"
+        )
+    click.echo(f"bumps per die       {built.bumps_per_die}")
+    if not die_only:
+        click.echo(f"bumps on the wafer  {built.bumps_on_wafer}")
+    click.echo(f"layers              {', '.join(built.layers)}")
+    click.echo(f"wrote               {path} ({size / 1024:.1f} KiB, top cell {built.top.name})")

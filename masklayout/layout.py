@@ -1,0 +1,174 @@
+"""Assemble the mask set as a hierarchical gdstk library and write it.
+
+Cells: one per opening stack (UBM, PI2, SM1..SM3 of one bump; a ``_RDL`` variant adds the RDL
+capture pad for bumps that are not on a pad), one die cell (pads, PI1, RDL, bump references),
+and the wafer top cell (outline, usable area, die references). Regular runs of bumps and of dies
+are written as GDS AREFs. Database unit 1 nm, user unit 1 µm; the bytes depend on the spec only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import gdstk
+import numpy as np
+
+from masklayout.geometry import die as die_geometry
+from masklayout.geometry import wafer as wafer_geometry
+from masklayout.geometry.shapes import GRID
+from masklayout.spec import Design
+
+UNIT, PRECISION = 1e-6, 1e-9
+TIMESTAMP = datetime.datetime(2000, 1, 1)  # fixed: the same spec gives the same bytes
+
+
+@dataclass(frozen=True)
+class MaskLayout:
+    """A built layout: the library, its top cell, and what it holds."""
+
+    library: gdstk.Library
+    top: gdstk.Cell
+    dies: wafer_geometry.DieGrid
+    bumps_per_die: int
+    layers: tuple[str, ...]
+
+    @property
+    def bumps_on_wafer(self) -> int:
+        return self.dies.count * self.bumps_per_die
+
+
+def _tag(design: Design, name: str) -> tuple[int, int]:
+    return design.tech.layer(name)
+
+
+def array_references(
+    cell: gdstk.Cell, points: Iterable[tuple[float, float]]
+) -> list[gdstk.Reference]:
+    """References placing ``cell`` at every point, regular runs merged into arrays (AREFs).
+
+    Points on one row at a constant spacing make a run; runs of equal start, spacing and length
+    on rows at a constant spacing make one rectangular array.
+    """
+    pts = np.round(np.asarray(list(points), dtype=float).reshape(-1, 2) / GRID).astype(np.int64)
+    rows: dict[int, list[int]] = defaultdict(list)
+    for x, y in pts:
+        rows[int(y)].append(int(x))
+    runs: dict[tuple[int, int, int], list[int]] = defaultdict(list)  # (x0, dx, n) -> ys
+    for y in sorted(rows):
+        for x0, dx, n in _runs(sorted(rows[y])):
+            runs[(x0, dx, n)].append(y)
+    refs = []
+    for (x0, dx, n), ys in sorted(runs.items(), key=lambda item: (item[1][0], item[0])):
+        for y0, dy, m in _runs(ys):
+            refs.append(
+                gdstk.Reference(
+                    cell, (x0 * GRID, y0 * GRID), columns=n, rows=m, spacing=(dx * GRID, dy * GRID)
+                )
+                if n * m > 1
+                else gdstk.Reference(cell, (x0 * GRID, y0 * GRID))
+            )
+    return refs
+
+
+def _runs(values: list[int]) -> list[tuple[int, int, int]]:
+    """Split sorted integers into runs of constant step: (start, step, count)."""
+    out, i = [], 0
+    while i < len(values):
+        if i + 1 == len(values):
+            out.append((values[i], 0, 1))
+            break
+        step, j = values[i + 1] - values[i], i + 1
+        while j + 1 < len(values) and values[j + 1] - values[j] == step:
+            j += 1
+        out.append((values[i], step, j - i + 1))
+        i = j + 1
+    return out
+
+
+def build_die(design: Design, library: gdstk.Library) -> gdstk.Cell:
+    """The die cell (and its stack cells, added to ``library``)."""
+    spec, tag = design.spec, lambda name: _tag(design, name)
+    masks = {name: tag(name) for name in spec.masks}
+    die = gdstk.Cell(f"{spec.name}_DIE")
+    stack_cells: dict[tuple[str, bool], gdstk.Cell] = {}
+    for name, stack in spec.stacks.items():
+        bare = gdstk.Cell(f"{spec.name}_STACK_{name}")
+        bare.add(*die_geometry.stack_shapes(stack, masks, tag("UBM"), tag("PI2")))
+        with_rdl = gdstk.Cell(f"{spec.name}_STACK_{name}_RDL")
+        with_rdl.add(
+            gdstk.Reference(bare),
+            die_geometry.ubm_capture(design, stack, layer=tag("RDL")[0], datatype=tag("RDL")[1]),
+        )
+        stack_cells[(name, False)], stack_cells[(name, True)] = bare, with_rdl
+
+    w, h = design.die_size
+    die.add(gdstk.rectangle((-w / 2, -h / 2), (w / 2, h / 2), *tag("DIE")))
+    routed = {route.pad for route in spec.die.rdl.routes}
+    for pad in spec.die.pads:
+        die.add(die_geometry.pad_polygon(pad, *tag("PAD")))
+        die.add(gdstk.Label(pad.name, pad.at, layer=tag("TEXT")[0], texttype=tag("TEXT")[1]))
+        if pad.name in routed:
+            die.add(die_geometry.pi1_opening(design, pad, *tag("PI1")))
+    rdl = [p for trace in die_geometry.route_traces(design) for p in trace.polygons]
+    layer, datatype = tag("RDL")
+    die.add(*gdstk.boolean(rdl, [], "or", layer=layer, datatype=datatype))  # one shape per net
+
+    placements: dict[tuple[str, bool], list[tuple[float, float]]] = defaultdict(list)
+    for site in design.sites:
+        placements[(site.stack, site.on_pad is None)].append((site.x, site.y))
+        die.add(
+            gdstk.Label(site.name, (site.x, site.y), layer=tag("TEXT")[0], texttype=tag("TEXT")[1])
+        )
+    for name in spec.stacks:
+        bare, with_rdl = stack_cells[(name, False)], stack_cells[(name, True)]
+        if placements[(name, False)] or placements[(name, True)]:
+            library.add(bare)
+        if placements[(name, True)]:
+            library.add(with_rdl)
+        for cell, key in ((bare, (name, False)), (with_rdl, (name, True))):
+            die.add(*array_references(cell, placements[key]))
+    return die
+
+
+def build(design: Design, die_only: bool = False) -> MaskLayout:
+    """Build the whole mask set (or, with ``die_only``, the die alone)."""
+    spec, tag = design.spec, lambda name: _tag(design, name)
+    library = gdstk.Library(spec.name, unit=UNIT, precision=PRECISION)
+    die = build_die(design, library)
+    library.add(die)
+    dies = wafer_geometry.place_dies(spec.wafer)
+    top = die
+    if not die_only:
+        top = gdstk.Cell(spec.name)
+        top.add(*wafer_geometry.outline(spec.wafer, *tag("WAFER")))
+        top.add(*wafer_geometry.usable_area(spec.wafer, *tag("EXCLUSION")))
+        top.add(*array_references(die, dies.centers))
+        library.add(top)
+    layers = {(p.layer, p.datatype) for cell in library.cells for p in cell.polygons}
+    names = tuple(name for name, tag_ in design.tech.layers.items() if tag_ in layers)
+    sites = len(design.sites)
+    return MaskLayout(library, top, dies, sites, names)
+
+
+def write(layout: MaskLayout, path: str | Path) -> int:
+    """Write GDSII (or OASIS when ``path`` ends in ``.oas``) atomically; return the file size."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        if path.suffix.lower() == ".oas":
+            layout.library.write_oas(tmp)
+        else:
+            layout.library.write_gds(tmp, timestamp=TIMESTAMP)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path.stat().st_size
