@@ -95,3 +95,43 @@ def build(spec_file: str, output: str | None, die_only: bool, as_json: bool) -> 
         click.echo(f"bumps on the wafer  {built.bumps_on_wafer}")
     click.echo(f"layers              {', '.join(built.layers)}")
     click.echo(f"wrote               {path} ({size / 1024:.1f} KiB, top cell {built.top.name})")
+
+
+@main.command()
+@click.argument("spec_file", metavar="SPEC")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of a table.")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False),
+    help="Also write one row per stack (ball, composition, checks, deposits) to this CSV file.",
+)
+@click.option(
+    "--plot",
+    "plot_dir",
+    type=click.Path(file_okay=False),
+    help="Also write a cross-section PNG per stack per step into this directory.",
+)
+@reports_bad_input
+def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | None) -> None:
+    """Play the process flow of SPEC (a YAML file, - for stdin) on every opening stack: the
+    solder each deposit puts in, what each reflow makes of it, the final balls.
+
+    Exit 1 when the balls bridge or solder never melts, 2 when the spec or flow is wrong."""
+    from masklayout import process
+    from masklayout.process import report
+
+    design = spec_module.load(spec_file)
+    result = process.run(design)
+    if csv_file:
+        report.write_atomic(csv_file, report.to_csv(result))
+    if plot_dir:
+        from masklayout.process.plot import plot_run
+
+        plot_run(design, result, plot_dir)
+    if as_json:
+        print_json(report.to_json(result))
+    else:
+        click.echo(report.to_table(result))
+    if not result.ok:
+        sys.exit(EXIT_FAILURE)

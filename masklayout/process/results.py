@@ -1,0 +1,117 @@
+"""What a process run reports: per stack, every step and the final ball; for the wafer, the
+solder to order. Frozen dataclasses; lengths µm, volumes µm³ unless named otherwise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A spherical cap on the wetted base: volume, height, sphere radius, widest diameter."""
+
+    volume_um3: float
+    height_um: float
+    sphere_radius_um: float
+    diameter_um: float
+    base_diameter_um: float
+
+
+@dataclass(frozen=True)
+class PasteLayer:
+    """Unreflowed solder standing in the cavity of ``mask`` (level ``level``)."""
+
+    mask: str
+    level: int
+    solder: str
+    paste_volume_um3: float
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One stack after one step. ``paste``/``metal`` volumes are set for a deposit; ``cap`` is
+    the reflowed body (pre-solder body or ball) after the step, ``core`` its solid part."""
+
+    index: int
+    step: str
+    label: str
+    masks: tuple[str, ...]
+    paste: tuple[PasteLayer, ...] = ()
+    solder: str | None = None
+    paste_volume_um3: float | None = None
+    metal_volume_um3: float | None = None
+    cap: Cap | None = None
+    core: Cap | None = None
+    confined_by: str | None = None
+    solid: tuple[str, ...] = ()  # what stayed solid at a reflow
+
+
+@dataclass(frozen=True)
+class Ball:
+    """The final ball. ``composite``: a solid core (not molten at the last reflow) wetted by the
+    molten rest (claim 4); ``core`` is then that core. ``unmelted_um3``: paste never melted."""
+
+    volume_um3: float
+    height_um: float
+    diameter_um: float
+    base_diameter_um: float
+    sphere_radius_um: float
+    composition_wt: dict[str, float]
+    liquidus_c: float
+    composite: bool = False
+    core: Cap | None = None
+    core_composition_wt: dict[str, float] | None = None
+    core_liquidus_c: float | None = None
+    unmelted_um3: float = 0.0
+    mass_g: dict[str, float] = field(default_factory=dict)  # per element, one ball
+
+
+@dataclass(frozen=True)
+class StackResult:
+    """One opening stack through the flow, with its sites and the bridging check."""
+
+    name: str
+    steps: tuple[StepResult, ...]
+    ball: Ball
+    sites_per_die: int = 0
+    sites_on_wafer: int = 0
+    pitch_um: float | None = None  # nearest neighbouring bump centre
+    gap_um: float | None = None  # narrowest space between this stack's ball and a neighbour's
+    bridging: bool = False
+
+    @property
+    def unmelted(self) -> bool:
+        return self.ball.unmelted_um3 > 0
+
+
+@dataclass(frozen=True)
+class WaferTotals:
+    """Solder on the whole wafer: metal volume (mm³) and mass per element (g); paste or powder
+    per solder as deposited (mm³ and g)."""
+
+    dies: int
+    sites: int
+    metal_mm3: float
+    element_g: dict[str, float]
+    solder_mm3: dict[str, float]
+    solder_g: dict[str, float]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A whole run: per stack results, the wafer totals, warnings and failures (bridging, an
+    unmelted flow). ``ok`` when nothing failed."""
+
+    name: str
+    stacks: tuple[StackResult, ...]
+    wafer: WaferTotals
+    warnings: tuple[str, ...] = ()
+    failures: tuple[str, ...] = ()
+    bridging_gap_um: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def stack(self, name: str) -> StackResult:
+        return next(s for s in self.stacks if s.name == name)

@@ -1,0 +1,305 @@
+"""From the runner's arrays to the report: per stack steps and ball, the bridging check on the
+die's bump sites, the wafer totals, warnings and failures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from masklayout.process.results import (
+    Ball,
+    Cap,
+    PasteLayer,
+    RunResult,
+    StackResult,
+    StepResult,
+    WaferTotals,
+)
+from masklayout.process.runner import Simulation, Solid, simulate_stacks, sphere
+from masklayout.process.solder import (
+    UM3_TO_CM3,
+    cap_height,
+    cap_radius_max,
+    composition_matrix,
+    composition_wt,
+    liquidus,
+)
+from masklayout.spec import Design, Stack
+from masklayout.tech import Tech
+
+GAP_RULE, WIDTH_RULE = "BALL.GAP", "BALL.W"
+UM3_PER_MM3 = 1e9
+
+
+def run(design: Design) -> RunResult:
+    """Validate the flow (SpecError if it is wrong), play it for every stack and report."""
+    sim = simulate_stacks(design)
+    names = list(design.spec.stacks)
+    where = _Where(design)
+    stacks = [_stack_result(sim, row, name) for row, name in enumerate(names)]
+    warnings = list(sim.plan.warnings) + _step_warnings(sim, names, where)
+
+    gap_min = design.tech.rule_value(GAP_RULE, 0.0)
+    width_min = design.tech.rule_value(WIDTH_RULE, 0.0)
+    diameters = {s.name: s.ball.diameter_um for s in stacks}
+    pitch, gap = _neighbours(design, diameters)
+    dies = _die_count(design)
+    per_die = {n: sum(1 for s in design.sites if s.stack == n) for n in names}
+    failures: list[str] = []
+    for i, s in enumerate(stacks):
+        bridging = gap.get(s.name) is not None and gap[s.name] < gap_min
+        stacks[i] = s = StackResult(
+            s.name,
+            s.steps,
+            s.ball,
+            per_die[s.name],
+            per_die[s.name] * dies,
+            pitch.get(s.name),
+            gap.get(s.name),
+            bridging,
+        )
+        if bridging:
+            failures.append(
+                f"stack '{s.name}': balls of {s.ball.diameter_um:.1f} µm leave {s.gap_um:.1f} µm "
+                f"to their neighbours (pitch {s.pitch_um:g} µm), less than the minimum gap "
+                f"{gap_min:g} µm ({GAP_RULE}): they bridge"
+            )
+        if s.sites_per_die and s.ball.diameter_um < width_min:
+            warnings.append(
+                f"stack '{s.name}': ball diameter {s.ball.diameter_um:.1f} µm is below "
+                f"{WIDTH_RULE} {width_min:g} µm"
+            )
+    failures += _unmelted(sim, names, where)
+    return RunResult(
+        design.spec.name,
+        tuple(stacks),
+        _totals(sim, stacks, dies, design.tech),
+        tuple(warnings),
+        tuple(failures),
+        gap_min,
+    )
+
+
+def balls(design: Design, stacks: Sequence[Stack]) -> list[Ball]:
+    """The final ball of each of ``stacks`` through the design's flow (vectorised): what the
+    inverse sizer asks for candidate openings."""
+    sim = simulate_stacks(design, stacks)
+    return [_ball(sim, row) for row in range(len(stacks))]
+
+
+# --------------------------------------------------------------------------- per stack
+def _cap(volume: float, base_radius: float) -> Cap:
+    h, r, d = (float(x[0]) for x in sphere(np.array([volume]), np.array([base_radius])))
+    return Cap(float(volume), h, r, d, 2 * base_radius)
+
+
+def _stack_result(sim: Simulation, row: int, name: str) -> StackResult:
+    a = float(sim.geometry.base_radius[row])
+    masks = sim.plan.masks
+    steps = []
+    for rec in sim.steps:
+        body = float(rec.body_volume[row])
+        core = float(rec.core_volume[row])
+        confined = None
+        if rec.confined is not None and rec.confined[row] >= 0:
+            confined = masks[int(rec.confined[row])]
+        steps.append(
+            StepResult(
+                rec.op.index,
+                rec.op.kind,
+                rec.op.label,
+                rec.op.masks,
+                tuple(
+                    PasteLayer(masks[p.level], p.level, p.solder, float(p.paste[row]))
+                    for p in rec.paste
+                    if p.paste[row] > 0
+                ),
+                rec.op.solder,
+                None if rec.paste_volume is None else float(rec.paste_volume[row]),
+                None if rec.metal_volume is None else float(rec.metal_volume[row]),
+                _cap(body, a) if body > 0 else None,
+                _cap(core, a) if 0 < core < body else None,
+                confined,
+                tuple(_solid_name(s) for s in rec.solid if s.rows[row]),
+            )
+        )
+    return StackResult(name, tuple(steps), _ball(sim, row))
+
+
+def _ball(sim: Simulation, row: int) -> Ball:
+    a = float(sim.geometry.base_radius[row])
+    cap = _cap(float(sim.volume[row]), a)
+    names = sim.elements
+    composition = {e: float(x) for e, x in zip(names, sim.composition[row], strict=True)}
+    element_g = sim.mass[row] @ _matrix(sim) * UM3_TO_CM3
+    composite = bool(sim.composite[row])
+    core = core_comp = core_liq = None
+    if composite:
+        core = _cap(float(sim.final.core_volume[row]), a)
+        core_mass = sim.core_mass[row : row + 1]
+        core_comp = {
+            e: float(x)
+            for e, x in zip(names, composition_wt(core_mass, sim.alloys, names)[0], strict=True)
+        }
+        core_liq = float(liquidus(core_mass, sim.alloys)[0])
+    return Ball(
+        cap.volume_um3,
+        cap.height_um,
+        cap.diameter_um,
+        cap.base_diameter_um,
+        cap.sphere_radius_um,
+        composition,
+        float(sim.liquidus[row]),
+        composite,
+        core,
+        core_comp,
+        core_liq,
+        float(sim.unmelted[row]),
+        {e: float(g) for e, g in zip(names, element_g, strict=True)},
+    )
+
+
+def _matrix(sim: Simulation) -> np.ndarray:
+    return composition_matrix(sim.alloys, sim.elements)
+
+
+def _solid_name(solid: Solid) -> str:
+    if solid.what == "paste":
+        return f"{solid.solder} from process[{solid.step}]"
+    return "solid core" if solid.what == "core" else "pre-solder body"
+
+
+# --------------------------------------------------------------------------- warnings
+class _Where:
+    """``spec.yaml:31:5: process[5]`` prefixes for messages about a step."""
+
+    def __init__(self, design: Design):
+        self.design = design
+
+    def __call__(self, step: int, message: str) -> str:
+        return str(self.design.source.problem(["process", step], message))
+
+
+def _step_warnings(sim: Simulation, names: list[str], where: _Where) -> list[str]:
+    out = []
+    for rec in sim.steps:
+        if rec.op.kind != "reflow":
+            continue
+        peak = rec.op.peak
+        for s in rec.solid:
+            if s.what == "paste":
+                continue  # an unmelted deposit is a failure, reported at the end
+            for row in np.flatnonzero(s.rows):
+                out.append(
+                    where(
+                        rec.op.index,
+                        f"stack '{names[row]}': peak {peak:g} °C is below the liquidus of the "
+                        f"{_solid_name(s)} ({s.liquidus[row]:.0f} °C): it stays solid, the molten "
+                        "solder wets it: composite ball (claim 4)",
+                    )
+                )
+        if rec.confined is None:
+            continue
+        a = sim.geometry.base_radius
+        h = cap_height(rec.body_volume, a)
+        top = np.cumsum(sim.geometry.thickness)
+        for row in np.flatnonzero(rec.confined >= 0):
+            k = int(rec.confined[row])
+            mask = sim.plan.masks[k]
+            reach = cap_radius_max(top[k] - sim.geometry.thickness[k], top[k], h[row], a[row])
+            out.append(
+                where(
+                    rec.op.index,
+                    f"stack '{names[row]}': the molten cap (radius {float(reach):.1f} µm) reaches "
+                    f"the wall of the {mask} opening (half width "
+                    f"{sim.geometry.half_width[row, k]:.1f} µm): confined by {mask} (solder does "
+                    "not wet resist; a larger opening or a strip before this reflow frees it)",
+                )
+            )
+    return out
+
+
+def _unmelted(sim: Simulation, names: list[str], where: _Where) -> list[str]:
+    out = []
+    peaks = {rec.op.index: rec.op.peak for rec in sim.steps if rec.op.kind == "reflow"}
+    for p in sim.final.paste:
+        later = [peak for i, peak in peaks.items() if i > p.step and peak is not None]
+        liq = sim.alloys[p.alloy].liquidus
+        for row in np.flatnonzero(p.paste > 0):
+            out.append(
+                where(
+                    p.step,
+                    f"stack '{names[row]}': {p.solder} deposited here never melts (liquidus "
+                    f"{liq:g} °C, hottest later reflow {max(later):g} °C): unmelted flow",
+                )
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- die and wafer
+def _die_count(design: Design) -> int:
+    from masklayout.geometry.wafer import place_dies
+
+    return len(place_dies(design.spec.wafer).centers)
+
+
+def _neighbours(
+    design: Design, diameters: dict[str, float], chunk: int = 1024
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per stack: the nearest neighbouring bump centre (pitch) and the narrowest space from its
+    balls to their neighbours' (on one die; chunked brute force, fine for a die's bumps)."""
+    sites = [s for s in design.sites if s.stack in diameters]
+    if len(sites) < 2:
+        return {}, {}
+    xy = np.array([(s.x, s.y) for s in sites])
+    d = np.array([diameters[s.stack] for s in sites])
+    stack_of = np.array([s.stack for s in sites])
+    pitch, space = np.full(len(sites), np.inf), np.full(len(sites), np.inf)
+    for start in range(0, len(sites), chunk):
+        block = slice(start, start + chunk)
+        dist = np.hypot(*(xy[block, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+        rows = np.arange(dist.shape[0])
+        dist[rows, rows + start] = np.inf
+        pitch[block] = dist.min(axis=1)
+        space[block] = (dist - (d[block, None] + d[None, :]) / 2).min(axis=1)
+    by_pitch, by_space = {}, {}
+    for name in diameters:
+        mine = stack_of == name
+        if mine.any():
+            by_pitch[name] = float(pitch[mine].min())
+            by_space[name] = float(space[mine].min())
+    return by_pitch, by_space
+
+
+def _totals(sim: Simulation, stacks: list[StackResult], dies: int, tech: Tech) -> WaferTotals:
+    """Metal and solder as deposited on the whole wafer (a powder bed's voids weigh nothing)."""
+    sites = np.array([s.sites_on_wafer for s in stacks], dtype=float)
+    matrix = _matrix(sim)
+    element_g = (sites @ sim.mass) @ matrix * UM3_TO_CM3
+    metal = 0.0
+    solder_v: dict[str, float] = {}
+    solder_g: dict[str, float] = {}
+    for rec in sim.steps:
+        if rec.op.kind != "deposit" or rec.metal_volume is None or rec.paste_volume is None:
+            continue
+        solder = rec.op.solder
+        assert solder is not None
+        metal += float(sites @ rec.metal_volume)
+        paste = float(sites @ rec.paste_volume)
+        p = next(p for p in rec.paste if p.step == rec.op.index)
+        density = sim.alloys[p.alloy].density
+        flux = tech.solders[solder].flux_density if tech.solders[solder].form == "paste" else 0.0
+        grams = (
+            sites @ (rec.metal_volume * density + (rec.paste_volume - rec.metal_volume) * flux)
+        ) * UM3_TO_CM3
+        solder_v[solder] = solder_v.get(solder, 0.0) + paste / UM3_PER_MM3
+        solder_g[solder] = solder_g.get(solder, 0.0) + float(grams)
+    return WaferTotals(
+        dies,
+        int(sites.sum()),
+        metal / UM3_PER_MM3,
+        {e: float(g) for e, g in zip(sim.elements, element_g, strict=True)},
+        solder_v,
+        solder_g,
+    )
