@@ -132,7 +132,7 @@ def sn_pb_liquidus(sn_wt: np.ndarray | float) -> np.ndarray:
 
 def liquidus(mass: np.ndarray, alloys: Sequence[Alloy]) -> np.ndarray:
     """Liquidus (°C) of mixes given as mass per alloy (rows × alloys): a single alloy's own; a
-    mix that is mostly Sn + Pb from the Sn-Pb phase diagram; any other mix the mass-weighted
+    leaded mix that is mostly Sn + Pb from the Sn-Pb phase diagram; any other mix the mass-weighted
     mean of its alloys' (an estimate). NaN for an empty row."""
     mass = np.atleast_2d(np.asarray(mass, dtype=float))
     own = np.array([a.liquidus for a in alloys])
@@ -142,9 +142,8 @@ def liquidus(mass: np.ndarray, alloys: Sequence[Alloy]) -> np.ndarray:
     safe_total = np.where(total > 0, total, 1.0)
     snpb_total = sn_pb.sum(axis=1)
     sn_pct = 100.0 * sn_pb[:, 0] / np.where(snpb_total > 0, snpb_total, 1.0)
-    mixed = np.where(
-        snpb_total >= SN_PB_SHARE * total, sn_pb_liquidus(sn_pct), (mass @ own) / safe_total
-    )
+    leaded = (sn_pb[:, 1] > 0) & (snpb_total >= SN_PB_SHARE * total)
+    mixed = np.where(leaded, sn_pb_liquidus(sn_pct), (mass @ own) / safe_total)
     result = np.where(single, own[np.argmax(mass, axis=1)], mixed)
     return np.where(total > 0, result, np.nan)
 
@@ -158,7 +157,8 @@ def solidus(mass: np.ndarray, alloys: Sequence[Alloy]) -> np.ndarray:
     sn_pb = _sn_pb_mass(mass, alloys)
     snpb_total = sn_pb.sum(axis=1)
     sn_pct = 100.0 * sn_pb[:, 0] / np.where(snpb_total > 0, snpb_total, 1.0)
-    eutectic = (snpb_total >= SN_PB_SHARE * mass.sum(axis=1)) & (sn_pct >= 18.3) & (sn_pct <= 97.8)
+    leaded = (sn_pb[:, 1] > 0) & (snpb_total >= SN_PB_SHARE * mass.sum(axis=1))
+    eutectic = leaded & (sn_pct >= 18.3) & (sn_pct <= 97.8)
     result = np.where(eutectic & ((mass > 0).sum(axis=1) > 1), np.minimum(lowest, 183.0), lowest)
     return np.where(np.isfinite(lowest), result, np.nan)
 
