@@ -17,6 +17,7 @@ import gdstk
 import numpy as np
 from pydantic import Discriminator, Field, Tag, ValidationError
 
+from masklayout.bumpmap import BumpFile, import_bumps
 from masklayout.fields import NonNegativeLength, Point, PositiveLength, Size, StrictModel
 from masklayout.geometry.shapes import ShapeName, contains, shape, shape_points
 from masklayout.source import Loc, Problem, SourceMap, SpecError
@@ -89,7 +90,11 @@ class Bump(StrictModel):
 
 def _bump_kind(entry: Any) -> str:
     if isinstance(entry, dict):
+        if "file" in entry:
+            return "bump_file"  # not "file": a tag that names a key would show in error paths
         return "array" if "array" in entry else "ring" if "ring" in entry else "site"
+    if isinstance(entry, BumpFile):
+        return "bump_file"
     return (
         "array"
         if isinstance(entry, BumpArray)
@@ -102,7 +107,8 @@ def _bump_kind(entry: Any) -> str:
 BumpEntry = Annotated[
     Annotated[BumpArray, Tag("array")]
     | Annotated[BumpRing, Tag("ring")]
-    | Annotated[Bump, Tag("site")],
+    | Annotated[Bump, Tag("site")]
+    | Annotated[BumpFile, Tag("bump_file")],
     Discriminator(_bump_kind),
 ]
 
@@ -315,7 +321,7 @@ def from_source(source: SourceMap, base: Path) -> Design:
         tech = load_tech(spec.tech, base)
     except FileNotFoundError as exc:
         raise source.error(["tech"], str(exc)) from None
-    sites, problems = _check(spec, tech, source)
+    sites, problems = _check(spec, tech, source, base)
     if problems:
         raise SpecError(problems)
     return Design(spec, tech, source, tuple(sites))
@@ -325,8 +331,11 @@ def _known(names: Any) -> str:
     return ", ".join(sorted(names)) or "none defined"
 
 
-def _check(spec: Spec, tech: Tech, source: SourceMap) -> tuple[list[Site], list[Problem]]:
-    """Cross-references and geometry the schema cannot express."""
+def _check(
+    spec: Spec, tech: Tech, source: SourceMap, base: Path
+) -> tuple[list[Site], list[Problem]]:
+    """Cross-references and geometry the schema cannot express; bump files are read from
+    ``base``."""
     problems: list[Problem] = []
 
     def bad(loc: Loc, message: str) -> None:
@@ -373,6 +382,13 @@ def _check(spec: Spec, tech: Tech, source: SourceMap) -> tuple[list[Site], list[
     sites: list[Site] = []
     for i, entry in enumerate(spec.die.bumps):
         loc = ["die", "bumps", i]
+        if isinstance(entry, BumpFile):
+            wafer = spec.wafer
+            die_size = (wafer.die_step[0] - wafer.scribe, wafer.die_step[1] - wafer.scribe)
+            imported, found = import_bumps(entry, base, die_size, spec.stacks, source, loc)
+            problems.extend(found)
+            sites.extend(Site(b.name, b.x, b.y, b.stack, i, net=b.net) for b in imported)
+            continue
         stack = entry.stack or default_stack
         if stack is None:
             bad(
