@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from masklayout.fields import StrictModel
+from masklayout.fields import Length, NonNegativeLength, PositiveLength, StrictModel
 from masklayout.source import SourceMap
 
 LayerSpec = tuple[int, int]
@@ -84,6 +84,63 @@ class Rule(StrictModel):
         return self.value[film] if isinstance(self.value, dict) else self.value
 
 
+STRUCTURED_LAYERS = ("PI1", "RDL", "PI2", "UBM")
+MaskFilm = Literal["photoresist", "dry_film", "polyimide"]
+Tone = Literal["positive", "negative"]
+
+
+class AlignmentMarks(StrictModel):
+    """Alignment crosses at two wafer sites left and right of the centre, one per mask layer;
+    each layer's cross lies inside the previous layer's (process order) by ``clearance`` all
+    round. ``length`` and ``width`` are the first layer's cross (end to end, arm width)."""
+
+    length: PositiveLength = 600.0
+    width: PositiveLength = 160.0
+    clearance: PositiveLength = 10.0
+    die_clearance: NonNegativeLength = 200.0
+    y: Length = 0.0
+
+    @model_validator(mode="after")
+    def _seven_fit(self) -> AlignmentMarks:
+        shrink = 2 * self.clearance * (len(STRUCTURED_LAYERS) + len(MASK_LAYERS) - 1)
+        if self.width <= shrink or self.length <= self.width:
+            raise ValueError(
+                f"width {self.width:g} must exceed {shrink:g} (7 nested crosses, "
+                f"clearance {self.clearance:g}) and length {self.length:g} must exceed the width"
+            )
+        return self
+
+
+class MaskLabels(StrictModel):
+    """Mask labels (product, layer, revision) as polygon text of ``height`` in the edge
+    exclusion ring, ``margin`` clear of its edges (outside the wafer when it does not fit)."""
+
+    height: PositiveLength = 800.0
+    margin: NonNegativeLength = 200.0
+
+
+class MaskSet(StrictModel):
+    """What a mask order needs beyond the openings: marks, labels, films and their tones.
+
+    Solder masks take their film from the spec; ``films`` gives the structured layers'.
+    Drawn shapes are where the film is removed (openings; RDL and UBM are plated through
+    resist openings), so a positive film needs a dark-field mask and a negative a clear-field one.
+    """
+
+    marks: AlignmentMarks = Field(default_factory=AlignmentMarks)
+    labels: MaskLabels = Field(default_factory=MaskLabels)
+    films: dict[Literal["PI1", "RDL", "PI2", "UBM"], MaskFilm] = Field(
+        default_factory=lambda: {
+            "PI1": "polyimide", "RDL": "photoresist", "PI2": "polyimide", "UBM": "photoresist"
+        }
+    )  # fmt: skip
+    tones: dict[MaskFilm, Tone] = Field(
+        default_factory=lambda: {
+            "photoresist": "positive", "dry_film": "negative", "polyimide": "negative"
+        }
+    )  # fmt: skip
+
+
 class Tech(StrictModel):
     """A technology: what layers are called, what solders exist, what rules apply."""
 
@@ -93,6 +150,7 @@ class Tech(StrictModel):
     alloys: dict[str, Alloy] = Field(default_factory=dict)
     solders: dict[str, Solder] = Field(default_factory=dict)
     rules: dict[str, Rule] = Field(default_factory=dict)
+    mask_set: MaskSet = Field(default_factory=MaskSet)
 
     @model_validator(mode="after")
     def _references(self) -> Tech:
