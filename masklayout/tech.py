@@ -77,6 +77,7 @@ class Rule(StrictModel):
     outer: str | None = None
     inner: str | None = None
     severity: Literal["error", "warning"] = "error"
+    scope: Literal["all", "interacting"] = "all"  # enclosure: which inner shapes must lie inside
     doc: str = ""
 
     def for_film(self, film: Film) -> float:
