@@ -20,6 +20,7 @@ import gdstk
 import numpy as np
 
 from masklayout.geometry import die as die_geometry
+from masklayout.geometry import marks as mark_geometry
 from masklayout.geometry import wafer as wafer_geometry
 from masklayout.geometry.shapes import GRID
 from masklayout.spec import Design
@@ -136,8 +137,9 @@ def build_die(design: Design, library: gdstk.Library) -> gdstk.Cell:
     return die
 
 
-def build(design: Design, die_only: bool = False) -> MaskLayout:
-    """Build the whole mask set (or, with ``die_only``, the die alone)."""
+def build(design: Design, die_only: bool = False, revision: str = "A") -> MaskLayout:
+    """Build the whole mask set (or, with ``die_only``, the die alone); the wafer carries each
+    mask's alignment marks and its label (product, layer, ``revision``)."""
     spec, tag = design.spec, lambda name: _tag(design, name)
     library = gdstk.Library(spec.name, unit=UNIT, precision=PRECISION)
     die = build_die(design, library)
@@ -149,6 +151,9 @@ def build(design: Design, die_only: bool = False) -> MaskLayout:
         top.add(*wafer_geometry.outline(spec.wafer, *tag("WAFER")))
         top.add(*wafer_geometry.usable_area(spec.wafer, *tag("EXCLUSION")))
         top.add(*array_references(die, dies.centers))
+        for cell in mark_geometry.mask_cells(design, dies, die, revision):
+            library.add(cell)
+            top.add(gdstk.Reference(cell))
         library.add(top)
     layers = {(p.layer, p.datatype) for cell in library.cells for p in cell.polygons}
     names = tuple(name for name, tag_ in design.tech.layers.items() if tag_ in layers)
