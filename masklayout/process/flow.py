@@ -203,7 +203,7 @@ class _Checker:
                     i,
                     "solder",
                     f"{solder} meets {other} deposited at {self.where(j)}: Sn-Pb mixed with Bi "
-                    f"({bi} with {snpb}) melts near 96 °C; use a lead-free solder without Bi or no Bi",
+                    f"({bi} with {snpb}) melts near 96 °C; keep Bi solders off Sn-Pb bumps",
                 )
                 break
         if level is not None and mask in self.present:

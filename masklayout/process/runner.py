@@ -267,7 +267,8 @@ def _confinement(
     for mask in reversed(op.masks):
         k = plan.masks.index(mask)
         reach = cap_radius_max(bottom[k], top[k], h, a)
-        confined = np.where(reach > geometry.half_width[:, k] + CONTACT_TOLERANCE, k, confined)
+        wall = np.maximum(geometry.half_width[:, k], a)  # the base's own rim is not a wall
+        confined = np.where(reach > wall + CONTACT_TOLERANCE, k, confined)
     return confined
 
 
