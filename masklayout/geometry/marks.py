@@ -188,9 +188,7 @@ def _placed(
             p = p @ np.array([[cos, sin], [-sin, cos]])
             moved.append(gdstk.Polygon(np.round(p / GRID) * GRID, layer=layer, datatype=datatype))
         origin = (_snap(-radius * sin), _snap(radius * cos))
-        label = gdstk.Label(
-            texts[k], origin, anchor="o", rotation=turn, layer=text_tag[0], texttype=text_tag[1]
-        )
+        label = gdstk.Label(texts[k], origin, anchor="o", layer=text_tag[0], texttype=text_tag[1])
         out.append((moved, label))
     return out
 
