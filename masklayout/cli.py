@@ -13,8 +13,9 @@ from typing import Any
 
 import click
 
-from masklayout import layout
+from masklayout import layout, outputs
 from masklayout import spec as spec_module
+from masklayout.progress import Progress
 from masklayout.source import SpecError
 
 EXIT_FAILURE, EXIT_BAD_INPUT = 1, 2
@@ -65,14 +66,44 @@ def schema() -> None:
     help="Layout to write: .gds (GDSII) or .oas (OASIS). Default: the spec's name + .gds.",
 )
 @click.option("--die-only", is_flag=True, help="Write the die cell alone, not the wafer.")
+@click.option(
+    "--bumpmap",
+    type=click.Path(dir_okay=False),
+    help="Also write every bump on the wafer (die, bump, die and wafer x/y, stack, net) as CSV.",
+)
+@click.option(
+    "--wafermap",
+    type=click.Path(dir_okay=False),
+    help="Also write every die position (index, column, row, x/y, full or partial) as CSV.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on the terminal.")
 @reports_bad_input
-def build(spec_file: str, output: str | None, die_only: bool, as_json: bool) -> None:
-    """Build the mask set of SPEC (a YAML file, - for stdin) as a hierarchical layout."""
+def build(
+    spec_file: str,
+    output: str | None,
+    die_only: bool,
+    bumpmap: str | None,
+    wafermap: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Build the mask set of SPEC (a YAML file, - for stdin) as a hierarchical layout, with its
+    KLayout layer properties (same name, .lyp) beside it."""
+    if die_only and (bumpmap or wafermap):
+        raise click.UsageError("--bumpmap and --wafermap need the wafer; drop --die-only")
+    progress = Progress.for_terminal(quiet)
     design = spec_module.load(spec_file)
-    built = layout.build(design, die_only=die_only)
+    with progress.step("building the layout"):
+        built = layout.build(design, die_only=die_only)
     path = output or f"{design.spec.name}.gds"
-    size = layout.write(built, path)
+    with progress.step(f"writing {path}"):
+        size = layout.write(built, path)
+    lyp = outputs.write_layer_properties(design.tech, outputs.layer_properties_path(path))
+    if bumpmap:
+        outputs.write_bumpmap(design, built.dies, bumpmap, progress)
+    if wafermap:
+        outputs.write_wafermap(built.dies, wafermap)
     summary = {
         "output": str(path),
         "top_cell": built.top.name,
@@ -82,6 +113,9 @@ def build(spec_file: str, output: str | None, die_only: bool, as_json: bool) -> 
         "bumps_on_wafer": None if die_only else built.bumps_on_wafer,
         "layers": list(built.layers),
         "file_bytes": size,
+        "layer_properties": str(lyp),
+        "bumpmap": bumpmap,
+        "wafermap": wafermap,
     }
     if as_json:
         print_json(summary)
@@ -95,6 +129,37 @@ def build(spec_file: str, output: str | None, die_only: bool, as_json: bool) -> 
         click.echo(f"bumps on the wafer  {built.bumps_on_wafer}")
     click.echo(f"layers              {', '.join(built.layers)}")
     click.echo(f"wrote               {path} ({size / 1024:.1f} KiB, top cell {built.top.name})")
+    for written in (lyp, bumpmap, wafermap):
+        if written:
+            click.echo(f"                    {written}")
+
+
+@main.command()
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "-o",
+    "--output",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Directory to write the pictures into.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the files written as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on the terminal.")
+@reports_bad_input
+def preview(spec_file: str, directory: str, as_json: bool, quiet: bool) -> None:
+    """Draw SPEC (a YAML file, - for stdin) as PNG pictures: the wafer map, the die (KLayout,
+    with the .lyp colours) and a close-up of each opening stack."""
+    from masklayout import preview as pictures
+
+    design = spec_module.load(spec_file)
+    written = pictures.write_previews(design, directory, Progress.for_terminal(quiet))
+    if as_json:
+        print_json(written.as_dict())
+        return
+    for path in (written.wafer, written.die, *written.bumps.values()):
+        click.echo(f"wrote {path}")
 
 
 @main.command()

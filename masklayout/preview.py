@@ -1,0 +1,322 @@
+"""Pictures a person looks at instead of reading: the wafer map, the die, and a close-up of each
+opening stack, as PNG.
+
+- Wafer map (matplotlib): outline with notch or flat, usable area, full and partial dies, with
+  the die count, die step and grid offset in the title.
+- Die (KLayout): the die cell of the built GDS drawn with the ``.lyp`` colours, all levels of
+  hierarchy shown.
+- Bump close-up (matplotlib), one per stack: the stack in plan view with every shape's diameter,
+  and its section through the centre with the mask thicknesses.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from masklayout import layout
+from masklayout.geometry import wafer as wafer_geometry
+from masklayout.geometry.shapes import shape_points
+from masklayout.geometry.wafer import DieGrid
+from masklayout.outputs import LAYER_STYLES, atomic_write, layer_styles, write_layer_properties
+from masklayout.progress import SILENT, Progress
+from masklayout.spec import Design, Stack
+
+DIE_IMAGE_PIXELS = 1200  # longest side of the die picture
+DPI = 150
+FULL_COLOR, PARTIAL_COLOR = "#4C8BD6", "#F2B8A0"
+
+
+@dataclass(frozen=True)
+class Previews:
+    """The pictures written: wafer map, die, and one close-up per stack (by stack name)."""
+
+    wafer: Path
+    die: Path
+    bumps: dict[str, Path] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "wafer": str(self.wafer),
+            "die": str(self.die),
+            "bumps": {name: str(path) for name, path in self.bumps.items()},
+        }
+
+
+def _hex(name: str) -> str:
+    return f"#{LAYER_STYLES[name].color:06x}"
+
+
+def _figure(width: float, height: float):  # -> matplotlib Figure
+    """A figure on the Agg canvas: no display, no global pyplot state."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI, facecolor="white")
+    return path
+
+
+# --------------------------------------------------------------------------- wafer map
+def _die_boxes(centers: np.ndarray, size: tuple[float, float]) -> np.ndarray:
+    """Boxes (n × 4 × 2, mm) of ``size`` (µm) around ``centers`` (µm)."""
+    hw, hh = size[0] / 2, size[1] / 2
+    corners = np.array([(-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh)])
+    return (centers.reshape(-1, 1, 2) + corners) / 1000
+
+
+def wafer_map(design: Design, grid: DieGrid, path: str | Path) -> Path:
+    """Draw the wafer map: outline, usable area, full dies and partial (excluded) dies."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Polygon
+
+    wafer, name = design.spec.wafer, design.spec.name
+    fig = _figure(8, 8.6)
+    ax = fig.add_axes((0.08, 0.06, 0.9, 0.82))
+    outline = max(wafer_geometry.outline(wafer), key=lambda polygon: polygon.area())
+    disc = ax.add_patch(
+        Polygon(outline.points / 1000, facecolor="#F2F2F2", edgecolor="#303030", linewidth=1.2)
+    )
+    for polygon in wafer_geometry.usable_area(wafer):
+        ax.add_patch(
+            Polygon(
+                polygon.points / 1000,
+                fill=False,
+                edgecolor=_hex("EXCLUSION"),
+                linestyle="--",
+                linewidth=1.2,
+                zorder=3,
+                label=f"usable area (edge exclusion {wafer.edge_exclusion / 1000:g} mm)",
+            )
+        )
+    # dies drawn at the full step: the scribe is far below a pixel on a whole-wafer picture
+    edge = 0.3 if grid.count + len(grid.partial) < 3000 else 0.15
+    for centers, face, line, label in (
+        (grid.centers, FULL_COLOR, "#1F3F66", f"full dies ({grid.count})"),
+        (
+            grid.partial,
+            PARTIAL_COLOR,
+            "#A0522D",
+            f"partial dies, not written ({len(grid.partial)})",
+        ),
+    ):
+        dies = PolyCollection(
+            _die_boxes(centers, grid.step),
+            facecolor=face,
+            edgecolor=line,
+            linewidth=edge,
+            label=label,
+        )
+        ax.add_collection(dies)
+        dies.set_clip_path(disc)
+    r, bottom = wafer.diameter / 2000, outline.points[:, 1].min() / 1000
+    ax.plot([0], [0], marker="+", color="#303030", markersize=12)
+    if wafer.orientation != "none":
+        ax.text(0, bottom - 0.02 * r, wafer.orientation, ha="center", va="top", fontsize=9)
+    ax.set_xlim(-1.08 * r, 1.08 * r)
+    ax.set_ylim(-1.12 * r, 1.08 * r)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (mm)")
+    ax.set_ylabel("y (mm)")
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    bumps = grid.count * len(design.sites)
+    fig.suptitle(
+        f"{name}: {grid.count} full dies, {bumps:,} bumps\n"
+        f"wafer {wafer.diameter / 1000:g} mm, die step {grid.step[0]:g} × {grid.step[1]:g} µm, "
+        f"grid offset ({grid.offset[0]:g}, {grid.offset[1]:g}) µm",
+        fontsize=11,
+    )
+    return _save(fig, Path(path))
+
+
+# --------------------------------------------------------------------------- die
+def render_layout(gds: str | Path, lyp: str | Path, path: str | Path) -> tuple[float, ...]:
+    """Render the top cell of ``gds``, all hierarchy levels, with the layer properties ``lyp``
+    (KLayout, headless) as a PNG; return the drawn box (left, bottom, right, top) in µm."""
+    import klayout.lay as lay
+
+    view = lay.LayoutView()
+    view.set_config("background-color", "#ffffff")
+    view.set_config("grid-visible", "false")
+    view.set_config("text-visible", "false")  # one label per bump: unreadable at die scale
+    view.load_layout(str(gds), False)
+    view.load_layer_props(str(lyp))
+    view.max_hier()
+    view.zoom_fit()
+    box = view.box()
+    scale = DIE_IMAGE_PIXELS / max(box.width(), box.height())
+    width, height = round(box.width() * scale), round(box.height() * scale)
+    view.save_image_with_options(str(path), width, height, 0, 2, 0)  # 2× oversampled
+    return (box.left, box.bottom, box.right, box.top)
+
+
+def _layers_in(gds: str | Path, design: Design) -> list[str]:
+    """Names of the tech layers that hold shapes in ``gds``."""
+    import klayout.db as db
+
+    found = db.Layout()
+    found.read(str(gds))
+    tags = {
+        (info.layer, info.datatype)
+        for index, info in zip(found.layer_indexes(), found.layer_infos(), strict=True)
+        if not found.top_cell().begin_shapes_rec(index).at_end()
+    }
+    return [name for name, tag in design.tech.layers.items() if tag in tags]
+
+
+def die_picture(design: Design, gds: str | Path, lyp: str | Path, path: str | Path) -> Path:
+    """The die as KLayout draws it with the ``.lyp`` colours, with axes in µm, a title and a
+    legend of the layers it holds."""
+    from matplotlib.patches import Patch
+
+    fig = _figure(9.2, 8)
+    ax = fig.add_axes((0.1, 0.08, 0.72, 0.83))
+    with tempfile.TemporaryDirectory() as scratch:
+        image = Path(scratch) / "die.png"
+        left, bottom, right, top = render_layout(gds, lyp, image)
+        from matplotlib.image import imread
+
+        ax.imshow(imread(image), extent=(left, right, bottom, top), interpolation="antialiased")
+    styles = layer_styles(design.tech)
+    handles = [
+        Patch(facecolor=f"#{styles[name].color:06x}", alpha=0.6 if name != "DIE" else 0.2,
+              edgecolor=f"#{styles[name].color:06x}", label=name)
+        for name in _layers_in(gds, design)
+        if name != "TEXT"  # labels are not drawn
+    ]  # fmt: skip
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=9, frameon=False
+    )
+    ax.set_xlabel("x (µm)")
+    ax.set_ylabel("y (µm)")
+    w, h = design.die_size
+    fig.suptitle(
+        f"{design.spec.name}: die {w:g} × {h:g} µm, {len(design.sites)} bumps, "
+        f"{len(design.spec.die.rdl.routes)} RDL routes",
+        fontsize=11,
+    )
+    return _save(fig, Path(path))
+
+
+# --------------------------------------------------------------------------- bump close-up
+def _stack_layers(stack: Stack) -> list[tuple[str, str, float]]:
+    """(layer, shape, diameter) of a stack's shapes, from the bottom up."""
+    return [
+        ("UBM", stack.ubm.shape, stack.ubm.diameter),
+        ("PI2", stack.pi2.shape, stack.pi2.diameter),
+        *(
+            (opening.mask, stack.opening_shape(k), opening.diameter)
+            for k, opening in enumerate(stack.openings)
+        ),
+    ]
+
+
+def bump_closeup(design: Design, stack_name: str, path: str | Path) -> Path:
+    """Draw one stack: plan view with each shape's diameter, and its section through the centre
+    with the solder-mask thicknesses (UBM and PI2 drawn thin, not to scale)."""
+    from matplotlib.patches import Polygon
+
+    stack = design.spec.stacks[stack_name]
+    layers = _stack_layers(stack)
+    styles = layer_styles(design.tech)
+    color = {name: f"#{styles[name].color:06x}" for name, _, _ in layers}
+    widest = max(d for _, _, d in layers)
+    fig = _figure(12, 5.6)
+    plan = fig.add_axes((0.05, 0.1, 0.36, 0.75))
+    section = fig.add_axes((0.47, 0.1, 0.51, 0.75))
+
+    for name, kind, diameter in sorted(layers, key=lambda item: -item[2]):
+        points = shape_points(kind, diameter)
+        plan.add_patch(Polygon(points, facecolor=color[name], alpha=0.15, edgecolor="none"))
+        plan.add_patch(
+            Polygon(
+                points,
+                fill=False,
+                edgecolor=color[name],
+                linewidth=1.8,
+                label=f"{name}  {kind} {diameter:g}",
+            )
+        )
+    plan.plot([0], [0], marker="+", color="#303030")
+    span = 0.62 * widest
+    plan.set_xlim(-span, span)
+    plan.set_ylim(-span, span)
+    plan.set_aspect("equal")
+    plan.legend(loc="upper left", fontsize=8, framealpha=0.9, handlelength=1.2)
+    plan.set_title("plan view (µm)", fontsize=10)
+
+    _draw_section(section, design, stack, color, reach=0.62 * widest)
+    count = sum(site.stack == stack_name for site in design.sites)
+    fig.suptitle(f"{design.spec.name}: stack {stack_name} ({count} bumps per die)", fontsize=11)
+    return _save(fig, Path(path))
+
+
+def _draw_section(ax, design: Design, stack: Stack, color: dict[str, str], reach: float) -> None:
+    """The stack cut through its centre: PI2 and UBM as thin layers, then each solder mask with
+    its opening, thickness and film."""
+    from matplotlib.patches import Rectangle
+
+    masks = design.spec.masks
+    thin = 0.06 * sum(masks[o.mask].thickness for o in stack.openings)
+    pi2, ubm = stack.pi2.diameter / 2, stack.ubm.diameter / 2
+    for x0, x1 in ((-reach, -pi2), (pi2, reach)):
+        ax.add_patch(Rectangle((x0, -thin), x1 - x0, thin, facecolor=color["PI2"], alpha=0.45))
+    ax.add_patch(Rectangle((-ubm, 0), 2 * ubm, 0.5 * thin, facecolor=color["UBM"]))
+    ax.add_patch(Rectangle((-pi2, -thin), 2 * pi2, thin, facecolor=color["UBM"]))
+    ax.text(reach, -0.5 * thin, " PI2", va="center", fontsize=9, color=color["PI2"])
+    ax.text(ubm, 0.5 * thin, " UBM", va="bottom", fontsize=9, color=color["UBM"])
+    z = 0.0
+    for opening in stack.openings:
+        mask, half, tone = masks[opening.mask], opening.diameter / 2, color[opening.mask]
+        middle = z + mask.thickness / 2
+        for x0 in (-reach, half):
+            ax.add_patch(
+                Rectangle(
+                    (x0, z), reach - half, mask.thickness, facecolor=tone, alpha=0.3, edgecolor=tone
+                )
+            )
+        ax.annotate(
+            "",
+            (-half, middle),
+            (half, middle),
+            arrowprops={"arrowstyle": "<->", "color": tone, "linewidth": 0.9},
+        )
+        ax.text(0, middle, f"{opening.mask} Ø {opening.diameter:g}", ha="center", va="bottom",
+                fontsize=9, color=tone)  # fmt: skip
+        film = mask.film.replace("_", " ")
+        ax.text(reach, middle, f" {opening.mask}: {mask.thickness:g} µm {film}", va="center",
+                fontsize=9, color=tone)  # fmt: skip
+        z += mask.thickness
+    ax.set_xlim(-reach, 1.75 * reach)
+    ax.set_ylim(-2 * thin, z * 1.08)
+    ax.set_title("section through the centre (µm; UBM and PI2 not to scale)", fontsize=10)
+
+
+# --------------------------------------------------------------------------- all of them
+def write_previews(design: Design, directory: str | Path, progress: Progress = SILENT) -> Previews:
+    """Write the wafer map, the die and one close-up per stack into ``directory`` as
+    ``NAME_wafer.png``, ``NAME_die.png``, ``NAME_bump_STACK.png``."""
+    directory, name = Path(directory), design.spec.name
+    with progress.step("wafer map"):
+        wafer = wafer_map(
+            design, wafer_geometry.place_dies(design.spec.wafer), directory / f"{name}_wafer.png"
+        )
+    with progress.step("die"), tempfile.TemporaryDirectory() as scratch:
+        gds, lyp = Path(scratch) / f"{name}.gds", Path(scratch) / f"{name}.lyp"
+        layout.write(layout.build(design, die_only=True), gds)
+        write_layer_properties(design.tech, lyp)
+        die = die_picture(design, gds, lyp, directory / f"{name}_die.png")
+    bumps = {
+        stack: bump_closeup(design, stack, directory / f"{name}_bump_{stack}.png")
+        for stack in progress.track(design.spec.stacks, "bump close-ups")
+    }
+    return Previews(wafer, die, bumps)
