@@ -102,10 +102,12 @@ class Row:
 
 @dataclass(frozen=True)
 class BumpMap:
-    """A parsed bump map file: its rows and what it declares about units and the die."""
+    """A parsed bump map file: the rows read, what it declares about units and the die, and
+    the lines that could not be read (``problems``; the rows hold the rest)."""
 
     file: str
     rows: tuple[Row, ...]
+    problems: tuple[Problem, ...] = ()
     units: Declared[str] | None = None  # a key of UNIT_UM
     die_size: Declared[tuple[float, float]] | None = None  # (width, height) in file units
     center: Declared[tuple[float, float]] | None = None  # die centre (x, y) in file units
@@ -125,7 +127,7 @@ class ImportedBump:
 
 # --------------------------------------------------------------------------- CSV
 def parse_csv(text: str, file: str) -> BumpMap:
-    """Parse a CSV bump map (header ``name,x,y[,net][,stack]``); raise SpecError on bad lines."""
+    """Parse a CSV bump map (header ``name,x,y[,net][,stack]``)."""
     problems: list[Problem] = []
     columns: dict[str, int] | None = None
     delimiter = ","
@@ -162,7 +164,8 @@ def parse_csv(text: str, file: str) -> BumpMap:
             continue
         x = _number(cell["x"], "x", file, number, problems)
         y = _number(cell["y"], "y", file, number, problems)
-        if x is None or y is None or _duplicate(name, seen, file, number, problems):
+        named = (cell["name"][0], name)
+        if x is None or y is None or _duplicate(named, seen, file, number, problems):
             continue
         net = cell.get("net", (None, ""))[1]
         stack_col, stack = cell.get("stack", (None, ""))
@@ -171,9 +174,7 @@ def parse_csv(text: str, file: str) -> BumpMap:
         problems.append(
             Problem(file, None, None, "", f"no header line (expected {','.join(CSV_COLUMNS)})")
         )
-    if problems:
-        raise SpecError(problems)
-    return BumpMap(file, tuple(rows))
+    return BumpMap(file, tuple(rows), tuple(problems))
 
 
 def _split(line: str, delimiter: str) -> list[tuple[int, str]]:
@@ -230,14 +231,14 @@ AIF_UNITS = {"um": "um", "mm": "mm", "cm": "cm", "inch": "inch", "mil": "mil"}
 
 
 def parse_aif(text: str, file: str, names: Literal["pad", "ball"] = "pad") -> BumpMap:
-    """Parse an Amkor AIF die file (AIF I or AIF II); raise SpecError on bad lines."""
+    """Parse an Amkor AIF die file (AIF I or AIF II)."""
     lines = [
         (number, line.split(";", 1)[0].strip())
         for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1)
     ]
     lines = [(number, line) for number, line in lines if line]
     if not lines:
-        raise SpecError([Problem(file, None, None, "", "empty AIF file: no die pads")])
+        return BumpMap(file, (), (Problem(file, None, None, "", "empty AIF file: no die pads"),))
     if any(_SECTION_RE.match(line) for _, line in lines):
         return _parse_aif2(lines, file, names)
     return _parse_aif1(lines, file, names)
@@ -282,9 +283,7 @@ def _parse_aif1(lines: list[tuple[int, str]], file: str, names: str) -> BumpMap:
     size = _declared_size(header.get("DIE_X"), header.get("DIE_Y"), file, problems)
     if not rows and not problems:
         problems.append(Problem(file, None, None, "", "no die pad rows in the AIF file"))
-    if problems:
-        raise SpecError(problems)
-    return BumpMap(file, tuple(rows), units, size)
+    return BumpMap(file, tuple(rows), tuple(problems), units, size)
 
 
 def _parse_aif2(lines: list[tuple[int, str]], file: str, names: str) -> BumpMap:
@@ -312,7 +311,7 @@ def _parse_aif2(lines: list[tuple[int, str]], file: str, names: str) -> BumpMap:
         if required not in sections:
             problems.append(Problem(file, None, None, "", f"no [{required}] section"))
     if problems:
-        raise SpecError(problems)
+        return BumpMap(file, (), tuple(problems))
 
     database = _keys(sections["DATABASE"])
     kind = database.get("TYPE")
@@ -376,9 +375,7 @@ def _parse_aif2(lines: list[tuple[int, str]], file: str, names: str) -> BumpMap:
             rows.append(row)
     if not rows and not problems:
         problems.append(Problem(file, None, None, "", "no die pad rows in [NETLIST]"))
-    if problems:
-        raise SpecError(problems)
-    return BumpMap(file, tuple(rows), units, size, center)
+    return BumpMap(file, tuple(rows), tuple(problems), units, size, center)
 
 
 def _aif_row(
@@ -398,15 +395,16 @@ def _aif_row(
     if x is None or y is None:
         return None
     if names == "ball" and ball[1] == "-":
-        col = ball[0] or len(" ".join(f for _, f in (pad, x_field, y_field, net))) + 1
         problems.append(
-            Problem(file, line, col, "", f"die pad {pad[1]} has no ball name (names: ball)")
+            Problem(
+                file, line, ball[0] or 1, "", f"die pad {pad[1]} has no ball name (names: ball)"
+            )
         )
         return None
-    name = ball[1] if names == "ball" else pad[1]
-    if _duplicate(name, seen, file, line, problems, "ball" if names == "ball" else "die pad"):
+    named = ball if names == "ball" else pad
+    if _duplicate(named, seen, file, line, problems, "ball" if names == "ball" else "die pad"):
         return None
-    return Row(name, x, y, None if net[1] == "-" else net[1], None, line)
+    return Row(named[1], x, y, None if net[1] == "-" else net[1], None, line)
 
 
 def _words(line: str) -> list[tuple[int, str]]:
@@ -479,16 +477,18 @@ def _number(
 
 
 def _duplicate(
-    name: str,
+    named: tuple[int | None, str],
     seen: dict[str, int],
     file: str,
     line: int,
     problems: list[Problem],
     what: str = "bump name",
 ) -> bool:
+    """Whether the name (column, text) was used on an earlier line (a problem if so)."""
+    col, name = named
     if name in seen:
         problems.append(
-            Problem(file, line, 1, "", f"{what} '{name}' is already used on line {seen[name]}")
+            Problem(file, line, col, "", f"{what} '{name}' is already used on line {seen[name]}")
         )
         return True
     seen[name] = line
@@ -574,7 +574,7 @@ def import_bumps(
     source: SourceMap,
     loc: Loc,
 ) -> tuple[list[ImportedBump], list[Problem]]:
-    """The bump sites of a ``die.bumps`` file entry and the problems found.
+    """The bump sites of a ``die.bumps`` file entry (those read) and the problems found.
 
     Problems with the entry itself (missing file, unknown format or stack) are located at its
     key in the spec; problems inside the file at ``file:line:column``.
@@ -598,7 +598,8 @@ def import_bumps(
         ]
     path = base / entry.file
     try:
-        placed = place(read(path, fmt, entry.names), entry, die_size)
+        bump_map = read(path, fmt, entry.names)
+        placed = place(bump_map, entry, die_size)
     except SpecError as exc:
         return [], exc.problems
     except UnicodeDecodeError:
@@ -616,12 +617,11 @@ def import_bumps(
                 f"{len(unstacked)} rows of '{path}' name no stack (first on line {unstacked[0].line})",
             )
         ]
-    bumps, problems = [], []
+    bumps, problems = [], list(bump_map.problems)
     for row, x, y in placed:
         stack = row.stack or default
-        if stack in stacks:
-            bumps.append(ImportedBump(row.name, x, y, stack, row.net, row.line))
-        else:
+        bumps.append(ImportedBump(row.name, x, y, stack, row.net, row.line))
+        if stack not in stacks:  # its bump still counts as a name, for the routes
             problems.append(
                 Problem(
                     str(path),
