@@ -215,8 +215,10 @@ def simulate(geometry: Geometry, plan: Plan, tech: Tech) -> Simulation:
             new_melt_v, new_melt_m = zeros.copy(), np.zeros_like(melt_m)
             new_core_v, new_core_m = zeros.copy(), np.zeros_like(core_m)
             for what, v, m in (("core", core_v, core_m), ("body", melt_v, melt_m)):
-                liq = liquidus(m, alloys)
                 present = v > 0
+                if not present.any():
+                    continue
+                liq = liquidus(m, alloys)
                 molten = present & (op.peak >= np.nan_to_num(liq, nan=np.inf))
                 new_melt_v += np.where(molten, v, 0.0)
                 new_melt_m += np.where(molten[:, None], m, 0.0)

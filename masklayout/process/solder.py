@@ -137,6 +137,9 @@ def liquidus(mass: np.ndarray, alloys: Sequence[Alloy]) -> np.ndarray:
     mass = np.atleast_2d(np.asarray(mass, dtype=float))
     own = np.array([a.liquidus for a in alloys])
     total = mass.sum(axis=1)
+    used = np.flatnonzero(mass.any(axis=0))
+    if len(used) == 1:  # one alloy on every row: its own liquidus, no mixing to work out
+        return np.where(total > 0, own[used[0]], np.nan)
     single = (mass > 0).sum(axis=1) <= 1
     sn_pb = _sn_pb_mass(mass, alloys)
     safe_total = np.where(total > 0, total, 1.0)
