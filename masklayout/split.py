@@ -1,0 +1,283 @@
+"""The mask set as a mask order: one GDSII file per mask layer and a ``masks.json`` manifest.
+
+Each file keeps the wafer hierarchy (same cell names, same references and arrays) with only
+its own layer: the openings, the mask's alignment marks, its polygon label and its GDS label
+(on TEXT). Cells left empty are dropped. The manifest lists, per mask, the file, its GDS layer,
+the film and its tone, the mask polarity, the critical dimensions, counts, bounding box and
+SHA-256.
+
+Polarity: every drawn shape is where the film is removed (PI1, PI2 and the solder masks are
+openings; RDL and UBM are plated through resist openings). A positive film dissolves where
+exposed, so the drawn shapes are clear on a chrome field: a dark-field mask. A negative film
+stays where exposed, so the drawn shapes are chrome on a clear field: a clear-field mask. Films
+and tones come from the spec (solder masks) and ``tech.mask_set``. Mirroring for the exposure
+tool (right- or wrong-reading) is the mask shop's job order, not written here.
+
+Files are written to a staging directory beside the target and moved in at the end: a failure
+leaves no file; the same spec gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gdstk
+
+from masklayout.geometry import die as die_geometry
+from masklayout.geometry import marks as mark_geometry
+from masklayout.layout import TIMESTAMP, MaskLayout
+from masklayout.progress import SILENT, Progress
+from masklayout.spec import Design
+from masklayout.tech import MaskFilm, Tone
+
+MANIFEST = "masks.json"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A drawn feature of one size on a mask: ``size`` is the diameter (circle), flat-to-flat
+    width (octagon), side (square) or width (line), or [width, height] of a rectangle."""
+
+    feature: str
+    stack: str | None
+    shape: str
+    size: float | tuple[float, float]
+    per_die: int
+
+    def as_dict(self) -> dict[str, Any]:
+        size = list(self.size) if isinstance(self.size, tuple) else self.size
+        return {
+            "feature": self.feature,
+            "stack": self.stack,
+            "shape": self.shape,
+            "size_um": size,
+            "per_die": self.per_die,
+        }
+
+
+@dataclass(frozen=True)
+class MaskFile:
+    """One mask in memory: its layer name, file name, library and manifest entry (without the
+    file's size and hash, known once written)."""
+
+    layer: str
+    file: str
+    library: gdstk.Library
+    record: dict[str, Any]
+
+
+def _rectangle(polygon: gdstk.Polygon) -> tuple[str, float | tuple[float, float]]:
+    (x0, y0), (x1, y1) = polygon.bounding_box()
+    w, h = round(x1 - x0, 3), round(y1 - y0, 3)
+    return ("square", w) if w == h else ("rectangle", (w, h))
+
+
+def critical_dimensions(design: Design, layer: str) -> tuple[Feature, ...]:
+    """The features a mask layer draws on each die, one entry per feature and size."""
+    spec = design.spec
+    stacks = Counter(site.stack for site in design.sites)
+    routed_stacks = Counter(site.stack for site in design.sites if site.on_pad is None)
+    routed_pads = [design.pad(route.pad) for route in spec.die.rdl.routes]
+    found: Counter[tuple[str, str | None, str, Any]] = Counter()
+    if layer == "PI1":
+        for pad in routed_pads:
+            found[
+                ("opening over bond pad", None, *_rectangle(die_geometry.pi1_opening(design, pad)))
+            ] += 1
+    elif layer == "RDL":
+        if routed_pads:
+            found[("trace", None, "line", spec.die.rdl.width)] += len(routed_pads)
+        for pad in routed_pads:
+            found[
+                ("capture over PI1", None, *_rectangle(die_geometry.pad_capture(design, pad)))
+            ] += 1
+        for name, count in routed_stacks.items():
+            ubm = spec.stacks[name].ubm
+            (x0, _), (x1, _) = die_geometry.ubm_capture(design, spec.stacks[name]).bounding_box()
+            found[("capture under UBM", name, ubm.shape, round(x1 - x0, 3))] += count
+    elif layer in ("PI2", "UBM"):
+        for name, count in stacks.items():
+            shape = spec.stacks[name].pi2 if layer == "PI2" else spec.stacks[name].ubm
+            found[("opening" if layer == "PI2" else "pad", name, shape.shape, shape.diameter)] += (
+                count
+            )
+    else:
+        for name, count in stacks.items():
+            stack = spec.stacks[name]
+            for k, opening in enumerate(stack.openings):
+                if opening.mask == layer:
+                    found[("opening", name, stack.opening_shape(k), opening.diameter)] += count
+    return tuple(Feature(*key, per_die=count) for key, count in found.items())
+
+
+def film(design: Design, layer: str) -> MaskFilm:
+    """The film a mask layer patterns: the spec's for solder masks, the tech's otherwise."""
+    mask = design.spec.masks.get(layer)
+    return mask.film if mask is not None else design.tech.mask_set.films[layer]
+
+
+def polarity(tone: Tone) -> tuple[str, str, str]:
+    """(mask field, how drawn shapes appear on the plate, why) for a film of ``tone``."""
+    if tone == "positive":
+        return (
+            "dark_field",
+            "clear",
+            "positive film dissolves where exposed: the drawn openings are clear, the field chrome",
+        )
+    return (
+        "clear_field",
+        "chrome",
+        "negative film stays where exposed: the drawn openings are chrome, the field clear",
+    )
+
+
+def mask_library(layout: MaskLayout, keep: list[tuple[int, int]], own: str) -> gdstk.Library:
+    """A copy of the layout's hierarchy holding only the shapes on ``keep`` (cell ``own`` also
+    keeps its labels); empty cells and references to them are dropped."""
+    source = layout.library
+    library = gdstk.Library(source.name, unit=source.unit, precision=source.precision)
+    copies: dict[str, gdstk.Cell | None] = {}
+
+    def copy(cell: gdstk.Cell) -> gdstk.Cell | None:
+        if cell.name not in copies:
+            new = cell.copy(cell.name)
+            new.filter(keep, remove=False, labels=False)
+            if cell.name != own:
+                new.filter([], remove=False, polygons=False, paths=False)
+            for ref in list(new.references):
+                target = copy(ref.cell)
+                if target is None:
+                    new.remove(ref)
+                else:
+                    ref.cell = target
+            empty = not (new.polygons or new.paths or new.labels or new.references)
+            copies[cell.name] = None if empty else new
+        return copies[cell.name]
+
+    copy(layout.top)
+    for cell in source.cells:  # the source's order: stable bytes
+        if copies.get(cell.name) is not None:
+            library.add(copies[cell.name])
+    return library
+
+
+def _shapes(polygons: list[gdstk.Polygon]) -> int:
+    """Connected shapes: polygons merged where they touch or overlap."""
+    return len(gdstk.boolean(polygons, [], "or")) if polygons else 0
+
+
+def split(design: Design, layout: MaskLayout, progress: Progress = SILENT) -> tuple[MaskFile, ...]:
+    """Every mask layer of a wafer layout as its own library, with its manifest entry."""
+    spec, tech = design.spec, design.tech
+    cells = {cell.name: cell for cell in layout.library.cells}
+    die = cells[f"{spec.name}_DIE"]
+    layers = mark_geometry.mask_layers(design, die)
+    crosses = {c.layer: c for c in mark_geometry.cross_chain(layers, tech.mask_set.marks)}
+    out = []
+    for layer in progress.track(layers, "splitting the masks"):
+        tag = tech.layer(layer)
+        own = f"{spec.name}_MASK_{layer}"
+        library = mask_library(layout, [tag], own)
+        copies = {cell.name: cell for cell in library.cells}
+        per_die = _shapes(copies[die.name].get_polygons())
+        mark = crosses[layer]
+        (x0, y0), (x1, y1) = copies[spec.name].bounding_box()
+        features = critical_dimensions(design, layer)
+        sizes = [min(f.size) if isinstance(f.size, tuple) else f.size for f in features]
+        film_ = film(design, layer)
+        tone = tech.mask_set.tones[film_]
+        field, drawn_on_mask, why = polarity(tone)
+        file = f"{spec.name}_{layer}.gds"
+        record = {
+            "name": layer,
+            "file": file,
+            "layer": tag[0],
+            "datatype": tag[1],
+            "film": film_,
+            "tone": tone,
+            "drawn": "openings",
+            "polarity": field,
+            "drawn_on_mask": drawn_on_mask,
+            "polarity_reason": why,
+            "critical_dimensions": [f.as_dict() for f in features],
+            "min_feature_um": min([*sizes, mark.width]),
+            "counts": {
+                "per_die": per_die,
+                "dies": layout.dies.count,
+                "on_wafer": per_die * layout.dies.count,
+                "alignment_marks": 2,
+                "label_shapes": _shapes(copies[own].polygons) - 2,  # less the two crosses
+            },
+            "alignment_mark": {
+                "aligns_to": mark.aligns_to,
+                "shape": "cross",
+                "length_um": mark.length,
+                "width_um": mark.width,
+            },
+            "label": copies[own].labels[0].text,
+            "bounding_box_um": [[x0, y0], [x1, y1]],
+        }
+        out.append(MaskFile(layer, file, library, record))
+    return tuple(out)
+
+
+def manifest(design: Design, layout: MaskLayout, masks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``masks.json`` document around the per-mask entries."""
+    marks = design.tech.mask_set.marks
+    sites = mark_geometry.mark_sites(design.spec.wafer, layout.dies, marks)
+    return {
+        "product": design.spec.name,
+        "tech": design.tech.name,
+        "database_unit_um": round(layout.library.precision / layout.library.unit, 9),
+        "dies": layout.dies.count,
+        "alignment_marks": {
+            "sites_um": [list(p) for p in sites.points],
+            "inside_usable_area": sites.inside_usable,
+            "clearance_um": marks.clearance,
+            "die_clearance_um": marks.die_clearance,
+        },
+        "masks": masks,
+    }
+
+
+def write_split(
+    design: Design, layout: MaskLayout, directory: str | Path, progress: Progress = SILENT
+) -> dict[str, Any]:
+    """Write one GDSII file per mask layer and ``masks.json`` into ``directory``, all or none;
+    return the manifest."""
+    if layout.top.name != design.spec.name:
+        raise ValueError("a split needs the wafer layout, not --die-only")
+    masks = split(design, layout, progress)
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        records = []
+        for mask in progress.track(masks, "writing the masks"):
+            path = staging / mask.file
+            mask.library.write_gds(path, timestamp=TIMESTAMP)
+            data = path.read_bytes()
+            records.append(
+                {**mask.record, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            )
+        document = manifest(design, layout, records)
+        (staging / MANIFEST).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        if directory.is_dir():
+            for name in [*(mask.file for mask in masks), MANIFEST]:
+                os.replace(staging / name, directory / name)
+            staging.rmdir()
+        else:
+            staging.chmod(0o755)
+            os.replace(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return document
