@@ -9,12 +9,14 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
 
-from masklayout import layout, outputs
+from masklayout import layout, outputs, split
 from masklayout import spec as spec_module
+from masklayout.geometry import marks as mark_geometry
 from masklayout.progress import Progress
 from masklayout.source import SpecError
 
@@ -76,6 +78,18 @@ def schema() -> None:
     type=click.Path(dir_okay=False),
     help="Also write every die position (index, column, row, x/y, full or partial) as CSV.",
 )
+@click.option(
+    "--split",
+    "split_dir",
+    type=click.Path(file_okay=False),
+    help="Also write one GDSII file per mask layer and masks.json (the mask order) into DIR.",
+)
+@click.option(
+    "--revision",
+    default="A",
+    show_default=True,
+    help="Revision printed in each mask's label.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on the terminal.")
 @reports_bad_input
@@ -85,6 +99,8 @@ def build(
     die_only: bool,
     bumpmap: str | None,
     wafermap: str | None,
+    split_dir: str | None,
+    revision: str,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -92,10 +108,14 @@ def build(
     KLayout layer properties (same name, .lyp) beside it."""
     if die_only and (bumpmap or wafermap):
         raise click.UsageError("--bumpmap and --wafermap need the wafer; drop --die-only")
+    if die_only and split_dir:
+        raise click.UsageError("--split needs the wafer; drop --die-only")
+    if not mark_geometry.REVISION.fullmatch(revision):
+        raise click.BadParameter(mark_geometry.REVISION_HELP, param_hint="--revision")
     progress = Progress.for_terminal(quiet)
     design = spec_module.load(spec_file)
     with progress.step("building the layout"):
-        built = layout.build(design, die_only=die_only)
+        built = layout.build(design, die_only=die_only, revision=revision)
     path = output or f"{design.spec.name}.gds"
     with progress.step(f"writing {path}"):
         size = layout.write(built, path)
@@ -104,6 +124,7 @@ def build(
         outputs.write_bumpmap(design, built.dies, bumpmap, progress)
     if wafermap:
         outputs.write_wafermap(built.dies, wafermap)
+    masks = split.write_split(design, built, split_dir, progress) if split_dir else None
     summary = {
         "output": str(path),
         "top_cell": built.top.name,
@@ -116,6 +137,7 @@ def build(
         "layer_properties": str(lyp),
         "bumpmap": bumpmap,
         "wafermap": wafermap,
+        "split": None if masks is None else str(Path(split_dir, split.MANIFEST)),
     }
     if as_json:
         print_json(summary)
@@ -132,6 +154,15 @@ def build(
     for written in (lyp, bumpmap, wafermap):
         if written:
             click.echo(f"                    {written}")
+    if masks is not None:
+        names = ", ".join(mask["name"] for mask in masks["masks"])
+        click.echo(f"masks               {names} in {split_dir} (+ {split.MANIFEST})")
+        if not masks["alignment_marks"]["inside_usable_area"]:
+            click.echo(
+                "warning: no room for the alignment marks in the usable area free of dies; "
+                "they sit past the dies, in the edge exclusion",
+                err=True,
+            )
 
 
 @main.command()

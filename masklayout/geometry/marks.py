@@ -16,6 +16,7 @@ of the wafer, one slot per mask along the ring (outside the wafer when the ring 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,8 @@ from masklayout.spec import Design, Wafer
 from masklayout.tech import AlignmentMarks, MaskLabels
 
 PROCESS_ORDER = ("PI1", "RDL", "PI2", "UBM", "SM1", "SM2", "SM3")
+REVISION = re.compile(r"[A-Za-z0-9._-]{1,16}")
+REVISION_HELP = "a revision is 1 to 16 of A-Z a-z 0-9 . _ -"
 Tag = tuple[int, int]
 
 
@@ -130,6 +133,8 @@ def mark_sites(wafer: Wafer, dies: wafer_geometry.DieGrid, marks: AlignmentMarks
 
 def label_text(product: str, layer: str, revision: str) -> str:
     """``wlcsp_demo SM1 REV A``."""
+    if not REVISION.fullmatch(revision):
+        raise ValueError(f"{REVISION_HELP}, found {revision!r}")
     return f"{product} {layer} REV {revision}"
 
 
