@@ -227,7 +227,7 @@ def _csv_header(
 
 # --------------------------------------------------------------------------- AIF
 _SECTION_RE = re.compile(r"^\[\s*([A-Za-z_][A-Za-z0-9_ ]*?)\s*\]$")
-AIF_UNITS = {"um": "um", "mm": "mm", "cm": "cm", "inch": "inch", "mil": "mil"}
+AIF_UNITS = ("um", "mm", "cm", "inch", "mil")
 
 
 def parse_aif(text: str, file: str, names: Literal["pad", "ball"] = "pad") -> BumpMap:
