@@ -78,6 +78,10 @@ class GdsReader:
         shapes = (cell or self.top).begin_shapes_rec(layer)
         return kdb.Region(shapes) if flat else kdb.Region(shapes, self.store)
 
+    def on_dies(self, name: str) -> kdb.Region:
+        """Shapes of layer ``name`` inside the die outlines (not alignment marks or labels)."""
+        return self.region(name).inside(self.region("DIE"))
+
     def cell(self, name: str) -> kdb.Cell:
         return self.layout.cell(name)
 

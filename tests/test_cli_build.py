@@ -29,7 +29,7 @@ def test_build_json_summary_matches_the_written_gds(spec_file, tmp_path):
     summary = json.loads(result.stdout)
     assert summary["file_bytes"] == out.stat().st_size
     assert summary["dies"] * summary["bumps_per_die"] == summary["bumps_on_wafer"]
-    assert GdsReader(out).region("UBM").count() == summary["bumps_on_wafer"]
+    assert GdsReader(out).on_dies("UBM").count() == summary["bumps_on_wafer"]
     assert set(summary["layers"]) >= {
         "WAFER",
         "EXCLUSION",
@@ -48,7 +48,7 @@ def test_build_reads_the_spec_from_stdin(tmp_path):
     out = tmp_path / "m.oas"
     result = CliRunner().invoke(main, ["build", "-", "-o", str(out)], input=BASE_SPEC)
     assert result.exit_code == 0, result.output
-    assert GdsReader(out).region("UBM").count() == 784 * 30
+    assert GdsReader(out).on_dies("UBM").count() == 784 * 30
 
 
 def test_build_without_output_writes_the_spec_name(spec_file, tmp_path, monkeypatch):

@@ -33,7 +33,7 @@ def test_every_site_of_every_die_has_each_stack_layer(built):
     assert result.dies.count > 0
     layers = ["UBM", "PI2", *{o.mask for s in design.spec.stacks.values() for o in s.openings}]
     for name in layers:
-        assert gds.region(name).count() == expected, name
+        assert gds.on_dies(name).count() == expected, name
 
 
 def test_each_opening_contains_the_one_below_with_the_specified_margin(built):

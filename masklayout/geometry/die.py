@@ -15,7 +15,7 @@ import gdstk
 import numpy as np
 
 from masklayout.geometry.shapes import GRID, shape
-from masklayout.spec import Design, Pad, Route, Stack
+from masklayout.spec import Design, Pad, Route, Site, Stack
 
 DEFAULT_PAD_ENCLOSES_PI1 = 7.5
 DEFAULT_RDL_ENCLOSES_PI1 = 10.0
@@ -151,26 +151,14 @@ def route_traces(design: Design, layer: int = 0, datatype: int = 0) -> list[Trac
     die, rdl = design.spec.die, design.spec.die.rdl
     space = design.tech.rule_value("RDL.S", DEFAULT_RDL_SPACE)
     pads = {pad.name: pad for pad in die.pads}
-    sites = {site.name: site for site in design.sites}
-    bump_obstacles = {
-        site.name: _obstacle(
-            f"bump {site.name}",
-            ubm_capture(design, design.spec.stacks[site.stack], (site.x, site.y)),
-        )
-        for site in design.sites
-    }
+    site_index = {site.name: k for k, site in enumerate(design.sites)}
     pad_obstacles = {pad.name: _obstacle(f"pad {pad.name}", pad_polygon(pad)) for pad in die.pads}
+    bumps_near = _BumpObstacles(design)
     traces: list[Trace] = []
     trace_obstacles: list[_Obstacle] = []
     for i, route in enumerate(rdl.routes):
-        pad, site = pads[route.pad], sites[route.bump]
-        obstacles = [o for name, o in pad_obstacles.items() if name != pad.name]
-        obstacles += [
-            o
-            for name, o in bump_obstacles.items()
-            if name != site.name and sites[name].on_pad != pad.name
-        ]
-        obstacles += trace_obstacles
+        pad, site = pads[route.pad], design.sites[site_index[route.bump]]
+        others = [o for name, o in pad_obstacles.items() if name != pad.name] + trace_obstacles
         style = route.style or rdl.style
         capture = pad_capture(design, pad, layer, datatype)
         first_hit = None
@@ -178,7 +166,11 @@ def route_traces(design: Design, layer: int = 0, datatype: int = 0) -> list[Trac
             keepout = gdstk.FlexPath(
                 centerline, rdl.width + 2 * space, simple_path=True
             ).to_polygons()
-            hit = _first_hit([*keepout, _grown(capture, space)], obstacles)
+            keepout.append(_grown(capture, space))
+            bumps = [
+                o for o, s in bumps_near(keepout) if s.name != site.name and s.on_pad != pad.name
+            ]
+            hit = _first_hit(keepout, others + bumps)
             if hit is None:
                 path = gdstk.FlexPath(
                     centerline, rdl.width, simple_path=True, layer=layer, datatype=datatype
@@ -197,6 +189,37 @@ def route_traces(design: Design, layer: int = 0, datatype: int = 0) -> list[Trac
                 f"{space:g} um (rule RDL.S) of {first_hit.what}; give waypoints with 'via'",
             )
     return traces
+
+
+class _BumpObstacles:
+    """The UBM capture pads near some polygons, made on demand (a die may hold 10⁴ bumps)."""
+
+    def __init__(self, design: Design):
+        self.design = design
+        self.xy = np.array([(s.x, s.y) for s in design.sites]).reshape(-1, 2)
+        self.reach = max(
+            (
+                ubm_capture(design, stack).bounding_box()[1][0]
+                for stack in design.spec.stacks.values()
+            ),
+            default=0.0,
+        )
+        self.made: dict[int, _Obstacle] = {}
+
+    def __call__(self, polygons: list[gdstk.Polygon]) -> list[tuple[_Obstacle, Site]]:
+        boxes = np.array([p.bounding_box() for p in polygons])
+        lo, hi = boxes[:, 0].min(axis=0) - self.reach, boxes[:, 1].max(axis=0) + self.reach
+        near = np.flatnonzero(np.all((self.xy > lo) & (self.xy < hi), axis=1))
+        return [(self._obstacle(k), self.design.sites[k]) for k in near]
+
+    def _obstacle(self, k: int) -> _Obstacle:
+        if k not in self.made:
+            site = self.design.sites[k]
+            capture = ubm_capture(
+                self.design, self.design.spec.stacks[site.stack], (site.x, site.y)
+            )
+            self.made[k] = _obstacle(f"bump {site.name}", capture)
+        return self.made[k]
 
 
 def _grown(polygon: gdstk.Polygon, distance: float) -> gdstk.Polygon:
