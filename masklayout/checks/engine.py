@@ -1,0 +1,634 @@
+"""The rule deck on a layout, with KLayout's hierarchical (deep) regions.
+
+Every rule of the tech deck (``rules:``, DESIGN.md §7) runs on deep regions built from the
+layout's hierarchy, so a rule is checked once per cell and context, not once per bump on the
+wafer. Results are put back into a copy of the hierarchy; a violation is reported in the cell it
+lies in (once per die cell, say) with the number of times that cell is placed, and at the wafer
+coordinates of its first placement. Edge pairs of one defect (the ~96 diameters of an undersized
+circle, the facing edges of one narrow web) are merged into one violation, its worst measurement.
+
+Drawn circles are polygons whose flats lie inside the nominal circle by R(1 − cos(π/n)); a
+measurement passes when it is within :func:`allowance` of the rule value, so a 250 µm UBM passes
+a 250 µm width rule and an enclosure drawn at exactly the rule passes it.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import klayout.db as db
+import numpy as np
+
+from masklayout import layout as layout_module
+from masklayout.checks.results import CheckReport, RuleResult, Violation
+from masklayout.geometry.shapes import GRID, MAX_CIRCLE_VERTICES, shape_points
+from masklayout.process import run as run_process
+from masklayout.source import Problem, SpecError
+from masklayout.spec import Deposit, Design
+from masklayout.spec import load as load_spec
+from masklayout.tech import MASK_LAYERS, Film, Rule, Tech, load_tech
+
+CURVE_SLACK = 1 - math.cos(math.pi / MAX_CIRCLE_VERTICES)
+CENTRE_HALF = 1  # dbu: half side of the box standing for a shape's centre
+DEFAULT_TECH = "wlcsp-400"
+MAXIMUM_CHECKS = ("aspect_ratio",)  # rules whose value is a maximum; the others are minimums
+LAYOUT_SUFFIXES = (".gds", ".gds2", ".gdsii", ".oas", ".gz")
+
+Measure = Callable[[db.EdgePair | db.Polygon, db.ICplxTrans], float]
+
+
+def allowance(value: float) -> float:
+    """How far a measurement may fall short of a rule value and pass: the flats of a drawn
+    circle (``value`` × (1 − cos(π/n))) plus two grid steps of vertex rounding."""
+    return abs(value) * CURVE_SLACK + 2 * GRID
+
+
+def stack_cell_name(design: Design, stack: str) -> str:
+    """The cell that ``layout.build`` writes one bump of ``stack`` into."""
+    return f"{design.spec.name}_STACK_{stack}"
+
+
+@dataclass(frozen=True)
+class MaskUse:
+    """A solder mask as the spec makes it: film, thickness, and whether solder goes into it."""
+
+    film: Film | None
+    thickness: float | None
+    deposited: bool
+
+
+# --------------------------------------------------------------------------- entry points
+def check_design(design: Design) -> CheckReport:
+    """Build the design's wafer layout and run the whole deck on it, ball rules included."""
+    built = layout_module.build(design)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "layout.gds"
+        layout_module.write(built, path)
+        kl = db.Layout()
+        kl.read(str(path))
+    return check_layout(kl, design.tech, design, source=design.source.file)
+
+
+def check_gds(
+    path: str | Path, tech: Tech, design: Design | None = None, top: str | None = None
+) -> CheckReport:
+    """Check a GDS/OASIS file, its layers read by ``tech``'s layer map (the design's tech when a
+    design is given, which also brings the mask films and thicknesses and the ball rules)."""
+    kl = db.Layout()
+    try:
+        kl.read(str(path))
+    except RuntimeError as exc:
+        raise _input_error(str(path), f"cannot read the layout: {exc}") from None
+    return check_layout(kl, design.tech if design else tech, design, str(path), top)
+
+
+def is_layout_file(path: str | Path) -> bool:
+    """A GDSII or OASIS file, by its name (anything else is read as a spec)."""
+    return Path(str(path)).suffix.lower() in LAYOUT_SUFFIXES
+
+
+def check_file(
+    path: str | Path,
+    tech: str | None = None,
+    spec: str | Path | None = None,
+    top: str | None = None,
+) -> CheckReport:
+    """``masklayout check``: a spec (built and checked whole), or a GDS/OASIS layout read by
+    ``tech``'s layer map (default wlcsp-400), with ``spec`` for the films, thicknesses and balls."""
+    if not is_layout_file(path):
+        if tech is not None or spec is not None:
+            raise _input_error(
+                str(path), "--tech and --spec go with a GDS; a spec names its own tech"
+            )
+        return check_design(load_spec(path))
+    if not Path(path).is_file():
+        raise _input_error(str(path), "no such file")
+    design = load_spec(spec) if spec is not None else None
+    if design is not None and tech is not None and tech != design.spec.tech:
+        raise _input_error(str(spec), f"the spec's tech is {design.spec.tech}, not {tech}")
+    return check_gds(path, load_tech(tech or DEFAULT_TECH), design, top)
+
+
+def check_layout(
+    kl: db.Layout,
+    tech: Tech,
+    design: Design | None = None,
+    source: str = "<layout>",
+    top: str | None = None,
+) -> CheckReport:
+    """Run ``tech``'s deck on a KLayout layout. With ``design``: per-film web values, aspect
+    ratio and printability from the mask thicknesses, and the ball rules from the step runner."""
+    top_cell = _top_cell(kl, source, top)
+    deck = _Deck(kl, top_cell, tech, design, source)
+    try:
+        results = [r for name, rule in tech.rules.items() for r in deck.run(name, rule)]
+    finally:
+        deck.close()
+    return CheckReport(source, top_cell.name, tech.name, tuple(results))
+
+
+def _input_error(source: str, message: str) -> SpecError:
+    return SpecError([Problem(source, None, None, "", message)])
+
+
+def _top_cell(kl: db.Layout, source: str, name: str | None) -> db.Cell:
+    if name is not None:
+        cell = kl.cell(name)
+        if cell is None:
+            raise _input_error(source, f"no cell named '{name}'")
+        return cell
+    tops = kl.top_cells()
+    if len(tops) != 1:
+        names = ", ".join(c.name for c in tops) or "none"
+        raise _input_error(source, f"the layout has {len(tops)} top cells ({names}): name one")
+    return tops[0]
+
+
+# --------------------------------------------------------------------------- polygon helpers
+class _Centres(db.PolygonOperator):
+    """Each polygon's bounding-box centre as a tiny box (the bump centre of a UBM)."""
+
+    def __init__(self) -> None:
+        self.is_isotropic_and_scale_invariant()
+
+    def process(self, polygon: db.Polygon) -> list[db.Polygon]:
+        c = polygon.bbox().center()
+        h = CENTRE_HALF
+        return [db.Polygon(db.Box(c.x - h, c.y - h, c.x + h, c.y + h))]
+
+
+class _AreaRatioBelow(db.PolygonFilter):
+    """Openings whose IPC-7525 area ratio A / (perimeter · t) is below ``minimum``."""
+
+    def __init__(self, thickness_dbu: float, minimum: float):
+        self.thickness, self.minimum = thickness_dbu, minimum
+        self.is_isotropic_and_scale_invariant()
+
+    def selected(self, polygon: db.Polygon) -> bool:
+        return polygon.area() / (polygon.perimeter() * self.thickness) < self.minimum
+
+
+class _NarrowerThan(db.PolygonFilter):
+    """Shapes (balls) whose bounding box is narrower than ``width`` (dbu)."""
+
+    def __init__(self, width: int):
+        self.width = width
+        self.is_isotropic()
+
+    def selected(self, polygon: db.Polygon) -> bool:
+        box = polygon.bbox()
+        return min(box.width(), box.height()) < self.width
+
+
+def _points(polygon: db.Polygon) -> np.ndarray:
+    return np.array([(p.x, p.y) for p in polygon.each_point_hull()], dtype=float)
+
+
+def min_width(points: np.ndarray) -> float:
+    """Smallest extent of a convex polygon, over its edge normals (rotating calipers)."""
+    edges = np.roll(points, -1, axis=0) - points
+    lengths = np.hypot(edges[:, 0], edges[:, 1])
+    keep = lengths > 0
+    normals = np.column_stack((-edges[keep, 1], edges[keep, 0])) / lengths[keep, None]
+    projected = points @ normals.T
+    return float((projected.max(axis=0) - projected.min(axis=0)).min())
+
+
+def farthest_outside(points: np.ndarray, edges: np.ndarray) -> float:
+    """Largest distance from ``points`` (n × 2) to their nearest of ``edges`` (m × 2 × 2)."""
+    a, b = edges[:, 0], edges[:, 1]
+    ab = b - a
+    length2 = np.maximum((ab**2).sum(axis=1), 1e-12)
+    ap = points[:, None, :] - a[None, :, :]
+    t = np.clip((ap * ab[None]).sum(axis=2) / length2[None], 0.0, 1.0)
+    nearest = a[None] + t[..., None] * ab[None]
+    distance = np.hypot(*(points[:, None, :] - nearest).transpose(2, 0, 1))
+    return float(distance.min(axis=1).max())
+
+
+def _clusters(pairs: list[db.EdgePair]) -> list[list[db.EdgePair]]:
+    """Edge pairs grouped by the merged outline of their quadrilaterals: one group per defect."""
+    shapes = [pair.polygon(1) for pair in pairs]
+    merged = list(db.Region(shapes).merged().each())
+    groups: list[list[db.EdgePair]] = [[] for _ in merged]
+    for pair, shape in zip(pairs, shapes, strict=True):
+        probe = next(iter(shape.each_point_hull()))
+        index = next((i for i, m in enumerate(merged) if m.inside(probe)), 0)
+        groups[index].append(pair)
+    return [g for g in groups if g]
+
+
+# --------------------------------------------------------------------------- the deck
+class _Deck:
+    """The layout's deep regions, a copy of its hierarchy to put results into, and one method
+    per kind of rule."""
+
+    def __init__(self, kl: db.Layout, top: db.Cell, tech: Tech, design: Design | None, source: str):
+        self.layout, self.top, self.tech, self.design, self.source = kl, top, tech, design, source
+        self.dbu = kl.dbu
+        self.masks = _mask_uses(design)
+        self.balls = _ball_diameters(design) if design is not None else None
+        self.ball_layer = self._insert_balls() if self.balls else None
+        self.store = db.DeepShapeStore()
+        self.results = db.Layout()
+        self.results.dbu = self.dbu
+        self.results_top = self.results.create_cell(top.name)
+        self._regions: dict[str, db.Region] = {}
+        self._die_cells: list[int] | None = None
+        self._placements: dict[int, tuple[int, db.ICplxTrans]] = {}
+
+    def close(self) -> None:
+        """Take the scratch ball layer out of the caller's layout again."""
+        if self.ball_layer is not None:
+            self.layout.delete_layer(self.ball_layer)
+
+    # ------------------------------------------------------------ layers
+    def layer_index(self, name: str) -> int | None:
+        layer, datatype = self.tech.layer(name)
+        return self.layout.find_layer(layer, datatype)
+
+    def region(self, name: str) -> db.Region:
+        """Deep region of a named layer under the top cell (empty when the layer is absent)."""
+        if name not in self._regions:
+            index = self.layer_index(name) if name != "BALL" else self.ball_layer
+            if index is None:
+                index = self.layout.layer()
+            self._regions[name] = db.Region(self.shapes_under_dies(index), self.store)
+        return self._regions[name]
+
+    def shapes_under_dies(self, index: int) -> db.RecursiveShapeIterator:
+        """Shapes of a layer in the die cells (those with a die outline) and below: the bumps'
+        geometry, not the wafer-level outline, marks and labels. Everything when no cell has a
+        die outline (a layout from elsewhere)."""
+        shapes = self.top.begin_shapes_rec(index)
+        if self._die_cells is None:
+            die = self.layer_index("DIE")
+            outlined = [] if die is None else [c for c in self.layout.each_cell() if not c.shapes(die).is_empty()]  # fmt: skip
+            below = {i for c in outlined for i in c.called_cells()}
+            self._die_cells = sorted({c.cell_index() for c in outlined} | below)
+        if self._die_cells:
+            shapes.unselect_all_cells()
+            shapes.select_cells(self._die_cells)
+        return shapes
+
+    def present(self, name: str) -> bool:
+        return not self.region(name).is_empty()
+
+    def dbu_of(self, um: float) -> int:
+        return max(0, round(um / self.dbu))
+
+    def at_least(self, value: float) -> int:
+        """A minimum rule value as the check distance (dbu), less the curve allowance."""
+        return self.dbu_of(value - allowance(value))
+
+    # ------------------------------------------------------------ results
+    def _cell_placement(self, cell: db.Cell) -> tuple[int, db.ICplxTrans]:
+        """(placements of ``cell`` under the results top, transformation of its first one)."""
+        index = cell.cell_index()
+        if index not in self._placements:
+            if index == self.results_top.cell_index():
+                self._placements[index] = (1, db.ICplxTrans())
+            else:
+                count, first = 0, None
+                for parent in cell.each_parent_inst():
+                    n, trans = self._cell_placement(self.results.cell(parent.parent_cell_index()))
+                    inst = parent.inst()
+                    count += n * inst.size()
+                    if first is None:
+                        first = trans * inst.cplx_trans
+                self._placements[index] = (count, first or db.ICplxTrans())
+        return self._placements[index]
+
+    def collect(
+        self,
+        findings: Iterable[tuple[db.EdgePairs | db.Region, Measure]],
+        relation: str,
+    ) -> tuple[Violation, ...]:
+        """Put each finding back into the hierarchy and read it out per cell."""
+        out: list[Violation] = []
+        for collection, measure in findings:
+            if collection.is_empty():
+                continue
+            layer = self.results.layer()
+            collection.insert_into(self.results, self.results_top.cell_index(), layer)
+            for cell in self.results.each_cell():
+                shapes = cell.shapes(layer)
+                if shapes.is_empty():
+                    continue
+                placements, trans = self._cell_placement(cell)
+                pairs = [s.edge_pair for s in shapes.each() if s.is_edge_pair()]
+                polygons = [s.polygon for s in shapes.each() if not s.is_edge_pair()]
+                for group in _clusters(pairs) if pairs else []:
+                    values = [measure(p, trans) for p in group]
+                    pick = min if relation == ">=" else max
+                    k = values.index(pick(values))
+                    out.append(self._violation(cell, values[k], group[k], placements, trans))
+                for polygon in polygons:
+                    value = measure(polygon, trans)
+                    out.append(self._violation(cell, value, polygon, placements, trans))
+        return tuple(sorted(out, key=lambda v: (v.cell, v.at[1], v.at[0])))
+
+    def _violation(
+        self,
+        cell: db.Cell,
+        value: float,
+        marker: db.EdgePair | db.Polygon,
+        placements: int,
+        trans: db.ICplxTrans,
+    ) -> Violation:
+        um = self.dbu
+        if isinstance(marker, db.EdgePair):
+            ends = (marker.first.p1, marker.first.p2, marker.second.p1, marker.second.p2)
+            kind = "edge_pair"
+        else:
+            ends = tuple(marker.each_point_hull())
+            kind = "polygon"
+        centre = marker.bbox().center()
+        wafer = trans * centre
+        return Violation(
+            cell.name,
+            round(value, 4),
+            kind,
+            tuple((round(p.x * um, 4), round(p.y * um, 4)) for p in ends),
+            (round(centre.x * um, 4), round(centre.y * um, 4)),
+            (round(wafer.x * um, 4), round(wafer.y * um, 4)),
+            placements,
+            trans.to_itrans(um).to_s(),
+        )
+
+    # ------------------------------------------------------------ measures
+    def distance(self, offset_dbu: int = 0) -> Measure:
+        return lambda pair, _: (pair.distance() + offset_dbu) * self.dbu
+
+    def overlap(self, minimum: float = 0.0) -> Measure:
+        """Two shapes that should stand ``minimum`` apart overlap (or their keep-outs do):
+        the space left, negative for an overlap, from the depth of the overlapping piece."""
+        return lambda polygon, _: minimum - min_width(_points(polygon)) * self.dbu
+
+    def protrusion(self, outer: str) -> Measure:
+        """How far a piece of an inner shape sticks out of the ``outer`` layer (negative)."""
+        index = self.layer_index(outer)
+
+        def measure(polygon: db.Polygon, trans: db.ICplxTrans) -> float:
+            piece = polygon.transformed(trans)
+            if index is None:
+                return -min_width(_points(piece)) * self.dbu
+            box = piece.bbox().enlarged(self.dbu_of(1000.0))
+            near = db.Region(self.top.begin_shapes_rec_touching(index, box)).merged()
+            edges = [
+                ((e.p1.x, e.p1.y), (e.p2.x, e.p2.y)) for p in near.each() for e in p.each_edge()
+            ]
+            if not edges:
+                return -min_width(_points(piece)) * self.dbu
+            return -farthest_outside(_points(piece), np.array(edges, dtype=float)) * self.dbu
+
+        return measure
+
+    # ------------------------------------------------------------ rules
+    def run(self, name: str, rule: Rule) -> list[RuleResult]:
+        handler = getattr(self, f"rule_{rule.check}")
+        return handler(name, rule)
+
+    def _result(
+        self,
+        name: str,
+        rule: Rule,
+        limit: float,
+        what: str,
+        findings: Iterable[tuple[db.EdgePairs | db.Region, Measure]] = (),
+        relation: str = ">=",
+        unit: str = "um",
+        skipped: str | None = None,
+        rule_name: str | None = None,
+    ) -> RuleResult:
+        violations = () if skipped is not None else self.collect(findings, relation)
+        return RuleResult(
+            name,
+            rule_name or name,
+            rule.check,
+            limit,
+            relation,  # type: ignore[arg-type]
+            unit,
+            what,
+            rule.severity,
+            violations,
+            skipped,
+        )
+
+    def _missing(self, *layers: str) -> str | None:
+        absent = [n for n in layers if not self.present(n)]
+        return f"no shapes on {', '.join(absent)}" if absent else None
+
+    def _scalar(self, rule: Rule) -> float:
+        """A rule value given per film, where no film is known: the stricter value."""
+        if not isinstance(rule.value, dict):
+            return rule.value
+        stricter = min if rule.check in MAXIMUM_CHECKS else max
+        return stricter(rule.value.values())
+
+    def rule_width(self, name: str, rule: Rule) -> list[RuleResult]:
+        value = self._scalar(rule)
+        what = f"{rule.layer} width"
+        if skipped := self._missing(rule.layer):
+            return [self._result(name, rule, value, what, skipped=skipped)]
+        pairs = self.region(rule.layer).width_check(
+            self.at_least(value), metrics=db.Metrics.Projection
+        )
+        return [self._result(name, rule, value, what, [(pairs, self.distance())])]
+
+    def rule_space(self, name: str, rule: Rule) -> list[RuleResult]:
+        value = self._scalar(rule)
+        what = f"{rule.layer} space"
+        if skipped := self._missing(rule.layer):
+            return [self._result(name, rule, value, what, skipped=skipped)]
+        pairs = self.region(rule.layer).space_check(self.at_least(value))
+        return [self._result(name, rule, value, what, [(pairs, self.distance())])]
+
+    def rule_enclosure(self, name: str, rule: Rule) -> list[RuleResult]:
+        value = self._scalar(rule)
+        scope = " where they touch" if rule.scope == "interacting" else ""
+        what = f"{rule.outer} encloses {rule.inner}{scope}"
+        outer, inner = self.region(rule.outer), self.region(rule.inner)
+        skipped = self._missing(rule.inner)
+        if skipped is None and rule.scope == "interacting":
+            skipped = self._missing(rule.outer)
+            inner = inner.interacting(outer)
+        if skipped:
+            return [self._result(name, rule, value, what, skipped=skipped)]
+        pairs = outer.enclosing_check(inner, self.at_least(value))
+        outside = inner - outer
+        findings = [(pairs, self.distance()), (outside, self.protrusion(rule.outer))]
+        return [self._result(name, rule, value, what, findings)]
+
+    def rule_separation(self, name: str, rule: Rule) -> list[RuleResult]:
+        value = self._scalar(rule)
+        what = f"{rule.layer} to {rule.other}"
+        if skipped := self._missing(rule.layer, rule.other):
+            return [self._result(name, rule, value, what, skipped=skipped)]
+        a, b = self.region(rule.layer), self.region(rule.other)
+        pairs = a.separation_check(b, self.at_least(value))
+        findings = [(pairs, self.distance()), (a & b, self.overlap())]
+        return [self._result(name, rule, value, what, findings)]
+
+    def rule_center_to_edge(self, name: str, rule: Rule) -> list[RuleResult]:
+        value = self._scalar(rule)
+        what = f"{rule.layer} centre to die edge (DIE)"
+        if skipped := self._missing(rule.layer, "DIE"):
+            return [self._result(name, rule, value, what, skipped=skipped)]
+        centres = self.region(rule.layer).processed(_Centres())
+        die = self.region("DIE")
+        pairs = centres.enclosed_check(die, self.at_least(value) - CENTRE_HALF)
+        outside = centres.not_inside(die)
+        findings = [(pairs, self.distance(CENTRE_HALF)), (outside, lambda *_: 0.0)]
+        return [self._result(name, rule, value, what, findings)]
+
+    def rule_pitch(self, name: str, rule: Rule) -> list[RuleResult]:
+        value = self._scalar(rule)
+        what = f"{rule.layer} centre to centre"
+        if skipped := self._missing(rule.layer):
+            return [self._result(name, rule, value, what, skipped=skipped)]
+        centres = self.region(rule.layer).processed(_Centres())
+        pairs = centres.space_check(self.at_least(value) - 2 * CENTRE_HALF)
+        return [self._result(name, rule, value, what, [(pairs, self.distance(2 * CENTRE_HALF))])]
+
+    def _spacing(
+        self, region: db.Region, minimum: float
+    ) -> list[tuple[db.EdgePairs | db.Region, Measure]]:
+        """Space between distinct shapes, overlapping ones included (they merge into one shape,
+        which a space check cannot see): their common area, by its depth."""
+        pairs = region.space_check(self.at_least(minimum))
+        return [(pairs, self.distance()), (region.merged(False, 2), self.overlap())]
+
+    def _mask_layers(self, rule: Rule) -> list[str]:
+        """The rule's solder masks that this layout has (the spec's masks, given a spec)."""
+        layers = rule.layers or list(MASK_LAYERS)
+        if self.masks is not None:
+            return [m for m in layers if m in self.masks]
+        return [m for m in layers if self.present(m)]
+
+    def _film_value(self, rule: Rule, mask: str) -> tuple[float, str]:
+        use = self.masks.get(mask) if self.masks is not None else None
+        if use is None or use.film is None or not isinstance(rule.value, dict):
+            film = "" if not isinstance(rule.value, dict) else ", no spec: the stricter film"
+            return self._scalar(rule), film
+        return rule.for_film(use.film), f", {use.film.replace('_', ' ')}"
+
+    def rule_web(self, name: str, rule: Rule) -> list[RuleResult]:
+        out = []
+        for mask in self._mask_layers(rule):
+            value, film = self._film_value(rule, mask)
+            what = f"{mask} resist between openings{film}"
+            if skipped := self._missing(mask):
+                out.append(self._result(f"{name}:{mask}", rule, value, what, skipped=skipped))
+                continue
+            findings = self._spacing(self.region(mask), value)
+            out.append(self._result(f"{name}:{mask}", rule, value, what, findings, rule_name=name))
+        return out
+
+    def rule_aspect_ratio(self, name: str, rule: Rule) -> list[RuleResult]:
+        out = []
+        for mask in self._mask_layers(rule):
+            value, film = self._film_value(rule, mask)
+            use = self.masks.get(mask) if self.masks is not None else None
+            what = f"{mask} thickness / opening width{film}"
+            if use is not None and use.thickness is not None:
+                what = f"{mask} thickness {use.thickness:g} um / opening width{film}"
+            skipped = (
+                "needs --spec (the mask thickness)"
+                if use is None or use.thickness is None
+                else self._missing(mask)
+            )
+            if skipped or use is None or use.thickness is None:
+                out.append(self._result(f"{name}:{mask}", rule, value, what, relation="<=", unit="", skipped=skipped, rule_name=name))  # fmt: skip
+                continue
+            thickness = use.thickness
+            narrowest = thickness / value
+            pairs = self.region(mask).width_check(
+                self.at_least(narrowest), metrics=db.Metrics.Projection
+            )
+            ratio: Measure = lambda pair, _, t=thickness: t / (pair.distance() * self.dbu)  # noqa: E731
+            out.append(self._result(f"{name}:{mask}", rule, value, what, [(pairs, ratio)], "<=", "", rule_name=name))  # fmt: skip
+        return out
+
+    def rule_area_ratio(self, name: str, rule: Rule) -> list[RuleResult]:
+        out = []
+        for mask in self._mask_layers(rule):
+            value, film = self._film_value(rule, mask)
+            use = self.masks.get(mask) if self.masks is not None else None
+            what = f"{mask} opening area / (perimeter x thickness){film}"
+            if use is None or use.thickness is None:
+                out.append(self._result(f"{name}:{mask}", rule, value, what, unit="", skipped="needs --spec (the mask thickness)", rule_name=name))  # fmt: skip
+                continue
+            if not use.deposited:
+                continue
+            if skipped := self._missing(mask):
+                out.append(self._result(f"{name}:{mask}", rule, value, what, unit="", skipped=skipped, rule_name=name))  # fmt: skip
+                continue
+            thickness = use.thickness / self.dbu
+            low = self.region(mask).filtered(_AreaRatioBelow(thickness, value))
+            ratio: Measure = lambda p, _, t=thickness: p.area() / (p.perimeter() * t)  # noqa: E731
+            out.append(self._result(f"{name}:{mask}", rule, value, what, [(low, ratio)], unit="", rule_name=name))  # fmt: skip
+        return out
+
+    # ------------------------------------------------------------ balls
+    def _ball_skip(self) -> str | None:
+        if self.design is None:
+            return "needs --spec (the balls come from the step runner)"
+        if not self.balls:
+            return "no process flow in the spec"
+        return None
+
+    def rule_ball_width(self, name: str, rule: Rule) -> list[RuleResult]:
+        value = self._scalar(rule)
+        what = "ball diameter (step runner)"
+        if skipped := self._ball_skip():
+            return [self._result(name, rule, value, what, skipped=skipped)]
+        narrow = self.region("BALL").filtered(_NarrowerThan(self.at_least(value)))
+        width: Measure = lambda p, _: p.bbox().width() * self.dbu  # noqa: E731
+        return [self._result(name, rule, value, what, [(narrow, width)])]
+
+    def rule_bridging(self, name: str, rule: Rule) -> list[RuleResult]:
+        value = self._scalar(rule)
+        what = "gap between neighbouring balls (step runner)"
+        if skipped := self._ball_skip():
+            return [self._result(name, rule, value, what, skipped=skipped)]
+        return [self._result(name, rule, value, what, self._spacing(self.region("BALL"), value))]
+
+    def _insert_balls(self) -> int:
+        """A scratch layer with each stack's ball outline in its stack cell."""
+        assert self.design is not None and self.balls is not None
+        index = self.layout.layer()
+        for stack, diameter in self.balls.items():
+            cell = self.layout.cell(stack_cell_name(self.design, stack))
+            if cell is None:
+                if any(site.stack == stack for site in self.design.sites):
+                    raise _input_error(
+                        self.source,
+                        f"no cell '{stack_cell_name(self.design, stack)}' for stack '{stack}' "
+                        "of the spec: was this layout built from it?",
+                    )
+                continue
+            outline = [db.DPoint(x, y) for x, y in shape_points("circle", diameter)]
+            cell.shapes(index).insert(db.DPolygon(outline))
+        return index
+
+
+def _mask_uses(design: Design | None) -> dict[str, MaskUse] | None:
+    if design is None:
+        return None
+    filled = {step.into for step in design.spec.process if isinstance(step, Deposit)}
+    return {
+        name: MaskUse(mask.film, mask.thickness, name in filled or not design.spec.process)
+        for name, mask in design.spec.masks.items()
+    }
+
+
+def _ball_diameters(design: Design) -> dict[str, float]:
+    """Each stack's ball diameter from the step runner (empty without a process flow)."""
+    if not design.spec.process:
+        return {}
+    return {s.name: s.ball.diameter_um for s in run_process(design).stacks}

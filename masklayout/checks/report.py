@@ -1,0 +1,177 @@
+"""A check report as a terminal table, as JSON for flows, and as a KLayout marker database
+(``.lyrdb``) that opens over the GDS in KLayout's marker browser."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import klayout.db as db
+import klayout.rdb as rdb
+
+from masklayout.checks.results import CheckReport, RuleResult, Violation
+
+SHOWN_PER_RULE = 5
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return f"{text} {unit}".rstrip() if unit else text
+
+
+def limit_text(result: RuleResult) -> str:
+    """``>= 35 um``, ``<= 0.8``."""
+    return f"{result.relation} {_num(result.limit, result.unit)}"
+
+
+def _where(result: RuleResult) -> str:
+    return ", ".join(f"{n} in {cell} x{p}" for cell, (n, p) in result.by_cell.items())
+
+
+def to_table(report: CheckReport, shown: int = SHOWN_PER_RULE) -> str:
+    """The rules as a table (rule, what, limit, violations, on the wafer, worst case), then the
+    first violations of each violated rule with their location, then a summary line."""
+    header = ("rule", "checks", "limit", "found", "on wafer", "worst", "status")
+    rows = [header]
+    for r in report.results:
+        found = "-" if r.skipped else str(r.count)
+        on_wafer = "-" if r.skipped else str(r.on_wafer)
+        status = f"skipped: {r.skipped}" if r.skipped else r.status
+        rows.append((r.name, r.what, limit_text(r), found, on_wafer, _num(r.worst, r.unit), status))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+        for row in rows
+    ]
+    lines.insert(1, "-" * (sum(widths) + 2 * len(widths) + len("status")))
+    for r in report.results:
+        if not r.violations:
+            continue
+        lines.append("")
+        lines.append(f"{r.name} ({r.severity}): {r.count} found, {_where(r)}")
+        for v in r.violations[:shown]:
+            lines.append(
+                f"  {_num(v.value, r.unit)} at ({_num(v.at[0])}, {_num(v.at[1])}) in {v.cell}, "
+                f"on the wafer at ({_num(v.wafer_at[0])}, {_num(v.wafer_at[1])})"
+                + (f" and {v.placements - 1} more placements" if v.placements > 1 else "")
+            )
+        if r.count > shown:
+            lines.append(f"  ... {r.count - shown} more (all in --json and the marker database)")
+    lines.append("")
+    lines.append(summary(report))
+    return "\n".join(lines)
+
+
+def summary(report: CheckReport) -> str:
+    """One line: clean, or how many errors and warnings, and how they are counted."""
+    skipped = sum(1 for r in report.results if r.skipped)
+    tail = f"; {skipped} rules skipped" if skipped else ""
+    if not report.errors and not report.warnings:
+        return f"{report.top}: clean, {len(report.results) - skipped} rules checked{tail}"
+    on_wafer = sum(r.on_wafer for r in report.results)
+    return (
+        f"{report.top}: {report.errors} errors, {report.warnings} warnings "
+        f"(counted once per cell; {on_wafer} on the whole wafer){tail}"
+    )
+
+
+def _violation_json(v: Violation) -> dict[str, Any]:
+    return {
+        "cell": v.cell,
+        "value": v.value,
+        "at": list(v.at),
+        "wafer_at": list(v.wafer_at),
+        "placements": v.placements,
+        "first_placement": v.placement,
+        "marker": v.kind,
+        "points": [list(p) for p in v.points],
+    }
+
+
+def to_json(report: CheckReport) -> dict[str, Any]:
+    """The report as plain data: per rule its limit, counts, worst case and every violation."""
+    return {
+        "source": report.source,
+        "top_cell": report.top,
+        "tech": report.tech,
+        "errors": report.errors,
+        "warnings": report.warnings,
+        "counting": "violations are counted once per cell they lie in; on_wafer multiplies "
+        "each by the number of placements of its cell",
+        "rules": [
+            {
+                "name": r.name,
+                "rule": r.rule,
+                "check": r.check,
+                "what": r.what,
+                "limit": r.limit,
+                "relation": r.relation,
+                "unit": r.unit,
+                "severity": r.severity,
+                "status": r.status,
+                "skipped": r.skipped,
+                "violations": r.count,
+                "on_wafer": r.on_wafer,
+                "worst": r.worst,
+                "cells": [
+                    {"cell": cell, "violations": n, "placements": p}
+                    for cell, (n, p) in r.by_cell.items()
+                ],
+                "markers": [_violation_json(v) for v in r.violations],
+            }
+            for r in report.results
+        ],
+    }
+
+
+def marker_database(report: CheckReport, layout_file: str | None = None) -> rdb.ReportDatabase:
+    """The report as a KLayout marker database: a category per rule, markers in the cells they
+    lie in (µm), each cell referenced at its first placement in the top cell."""
+    database = rdb.ReportDatabase(f"masklayout check {report.top}")
+    database.generator = "masklayout check"
+    database.description = f"rule deck {report.tech} on {report.source}"
+    database.top_cell_name = report.top
+    if layout_file is not None:
+        database.original_file = layout_file
+    top = database.create_cell(report.top)
+    cells: dict[str, rdb.RdbCell] = {report.top: top}
+    for r in report.results:
+        category = database.create_category(r.name)
+        status = f"skipped: {r.skipped}" if r.skipped else r.status
+        category.description = f"{r.what} {limit_text(r)} ({status})"
+        for v in r.violations:
+            if v.cell not in cells:
+                cells[v.cell] = database.create_cell(v.cell)
+                cells[v.cell].add_reference(
+                    rdb.RdbReference(db.DCplxTrans.from_s(v.placement), top.rdb_id())
+                )
+            item = database.create_item(cells[v.cell].rdb_id(), category.rdb_id())
+            item.add_value(_marker(v))
+            item.add_value(f"{r.name}: {_num(v.value, r.unit)} (limit {limit_text(r)})")
+    return database
+
+
+def _marker(v: Violation) -> db.DEdgePair | db.DPolygon:
+    points = [db.DPoint(x, y) for x, y in v.points]
+    if v.kind == "edge_pair":
+        return db.DEdgePair(db.DEdge(points[0], points[1]), db.DEdge(points[2], points[3]))
+    return db.DPolygon(points)
+
+
+def write_rdb(report: CheckReport, path: str | Path, layout_file: str | None = None) -> Path:
+    """Write the marker database atomically (a temporary file renamed at the end)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".lyrdb", dir=path.parent)
+    os.close(fd)
+    try:
+        marker_database(report, layout_file).save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
