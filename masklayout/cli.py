@@ -231,3 +231,57 @@ def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | Non
         click.echo(report.to_table(result))
     if not result.ok:
         sys.exit(EXIT_FAILURE)
+
+
+@main.command()
+@click.argument("input_file", metavar="SPEC|GDS", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--tech",
+    help="Tech whose layer map and rule deck read a GDS (default wlcsp-400); a spec names its own.",
+)
+@click.option(
+    "--spec",
+    "spec_file",
+    type=click.Path(dir_okay=False),
+    help="With a GDS: the spec it was built from (mask films and thicknesses, ball rules).",
+)
+@click.option("--top", help="Top cell of a GDS that has several.")
+@click.option(
+    "-o",
+    "--rdb",
+    "rdb_file",
+    type=click.Path(dir_okay=False),
+    help="Write every violation to a KLayout marker database (.lyrdb) to open over the GDS.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--strict", is_flag=True, help="Fail on warnings (printability) too.")
+@reports_bad_input
+def check(
+    input_file: str,
+    tech: str | None,
+    spec_file: str | None,
+    top: str | None,
+    rdb_file: str | None,
+    as_json: bool,
+    strict: bool,
+) -> None:
+    """Check SPEC (built in memory) or a GDS/OASIS layout against the tech's rule deck with
+    KLayout, hierarchically: widths, spaces, enclosures, webs, pitch, aspect ratio,
+    printability, and (from a spec) ball width and bridging.
+
+    Violations are counted once per cell they lie in; 'on wafer' multiplies by the cell's
+    placements. Exit 1 on a violation (a warning only with --strict), 2 on bad input."""
+    from masklayout import checks
+
+    report = checks.check_file(input_file, tech, spec_file, top)
+    if rdb_file:
+        layout_file = input_file if checks.is_layout_file(input_file) else None
+        checks.write_rdb(report, rdb_file, layout_file)
+    if as_json:
+        print_json({**checks.to_json(report), "failed": report.failed(strict)})
+    else:
+        click.echo(checks.to_table(report))
+        if rdb_file:
+            click.echo(f"markers written to {rdb_file}")
+    if report.failed(strict):
+        sys.exit(EXIT_FAILURE)
