@@ -53,11 +53,13 @@ class Progress:
         if not self.enabled:
             yield
             return
-        click.echo(f"{label} ...", err=True, nl=False)
+        sys.stderr.write(f"{label} ...")
+        sys.stderr.flush()
         try:
             yield
         finally:
-            click.echo(_CLEAR_LINE, err=True, nl=False)
+            sys.stderr.write(_CLEAR_LINE)
+            sys.stderr.flush()
 
 
 SILENT = Progress(enabled=False)
