@@ -9,7 +9,7 @@ scripts see nothing. API functions take a ``progress`` argument defaulting to :d
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -42,8 +42,15 @@ class Progress:
         if not self.enabled:
             yield from items
             return
+        total = length if length is not None else len(items) if isinstance(items, Sized) else 0
         with click.progressbar(
-            items, length=length, label=label, file=sys.stderr, show_pos=True, width=30
+            items,
+            length=length,
+            label=label,
+            file=sys.stderr,
+            show_pos=True,
+            width=30,
+            update_min_steps=max(1, total // 200),  # redraw about 200 times, not per item
         ) as bar:
             yield from bar
 
