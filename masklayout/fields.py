@@ -3,6 +3,7 @@ with units."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from masklayout.source import unknown_key_hint
 
+MAX_LENGTH = 1e6  # µm: one metre, beyond any wafer; keeps coordinates well inside int64 nm
 _UNITS_UM = {"nm": 1e-3, "um": 1.0, "µm": 1.0, "mm": 1e3, "cm": 1e4}
 _LENGTH_RE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zµ]*)\s*$")
 
@@ -21,12 +23,19 @@ def parse_length(value: Any) -> float:
         raise PydanticCustomError(
             "spec_length", "expected a length, found {found}", {"found": value}
         )
+    length = None
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
+        length = float(value)
+    elif isinstance(value, str):
         match = _LENGTH_RE.match(value)
         if match and match.group(2) in ("", *_UNITS_UM):
-            return float(match.group(1)) * _UNITS_UM.get(match.group(2) or "um", 1.0)
+            length = float(match.group(1)) * _UNITS_UM.get(match.group(2) or "um", 1.0)
+    if length is not None:
+        if not math.isfinite(length) or abs(length) > MAX_LENGTH:
+            raise PydanticCustomError(
+                "spec_length", f"a length within ±{MAX_LENGTH / 1e6:g} m, found {value!r}"
+            )
+        return length
     raise PydanticCustomError(
         "spec_length",
         f"expected a length: a number in um or a string with a unit (nm, um, mm), found {value!r}",

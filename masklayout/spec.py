@@ -24,13 +24,14 @@ from masklayout.source import Loc, Problem, SourceMap, SpecError
 from masklayout.tech import MASK_LAYERS, Film, Tech, load_tech
 
 SCHEMA_VERSION = 1
+MAX_DIES = 2e6  # grid positions on a wafer: far beyond any product, short of exhausting memory
 
 
 # --------------------------------------------------------------------------- wafer
 class Wafer(StrictModel):
     """The wafer: size, orientation mark at -y, edge exclusion and the die grid."""
 
-    diameter: PositiveLength
+    diameter: Annotated[PositiveLength, Field(le=450_000)]
     orientation: Literal["notch", "flat", "none"] = "notch"
     edge_exclusion: NonNegativeLength = 3000.0
     die_step: Size
@@ -51,7 +52,7 @@ class Grid(StrictModel):
     """A regular bump grid: ``count`` = [columns, rows] at ``pitch`` (one number or [x, y])."""
 
     pitch: PositiveLength | Size
-    count: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]]
+    count: tuple[Annotated[int, Field(ge=1, le=1000)], Annotated[int, Field(ge=1, le=1000)]]
     center: Point = (0.0, 0.0)
 
 
@@ -451,6 +452,9 @@ def _check(
             ["wafer", "scribe"],
             f"scribe {wafer.scribe:g} leaves no die inside the step {tuple(wafer.die_step)}",
         )
+    grid_dies = (wafer.diameter / wafer.die_step[0] + 3) * (wafer.diameter / wafer.die_step[1] + 3)
+    if grid_dies > MAX_DIES:
+        bad(["wafer", "die_step"], f"die step {tuple(wafer.die_step)} puts {grid_dies:.3g} dies on a {wafer.diameter / 1000:g} mm wafer (at most {MAX_DIES:.0e})")
     placed = [site for site in sites if site.stack in spec.stacks]
     outside: dict[int, list[Site]] = {}
     for site in placed:
