@@ -93,10 +93,11 @@ Tone = Literal["positive", "negative"]
 class AlignmentMarks(StrictModel):
     """Alignment crosses at two wafer sites left and right of the centre, one per mask layer;
     each layer's cross lies inside the previous layer's (process order) by ``clearance`` all
-    round. ``length`` and ``width`` are the first layer's cross (end to end, arm width)."""
+    round. ``length`` and ``width`` are the first layer's cross (end to end, arm width); the
+    last (thickest) solder mask's arms must stay wide enough to resolve (SM.AR)."""
 
-    length: PositiveLength = 600.0
-    width: PositiveLength = 160.0
+    length: PositiveLength = 1000.0
+    width: PositiveLength = 300.0
     clearance: PositiveLength = 10.0
     die_clearance: NonNegativeLength = 200.0
     y: Length = 0.0

@@ -12,8 +12,10 @@ from masklayout.geometry import marks
 from masklayout.source import SpecError
 from tests.helpers import BASE_SPEC, GdsReader
 
-# BASE_SPEC with a third solder mask: every mask layer is drawn (PI1 RDL PI2 UBM SM1 SM2 SM3).
-THREE_MASKS = (
+# BASE_SPEC with a third solder mask, so every mask layer is drawn (PI1 RDL PI2 UBM SM1 SM2 SM3),
+# and a 2 mm edge exclusion, so the ring beside the centre row of dies has room for the marks.
+SMALL_SET = (
+    ("edge_exclusion: 3 mm", "edge_exclusion: 2 mm"),
     ("      - {mask: SM2, diameter: 350}\n", "      - {mask: SM2, diameter: 350}\n      - {mask: SM3, diameter: 380}\n"),
     ("  SM2: {thickness: 100, film: dry_film, apply: laminate}\n", "  SM2: {thickness: 100, film: dry_film, apply: laminate}\n  SM3: {thickness: 50, film: dry_film, apply: laminate}\n"),
 )  # fmt: skip
@@ -22,7 +24,7 @@ LAYERS = ("PI1", "RDL", "PI2", "UBM", "SM1", "SM2", "SM3")
 
 def spec_text(*replacements: tuple[str, str]) -> str:
     text = BASE_SPEC
-    for old, new in (*THREE_MASKS, *replacements):
+    for old, new in (*SMALL_SET, *replacements):
         assert old in text, f"test bug: {old!r} not in the base spec"
         text = text.replace(old, new, 1)
     return text
@@ -56,7 +58,7 @@ def test_every_mask_layer_has_one_cross_left_and_one_right_of_the_centre(gds: Gd
         crosses = list(mark_region(gds, layer).each())
         assert len(crosses) == 2, layer
         assert sorted(c.bbox().center().x < 0 for c in crosses) == [False, True]
-        length, width = gds.um(600 - 20 * k), gds.um(160 - 20 * k)  # the tech's chain
+        length, width = gds.um(1000 - 20 * k), gds.um(300 - 20 * k)  # the tech's chain
         for c in crosses:
             assert c.num_points() == 12
             assert c.area() == 2 * length * width - width * width, layer
@@ -125,7 +127,7 @@ def test_labels_of_the_masks_do_not_overlap(gds: GdsReader) -> None:
 
 
 def test_labels_go_outside_the_wafer_when_the_edge_exclusion_is_too_narrow(tmp_path: Path) -> None:
-    gds = built_gds(tmp_path, ("edge_exclusion: 3 mm", "edge_exclusion: 0.5 mm"))
+    gds = built_gds(tmp_path, ("edge_exclusion: 2 mm", "edge_exclusion: 0.5 mm"))
     wafer = gds.region("WAFER", flat=True)
     for layer in LAYERS:
         label = mask_region(gds, layer) - mark_region(gds, layer)
@@ -148,6 +150,17 @@ def test_the_revision_is_printed_in_every_label(tmp_path: Path) -> None:
 def test_a_revision_that_cannot_be_printed_is_refused(revision: str) -> None:
     with pytest.raises(ValueError, match="a revision is"):
         marks.label_text("small", "SM1", revision)
+
+
+@pytest.mark.parametrize("sample", ["wlcsp_rdl_400", "wlcsp_on_pad", "three_masks_300mm"])
+def test_solder_mask_crosses_are_wide_enough_to_open_through_their_film(sample: str) -> None:
+    design = spec.load(Path(__file__).parent.parent / "samples" / f"{sample}.yaml")
+    die = layout.build(design, die_only=True).top
+    aspect = design.tech.rules["SM.AR"]
+    for cross in marks.cross_chain(marks.mask_layers(design, die), design.tech.mask_set.marks):
+        mask = design.spec.masks.get(cross.layer)
+        if mask is not None:
+            assert mask.thickness / cross.width <= aspect.for_film(mask.film), cross
 
 
 def test_only_the_layers_the_die_draws_get_marks(tmp_path: Path) -> None:

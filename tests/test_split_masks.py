@@ -170,12 +170,12 @@ def test_critical_dimensions_list_the_opening_sizes(written: tuple[Path, dict]) 
     assert sizes("PI1") == [("opening over bond pad", "square", 65.0, 2)]  # 80 less 2 x 7.5
     assert ("trace", "line", 20.0, 2) in sizes("RDL")
     assert ("capture under UBM", "circle", 270.0, 29) in sizes("RDL")  # X1 sits on its pad
-    assert masks["SM1"]["min_feature_um"] == 80.0  # the SM1 cross is narrower than its openings
+    assert masks["SM1"]["min_feature_um"] == 220.0  # the SM1 cross is narrower than its openings
     assert masks["SM2"]["alignment_mark"] == {
         "aligns_to": "SM1",
         "shape": "cross",
-        "length_um": 500.0,
-        "width_um": 60.0,
+        "length_um": 900.0,
+        "width_um": 200.0,
     }
 
 
