@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from masklayout import layout, outputs, split
+from masklayout import files, layout, outputs, split
 from masklayout import spec as spec_module
 from masklayout.geometry import marks as mark_geometry
 from masklayout.progress import Progress
@@ -220,7 +220,7 @@ def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | Non
     design = spec_module.load(spec_file)
     result = process.run(design)
     if csv_file:
-        report.write_atomic(csv_file, report.to_csv(result))
+        files.write_bytes(csv_file, report.to_csv(result))
     if plot_dir:
         from masklayout.process.plot import plot_run
 

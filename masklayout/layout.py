@@ -9,8 +9,6 @@ are written as GDS AREFs. Database unit 1 nm, user unit 1 µm; the bytes depend 
 from __future__ import annotations
 
 import datetime
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from pathlib import Path
 import gdstk
 import numpy as np
 
+from masklayout.files import atomic_write
 from masklayout.geometry import die as die_geometry
 from masklayout.geometry import marks as mark_geometry
 from masklayout.geometry import wafer as wafer_geometry
@@ -164,16 +163,9 @@ def build(design: Design, die_only: bool = False, revision: str = "A") -> MaskLa
 def write(layout: MaskLayout, path: str | Path) -> int:
     """Write GDSII (or OASIS when ``path`` ends in ``.oas``) atomically; return the file size."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         if path.suffix.lower() == ".oas":
             layout.library.write_oas(tmp)
         else:
             layout.library.write_gds(tmp, timestamp=TIMESTAMP)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path.stat().st_size

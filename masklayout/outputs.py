@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from masklayout.files import atomic_write
 from masklayout.geometry.wafer import DieGrid
 from masklayout.progress import SILENT, Progress
 from masklayout.spec import Design, Site
@@ -39,38 +36,6 @@ BUMPMAP_HEADER = (
     "net",
 )
 WAFERMAP_HEADER = ("die", "column", "row", "x_um", "y_um", "status")
-
-
-# --------------------------------------------------------------------------- atomic writes
-@contextmanager
-def atomic_write(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` (same suffix, so writers that go by the extension
-    pick the right format); on success it replaces ``path`` in one rename.
-
-    Write the file to the yielded path by any means (``open``, gdstk, KLayout). If the block
-    raises, the temporary file is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, _file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _file_mode(path: Path) -> int:
-    """The mode a new file gets (0666 less the umask; a temporary file is 0600), or the mode of
-    the file being replaced."""
-    if path.exists():
-        return path.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 # --------------------------------------------------------------------------- layer properties

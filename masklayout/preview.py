@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from masklayout import layout
+from masklayout.files import atomic_write
 from masklayout.geometry import wafer as wafer_geometry
 from masklayout.geometry.shapes import shape_points
 from masklayout.geometry.wafer import DieGrid
-from masklayout.outputs import LAYER_STYLES, atomic_write, layer_styles, write_layer_properties
+from masklayout.outputs import LAYER_STYLES, layer_styles, write_layer_properties
 from masklayout.progress import SILENT, Progress
 from masklayout.spec import Design, Stack
 

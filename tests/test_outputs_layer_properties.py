@@ -10,7 +10,7 @@ import klayout.lay as lay
 import pytest
 from click.testing import CliRunner
 
-from masklayout import outputs
+from masklayout import files, outputs
 from masklayout.cli import main
 from masklayout.tech import load_tech
 from tests.helpers import SAMPLES
@@ -86,7 +86,7 @@ def test_the_lyp_goes_beside_the_layout_with_its_stem():
 def test_atomic_write_leaves_the_old_file_and_no_temporary_when_the_writer_fails(tmp_path):
     target = tmp_path / "m.csv"
     target.write_text("old")
-    with pytest.raises(RuntimeError), outputs.atomic_write(target) as tmp:
+    with pytest.raises(RuntimeError), files.atomic_write(target) as tmp:
         tmp.write_text("half")
         raise RuntimeError("writer failed")
     assert target.read_text() == "old"
@@ -96,7 +96,7 @@ def test_atomic_write_leaves_the_old_file_and_no_temporary_when_the_writer_fails
 def test_atomic_write_gives_a_new_file_the_usual_mode_not_the_temporary_0600(tmp_path):
     umask = os.umask(0o022)
     try:
-        with outputs.atomic_write(tmp_path / "new.csv") as tmp:
+        with files.atomic_write(tmp_path / "new.csv") as tmp:
             assert tmp.suffix == ".csv"  # writers that go by the extension see the right one
             tmp.write_text("x")
     finally:

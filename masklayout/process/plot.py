@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon, Rectangle
 
-from masklayout.process.report import write_atomic
+from masklayout.files import write_bytes
 from masklayout.process.results import Cap, RunResult, StackResult, StepResult
 from masklayout.spec import Design, Mask, Stack
 
@@ -40,7 +40,7 @@ def plot_stack(
     paths = []
     for n, step in enumerate(result.steps, start=1):
         png = cross_section(result.name, step, stack, masks)
-        paths.append(write_atomic(out / f"{result.name}_{n:02d}_{step.step}.png", png))
+        paths.append(write_bytes(out / f"{result.name}_{n:02d}_{step.step}.png", png))
     return paths
 
 

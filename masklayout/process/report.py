@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from masklayout.process.results import Ball, Cap, RunResult, StackResult, StepResult
@@ -244,23 +241,3 @@ def _columns(rows: list[tuple[str, ...]]) -> list[str]:
         ).rstrip()
         for r in rows
     ]
-
-
-# --------------------------------------------------------------------------- files
-def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write ``data`` to a temporary file next to ``path`` and rename it over ``path``: a
-    failure leaves no partial file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
