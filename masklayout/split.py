@@ -248,6 +248,12 @@ def manifest(design: Design, layout: MaskLayout, masks: list[dict[str, Any]]) ->
     }
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_split(
     design: Design, layout: MaskLayout, directory: str | Path, progress: Progress = SILENT
 ) -> dict[str, Any]:
@@ -275,7 +281,7 @@ def write_split(
                 os.replace(staging / name, directory / name)
             staging.rmdir()
         else:
-            staging.chmod(0o755)
+            staging.chmod(0o777 & ~_umask())  # mkdtemp makes it 0700
             os.replace(staging, directory)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -213,6 +213,14 @@ def test_a_failure_while_writing_leaves_no_file(
     assert (tmp_path / "old" / "small_SM1.gds").read_bytes() == b"old"
 
 
+def test_a_new_split_directory_gets_the_usual_mode_not_the_temporary_0700(tmp_path: Path) -> None:
+    design = spec.loads(spec_text(), base=tmp_path)
+    split.write_split(design, layout.build(design), tmp_path / "masks")
+    made = tmp_path / "made"
+    made.mkdir()
+    assert (tmp_path / "masks").stat().st_mode == made.stat().st_mode
+
+
 def test_a_split_into_an_existing_directory_replaces_its_files(tmp_path: Path) -> None:
     design = spec.loads(spec_text(), base=tmp_path)
     (tmp_path / "masks").mkdir()
