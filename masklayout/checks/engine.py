@@ -8,7 +8,7 @@ coordinates of its first placement. Edge pairs of one defect (the ~96 diameters 
 circle, the facing edges of one narrow web) are merged into one violation, its worst measurement.
 
 Drawn circles are polygons whose flats lie inside the nominal circle by R(1 − cos(π/n)); a
-measurement passes when it is within :func:`allowance` of the rule value, so a 250 µm UBM passes
+measurement passes when it is within :func:`allowance` (tens of nm) of the rule value, so a 250 µm UBM passes
 a 250 µm width rule and an enclosure drawn at exactly the rule passes it.
 """
 
@@ -33,7 +33,11 @@ from masklayout.spec import load as load_spec
 from masklayout.tech import MASK_LAYERS, Film, Rule, Tech, load_tech
 
 CURVE_SLACK = 1 - math.cos(math.pi / MAX_CIRCLE_VERTICES)
+# µm: the chord-to-arc distance of a 192-gon of up to 370 µm radius, or of a curve drawn by
+# another tool at 50 nm tolerance; an enclosure between two such curves may lose this much.
+CURVE_TOLERANCE = 0.05
 CENTRE_HALF = 1  # dbu: half side of the box standing for a shape's centre
+THREADS = 0  # KLayout worker threads: starting them costs more than they save on a bump layout
 DEFAULT_TECH = "wlcsp-400"
 MAXIMUM_CHECKS = ("aspect_ratio",)  # rules whose value is a maximum; the others are minimums
 LAYOUT_SUFFIXES = (".gds", ".gds2", ".gdsii", ".oas", ".gz")
@@ -42,9 +46,10 @@ Measure = Callable[[db.EdgePair | db.Polygon, db.ICplxTrans], float]
 
 
 def allowance(value: float) -> float:
-    """How far a measurement may fall short of a rule value and pass: the flats of a drawn
-    circle (``value`` × (1 − cos(π/n))) plus two grid steps of vertex rounding."""
-    return abs(value) * CURVE_SLACK + 2 * GRID
+    """How far a measurement may fall short of a rule value and pass: the flats of a circle
+    drawn ``value`` wide (``value`` × (1 − cos(π/n))), plus the chord-to-arc distance of any
+    drawn curve (:data:`CURVE_TOLERANCE`) and two grid steps of vertex rounding."""
+    return abs(value) * CURVE_SLACK + CURVE_TOLERANCE + 2 * GRID
 
 
 def stack_cell_name(design: Design, stack: str) -> str:
@@ -210,16 +215,27 @@ def farthest_outside(points: np.ndarray, edges: np.ndarray) -> float:
     return float(distance.min(axis=1).max())
 
 
-def _clusters(pairs: list[db.EdgePair]) -> list[list[db.EdgePair]]:
-    """Edge pairs grouped by the merged outline of their quadrilaterals: one group per defect."""
-    shapes = [pair.polygon(1) for pair in pairs]
-    merged = list(db.Region(shapes).merged().each())
-    groups: list[list[db.EdgePair]] = [[] for _ in merged]
-    for pair, shape in zip(pairs, shapes, strict=True):
-        probe = next(iter(shape.each_point_hull()))
-        index = next((i for i, m in enumerate(merged) if m.inside(probe)), 0)
-        groups[index].append(pair)
-    return [g for g in groups if g]
+Marker = db.EdgePair | db.Polygon
+
+
+def _clusters(markers: list[Marker], within: int) -> list[list[int]]:
+    """Indexes of markers grouped into defects: markers whose bounding boxes come within
+    ``within`` (dbu) of each other are one defect (the diameters of one undersized circle, the
+    sides of one tight enclosure, a shape sticking out and the edges beside it)."""
+    boxes = [m.bbox().enlarged(max(1, within)) for m in markers]
+    centres = np.array([(b.center().x, b.center().y) for b in boxes], dtype=float)
+    owner = np.full(len(markers), -1)
+    for k, blob in enumerate(db.Region(boxes).merged().each()):
+        (x0, y0), (x1, y1) = (blob.bbox().left, blob.bbox().bottom), (blob.bbox().right, blob.bbox().top)  # fmt: skip
+        near = np.flatnonzero(
+            (owner < 0)
+            & (centres[:, 0] >= x0) & (centres[:, 0] <= x1)
+            & (centres[:, 1] >= y0) & (centres[:, 1] <= y1)
+        )  # fmt: skip
+        for i in near:
+            if blob.inside(boxes[i].center()):
+                owner[i] = k
+    return [list(np.flatnonzero(owner == k)) for k in np.unique(owner)]
 
 
 # --------------------------------------------------------------------------- the deck
@@ -234,6 +250,7 @@ class _Deck:
         self.balls = _ball_diameters(design) if design is not None else None
         self.ball_layer = self._insert_balls() if self.balls else None
         self.store = db.DeepShapeStore()
+        self.store.threads = THREADS
         self.results = db.Layout()
         self.results.dbu = self.dbu
         self.results_top = self.results.create_cell(top.name)
@@ -296,7 +313,7 @@ class _Deck:
                 count, first = 0, None
                 for parent in cell.each_parent_inst():
                     n, trans = self._cell_placement(self.results.cell(parent.parent_cell_index()))
-                    inst = parent.inst()
+                    inst = parent.child_inst()
                     count += n * inst.size()
                     if first is None:
                         first = trans * inst.cplx_trans
@@ -307,29 +324,30 @@ class _Deck:
         self,
         findings: Iterable[tuple[db.EdgePairs | db.Region, Measure]],
         relation: str,
+        within: int,
     ) -> tuple[Violation, ...]:
-        """Put each finding back into the hierarchy and read it out per cell."""
-        out: list[Violation] = []
+        """Put the findings back into the hierarchy, read them out per cell, and make each
+        cluster of markers (within ``within`` dbu) one violation at its worst measurement."""
+        layers = []
         for collection, measure in findings:
-            if collection.is_empty():
-                continue
-            layer = self.results.layer()
-            collection.insert_into(self.results, self.results_top.cell_index(), layer)
-            for cell in self.results.each_cell():
-                shapes = cell.shapes(layer)
-                if shapes.is_empty():
-                    continue
-                placements, trans = self._cell_placement(cell)
-                pairs = [s.edge_pair for s in shapes.each() if s.is_edge_pair()]
-                polygons = [s.polygon for s in shapes.each() if not s.is_edge_pair()]
-                for group in _clusters(pairs) if pairs else []:
-                    values = [measure(p, trans) for p in group]
-                    pick = min if relation == ">=" else max
-                    k = values.index(pick(values))
-                    out.append(self._violation(cell, values[k], group[k], placements, trans))
-                for polygon in polygons:
-                    value = measure(polygon, trans)
-                    out.append(self._violation(cell, value, polygon, placements, trans))
+            if not collection.is_empty():
+                layer = self.results.layer()
+                collection.insert_into(self.results, self.results_top.cell_index(), layer)
+                layers.append((layer, measure))
+        pick = min if relation == ">=" else max
+        out: list[Violation] = []
+        for cell in self.results.each_cell():
+            placements, trans = self._cell_placement(cell)
+            markers: list[Marker] = []
+            values: list[float] = []
+            for layer, measure in layers:
+                for shape in cell.shapes(layer).each():
+                    marker = shape.edge_pair if shape.is_edge_pair() else shape.polygon
+                    markers.append(marker)
+                    values.append(measure(marker, trans))
+            for group in _clusters(markers, within) if markers else []:
+                worst = pick(group, key=lambda i: values[i])
+                out.append(self._violation(cell, values[worst], markers[worst], placements, trans))
         return tuple(sorted(out, key=lambda v: (v.cell, v.at[1], v.at[0])))
 
     def _violation(
@@ -404,8 +422,12 @@ class _Deck:
         unit: str = "um",
         skipped: str | None = None,
         rule_name: str | None = None,
+        merge: float | None = None,
     ) -> RuleResult:
-        violations = () if skipped is not None else self.collect(findings, relation)
+        """A rule's result; markers closer than ``merge`` µm (default: the limit, for a length
+        rule) are one violation."""
+        within = self.dbu_of(merge if merge is not None else limit if unit == "um" else 0.0)
+        violations = () if skipped is not None else self.collect(findings, relation, within)
         return RuleResult(
             name,
             rule_name or name,
@@ -484,7 +506,7 @@ class _Deck:
         pairs = centres.enclosed_check(die, self.at_least(value) - CENTRE_HALF)
         outside = centres.not_inside(die)
         findings = [(pairs, self.distance(CENTRE_HALF)), (outside, lambda *_: 0.0)]
-        return [self._result(name, rule, value, what, findings)]
+        return [self._result(name, rule, value, what, findings, merge=0.0)]
 
     def rule_pitch(self, name: str, rule: Rule) -> list[RuleResult]:
         value = self._scalar(rule)
@@ -493,7 +515,8 @@ class _Deck:
             return [self._result(name, rule, value, what, skipped=skipped)]
         centres = self.region(rule.layer).processed(_Centres())
         pairs = centres.space_check(self.at_least(value) - 2 * CENTRE_HALF)
-        return [self._result(name, rule, value, what, [(pairs, self.distance(2 * CENTRE_HALF))])]
+        findings = [(pairs, self.distance(2 * CENTRE_HALF))]
+        return [self._result(name, rule, value, what, findings, merge=0.0)]
 
     def _spacing(
         self, region: db.Region, minimum: float
@@ -517,62 +540,80 @@ class _Deck:
             return self._scalar(rule), film
         return rule.for_film(use.film), f", {use.film.replace('_', ' ')}"
 
-    def rule_web(self, name: str, rule: Rule) -> list[RuleResult]:
+    def _per_mask(
+        self,
+        name: str,
+        rule: Rule,
+        what: Callable[[str, float | None], str],
+        findings: Callable[[str, float, float], list[tuple[db.EdgePairs | db.Region, Measure]]],
+        relation: str = ">=",
+        unit: str = "um",
+        needs_thickness: bool = False,
+        deposited_only: bool = False,
+    ) -> list[RuleResult]:
+        """One result per solder mask (``SM.WEB:SM1``), at the value for the mask's film."""
         out = []
         for mask in self._mask_layers(rule):
-            value, film = self._film_value(rule, mask)
-            what = f"{mask} resist between openings{film}"
-            if skipped := self._missing(mask):
-                out.append(self._result(f"{name}:{mask}", rule, value, what, skipped=skipped))
-                continue
-            findings = self._spacing(self.region(mask), value)
-            out.append(self._result(f"{name}:{mask}", rule, value, what, findings, rule_name=name))
-        return out
-
-    def rule_aspect_ratio(self, name: str, rule: Rule) -> list[RuleResult]:
-        out = []
-        for mask in self._mask_layers(rule):
-            value, film = self._film_value(rule, mask)
             use = self.masks.get(mask) if self.masks is not None else None
-            what = f"{mask} thickness / opening width{film}"
-            if use is not None and use.thickness is not None:
-                what = f"{mask} thickness {use.thickness:g} um / opening width{film}"
+            thickness = use.thickness if use is not None else None
+            if deposited_only and use is not None and not use.deposited:
+                continue
+            value, film = self._film_value(rule, mask)
             skipped = (
                 "needs --spec (the mask thickness)"
-                if use is None or use.thickness is None
+                if needs_thickness and thickness is None
                 else self._missing(mask)
             )
-            if skipped or use is None or use.thickness is None:
-                out.append(self._result(f"{name}:{mask}", rule, value, what, relation="<=", unit="", skipped=skipped, rule_name=name))  # fmt: skip
-                continue
-            thickness = use.thickness
-            narrowest = thickness / value
-            pairs = self.region(mask).width_check(
-                self.at_least(narrowest), metrics=db.Metrics.Projection
+            found = [] if skipped else findings(mask, value, thickness or 0.0)
+            out.append(
+                self._result(
+                    f"{name}:{mask}",
+                    rule,
+                    value,
+                    what(mask, thickness) + film,
+                    found,
+                    relation,
+                    unit,
+                    skipped,
+                    rule_name=name,
+                )  # fmt: skip
             )
-            ratio: Measure = lambda pair, _, t=thickness: t / (pair.distance() * self.dbu)  # noqa: E731
-            out.append(self._result(f"{name}:{mask}", rule, value, what, [(pairs, ratio)], "<=", "", rule_name=name))  # fmt: skip
         return out
 
+    def rule_web(self, name: str, rule: Rule) -> list[RuleResult]:
+        return self._per_mask(
+            name,
+            rule,
+            lambda mask, _: f"{mask} resist between openings",
+            lambda mask, value, _: self._spacing(self.region(mask), value),
+        )
+
+    def rule_aspect_ratio(self, name: str, rule: Rule) -> list[RuleResult]:
+        def findings(mask: str, value: float, thickness: float) -> list:
+            narrowest = self.at_least(thickness / value)
+            pairs = self.region(mask).width_check(narrowest, metrics=db.Metrics.Projection)
+            return [(pairs, lambda pair, _: thickness / (pair.distance() * self.dbu))]
+
+        return self._per_mask(
+            name,
+            rule,
+            _thick("thickness{} / opening width"),
+            findings,
+            "<=",
+            "",
+            needs_thickness=True,
+        )
+
     def rule_area_ratio(self, name: str, rule: Rule) -> list[RuleResult]:
-        out = []
-        for mask in self._mask_layers(rule):
-            value, film = self._film_value(rule, mask)
-            use = self.masks.get(mask) if self.masks is not None else None
-            what = f"{mask} opening area / (perimeter x thickness){film}"
-            if use is None or use.thickness is None:
-                out.append(self._result(f"{name}:{mask}", rule, value, what, unit="", skipped="needs --spec (the mask thickness)", rule_name=name))  # fmt: skip
-                continue
-            if not use.deposited:
-                continue
-            if skipped := self._missing(mask):
-                out.append(self._result(f"{name}:{mask}", rule, value, what, unit="", skipped=skipped, rule_name=name))  # fmt: skip
-                continue
-            thickness = use.thickness / self.dbu
-            low = self.region(mask).filtered(_AreaRatioBelow(thickness, value))
-            ratio: Measure = lambda p, _, t=thickness: p.area() / (p.perimeter() * t)  # noqa: E731
-            out.append(self._result(f"{name}:{mask}", rule, value, what, [(low, ratio)], unit="", rule_name=name))  # fmt: skip
-        return out
+        def findings(mask: str, value: float, thickness: float) -> list:
+            t = thickness / self.dbu
+            low = self.region(mask).filtered(_AreaRatioBelow(t, value))
+            return [(low, lambda polygon, _: polygon.area() / (polygon.perimeter() * t))]
+
+        what = _thick("opening area / (perimeter x thickness{})")
+        return self._per_mask(
+            name, rule, what, findings, unit="", needs_thickness=True, deposited_only=True
+        )
 
     # ------------------------------------------------------------ balls
     def _ball_skip(self) -> str | None:
@@ -589,7 +630,7 @@ class _Deck:
             return [self._result(name, rule, value, what, skipped=skipped)]
         narrow = self.region("BALL").filtered(_NarrowerThan(self.at_least(value)))
         width: Measure = lambda p, _: p.bbox().width() * self.dbu  # noqa: E731
-        return [self._result(name, rule, value, what, [(narrow, width)])]
+        return [self._result(name, rule, value, what, [(narrow, width)], merge=0.0)]
 
     def rule_bridging(self, name: str, rule: Rule) -> list[RuleResult]:
         value = self._scalar(rule)
@@ -615,6 +656,11 @@ class _Deck:
             outline = [db.DPoint(x, y) for x, y in shape_points("circle", diameter)]
             cell.shapes(index).insert(db.DPolygon(outline))
         return index
+
+
+def _thick(text: str) -> Callable[[str, float | None], str]:
+    """``SM1 thickness 50 um / opening width``: a mask's description with its thickness."""
+    return lambda mask, t: f"{mask} " + text.format("" if t is None else f" {t:g} um")
 
 
 def _mask_uses(design: Design | None) -> dict[str, MaskUse] | None:
