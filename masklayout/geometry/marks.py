@@ -75,7 +75,8 @@ def _snap(value: float) -> float:
 
 def mask_layers(design: Design, die: gdstk.Cell) -> tuple[str, ...]:
     """The mask layers ``die`` draws (its whole hierarchy), in process order."""
-    drawn = {(p.layer, p.datatype) for p in die.get_polygons()}
+    cells = [die, *die.dependencies(True)]  # each cell once, not each placement
+    drawn = {(p.layer, p.datatype) for cell in cells for p in cell.polygons}
     return tuple(name for name in PROCESS_ORDER if design.tech.layer(name) in drawn)
 
 
@@ -205,6 +206,8 @@ def mask_cells(
     named ``<spec>_MASK_<layer>``, to be placed at the wafer origin."""
     spec, mask_set = design.spec, design.tech.mask_set
     layers = mask_layers(design, die)
+    if not layers:
+        return []
     sites = mark_sites(spec.wafer, dies, mask_set.marks)
     tags = [design.tech.layer(name) for name in layers]
     texts = [label_text(spec.name, name, revision) for name in layers]
