@@ -1,0 +1,403 @@
+"""The inverse question: which opening gives the ball I want?
+
+For one stack, the diameter of one solder-mask opening (by default the largest, the last of the
+stack) is solved so that the step runner's ball reaches a target height or diameter. The search
+stays inside what the rule deck allows for that opening:
+
+- at least: the opening below it plus twice the alignment margin (``SMk.EN.SMk-1``), and the
+  thickness over the film's maximum aspect ratio (``SM.AR``);
+- at most: the pitch less the film's minimum web to each neighbouring opening on the same mask
+  (``SM.WEB``, neighbouring dies included), and the opening above it less twice its margin.
+
+The ball grows with the opening, so the solution is found by bisection on a vectorised sweep of
+candidate stacks (``stack.model_copy(update=...)`` through :func:`masklayout.process.simulate_stacks`),
+then snapped to the grid. A target out of reach raises :class:`Unreachable`, naming the rule that
+stops it: the web at this pitch, the aspect ratio, the enclosure, or bridging (``BALL.GAP``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from masklayout.geometry.shapes import GRID, ShapeName, shape_points
+from masklayout.process import Ball, balls, simulate_stacks
+from masklayout.spec import Design, Stack, circumradius
+
+Target = Literal["height", "diameter"]
+SWEEP = 33  # candidates per bisection round
+ROUNDS = 5  # the bracket shrinks 32x per round
+DEFAULT_GRID = 1.0  # µm: openings are drawn in whole micrometres
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A rule that bounds the opening: ``side`` ``min`` (the diameter must be at least
+    ``diameter_um``) or ``max`` (at most)."""
+
+    rule: str
+    side: Literal["min", "max"]
+    diameter_um: float
+    why: str
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """A solved opening: the stack with it, the ball it gives, the admissible range and the
+    rules that bound it, and warnings (printability, ball width) about the solution."""
+
+    stack_name: str
+    mask: str
+    level: int
+    target: Target
+    target_um: float
+    diameter_um: float
+    stack: Stack
+    ball: Ball
+    bounds: tuple[Bound, ...]
+    low_um: float
+    high_um: float
+    grid_um: float
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def achieved_um(self) -> float:
+        return self.ball.height_um if self.target == "height" else self.ball.diameter_um
+
+
+class Unreachable(ValueError):
+    """No admissible opening gives the target; ``rule`` is the one that stops it."""
+
+    def __init__(self, message: str, rule: str):
+        super().__init__(message)
+        self.rule = rule
+
+
+# --------------------------------------------------------------------------- rule bounds
+def _rule(design: Design, check: str, **match: str) -> tuple[str, object] | None:
+    """The first rule of the deck of kind ``check`` whose fields match (``layers`` contains)."""
+    for name, rule in design.tech.rules.items():
+        if rule.check != check:
+            continue
+        ok = True
+        for key, value in match.items():
+            field = getattr(rule, key)
+            ok &= value in field if isinstance(field, list) else field == value
+        if ok:
+            return name, rule
+    return None
+
+
+def _support(shape: ShapeName, angle: np.ndarray) -> np.ndarray:
+    """Half-extent of a shape of unit diameter towards ``angle``."""
+    points = shape_points(shape, 1000.0) / 1000.0
+    direction = np.stack((np.cos(angle), np.sin(angle)), axis=-1)
+    return (direction @ points.T).max(axis=-1)
+
+
+def _neighbour_bound(
+    design: Design, stack_name: str, level: int, web: float
+) -> tuple[float, float]:
+    """(largest diameter the web allows, nearest neighbouring bump centre) for the opening at
+    ``level`` of ``stack_name``, against every other opening on that mask, next dies included."""
+    spec = design.spec
+    mask = spec.stacks[stack_name].openings[level].mask
+    shape = spec.stacks[stack_name].opening_shape(level)
+    (sx, sy) = spec.wafer.die_step
+    rows = []  # x, y, diameter (nan: this stack's own opening, growing with it), shape
+    for site in design.sites:
+        stack = spec.stacks[site.stack]
+        k = next((i for i, o in enumerate(stack.openings) if o.mask == mask), None)
+        if k is not None:
+            d = math.nan if site.stack == stack_name else stack.openings[k].diameter
+            rows.append((site.x, site.y, d, stack.opening_shape(k)))
+    if not rows:
+        return math.inf, math.inf
+    base = np.array([r[:3] for r in rows], dtype=float)
+    shapes = np.array([r[3] for r in rows])
+    copies = [base + (dx, dy, 0.0) for dx in (-sx, 0.0, sx) for dy in (-sy, 0.0, sy)]
+    every, every_shape = np.vstack(copies), np.tile(shapes, 9)
+    mine = base[np.isnan(base[:, 2])]
+    best, pitch = math.inf, math.inf
+    for x, y, _ in mine:
+        dx, dy = every[:, 0] - x, every[:, 1] - y
+        dist = np.hypot(dx, dy)
+        near = dist > GRID
+        if not near.any():
+            continue
+        nearest = float(dist[near].min())
+        pitch = min(pitch, nearest)
+        near &= dist <= 3 * nearest  # farther openings cannot bind before the nearest do
+        angle = np.arctan2(dy[near], dx[near])
+        f_self = _support(shape, angle)
+        f_other = np.empty_like(f_self)
+        for other in np.unique(every_shape[near]):
+            pick = every_shape[near] == other
+            f_other[pick] = _support(other, angle[pick] + math.pi)
+        d_other, gap = every[near, 2], dist[near] - web
+        limit = np.where(
+            np.isnan(d_other),
+            gap / (f_self + f_other),
+            (gap - np.nan_to_num(d_other) * f_other) / f_self,
+        )
+        best = min(best, float(limit.min()))
+    return best, pitch
+
+
+def bounds(design: Design, stack_name: str, level: int) -> list[Bound]:
+    """The rules that bound the diameter of the opening at ``level`` of ``stack_name``."""
+    stack = design.spec.stacks[stack_name]
+    opening = stack.openings[level]
+    mask = design.spec.masks[opening.mask]
+    shape = stack.opening_shape(level)
+    out: list[Bound] = []
+    if level > 0:
+        below = stack.openings[level - 1]
+        found = _rule(design, "enclosure", outer=opening.mask, inner=below.mask)
+        name, margin = (found[0], found[1].value) if found else ("containment", 0.0)
+        below_shape = stack.opening_shape(level - 1)
+        low = (
+            below.diameter + 2 * margin
+            if below_shape == shape
+            else 2 * (circumradius(below_shape, below.diameter) + margin)
+        )
+        out.append(
+            Bound(name, "min", low, f"contain {below.mask} {below.diameter:g} by {margin:g}")
+        )
+    if level + 1 < len(stack.openings):
+        above = stack.openings[level + 1]
+        found = _rule(design, "enclosure", outer=above.mask, inner=opening.mask)
+        name, margin = (found[0], found[1].value) if found else ("containment", 0.0)
+        high = above.diameter - 2 * margin
+        out.append(Bound(name, "max", high, f"stay inside {above.mask} {above.diameter:g} by {margin:g}"))  # fmt: skip
+    found = _rule(design, "aspect_ratio", layers=opening.mask)
+    if found:
+        ratio = found[1].for_film(mask.film)
+        out.append(
+            Bound(
+                f"{found[0]}:{opening.mask}",
+                "min",
+                mask.thickness / ratio,
+                f"{mask.thickness:g} um {mask.film} at aspect ratio <= {ratio:g}",
+            )  # fmt: skip
+        )
+    found = _rule(design, "web", layers=opening.mask)
+    if found:
+        web = found[1].for_film(mask.film)
+        high, pitch = _neighbour_bound(design, stack_name, level, web)
+        if math.isfinite(high):
+            out.append(
+                Bound(
+                    f"{found[0]}:{opening.mask}",
+                    "max",
+                    high,
+                    f"web {web:g} um of {mask.film} at pitch {pitch:g}",
+                )  # fmt: skip
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- the solve
+def _with(stack: Stack, level: int, diameter: float) -> Stack:
+    openings = list(stack.openings)
+    openings[level] = openings[level].model_copy(update={"diameter": float(diameter)})
+    return stack.model_copy(update={"openings": openings})
+
+
+def _metric(design: Design, stack: Stack, level: int, target: Target, d: np.ndarray) -> np.ndarray:
+    sim = simulate_stacks(design, [_with(stack, level, x) for x in d])
+    return np.asarray(sim.height if target == "height" else sim.diameter, dtype=float)
+
+
+def size(
+    design: Design,
+    stack_name: str,
+    target: Target,
+    value: float,
+    mask: str | None = None,
+    grid: float = DEFAULT_GRID,
+) -> Sizing:
+    """Solve the diameter of ``mask``'s opening (default: the stack's largest) in
+    ``stack_name`` for a ball of this height or diameter. Raises :class:`Unreachable`."""
+    spec = design.spec
+    if stack_name not in spec.stacks:
+        raise design.error(["stacks"], f"unknown stack '{stack_name}' (known: {', '.join(spec.stacks)})")  # fmt: skip
+    stack = spec.stacks[stack_name]
+    masks = [o.mask for o in stack.openings]
+    mask = mask or masks[-1]
+    if mask not in masks:
+        raise design.error(
+            ["stacks", stack_name, "openings"],
+            f"stack '{stack_name}' has no opening on mask '{mask}' (it has {', '.join(masks)})",
+        )
+    level = masks.index(mask)
+    rules = bounds(design, stack_name, level)
+    lows = [b for b in rules if b.side == "min"] or [
+        Bound("positive", "min", grid, "a real opening")
+    ]
+    highs = [b for b in rules if b.side == "max"]
+    low_b = max(lows, key=lambda b: b.diameter_um)
+    high_b = min(highs, key=lambda b: b.diameter_um) if highs else None
+    low = math.ceil(low_b.diameter_um / grid - 1e-9) * grid
+    high = math.floor(high_b.diameter_um / grid + 1e-9) * grid if high_b else max(4 * low, 4 * stack.openings[level].diameter)  # fmt: skip
+    if low > high:
+        assert high_b is not None
+        raise Unreachable(
+            f"no {mask} opening fits stack '{stack_name}': {low_b.rule} needs at least "
+            f"{low_b.diameter_um:g} um ({low_b.why}) but {high_b.rule} allows at most "
+            f"{high_b.diameter_um:g} um ({high_b.why})",
+            high_b.rule,
+        )
+    candidates = np.linspace(low, high, SWEEP * 2 - 1)
+    reached = _metric(design, stack, level, target, candidates)
+    if not reached.min() <= value <= reached.max():
+        above = value > reached.max()
+        at = int(np.argmax(reached) if above else np.argmin(reached))
+        limit = high_b if at == len(candidates) - 1 and high_b else low_b if at == 0 else None
+        rule = limit.rule if limit else "none"
+        why = f"{limit.rule}: {limit.why}" if limit else "no rule bounds it"
+        word = "largest" if above else "smallest"
+        raise Unreachable(
+            f"a ball {target} of {value:g} um is out of reach: the {word} {target} any {mask} "
+            f"opening the rules allow ({low:g} .. {high:g} um) gives is {reached[at]:.1f} um, "
+            f"at {candidates[at]:g} um ({why})",
+            rule,
+        )
+    diameter = _solve(design, stack, level, target, value, candidates, reached, grid, (low, high))
+    solved = _with(stack, level, round(diameter, 6))
+    ball = balls(design, [solved])[0]
+    _check_bridging(design, stack_name, ball)
+    return Sizing(
+        stack_name, mask, level, target, value, diameter, solved, ball, tuple(rules), low, high,
+        grid, tuple(_warnings(design, solved, level, ball)),
+    )  # fmt: skip
+
+
+def _solve(
+    design: Design,
+    stack: Stack,
+    level: int,
+    target: Target,
+    value: float,
+    candidates: np.ndarray,
+    reached: np.ndarray,
+    grid: float,
+    limits: tuple[float, float],
+) -> float:
+    """The grid diameter whose ball comes closest to ``value``: each bracket where the sweep
+    crosses the target is narrowed by bisection (the ball need not grow with every opening: a
+    first opening narrower than the UBM narrows the wetted base); the crossing nearest the
+    stack's present diameter wins."""
+    current = stack.openings[level].diameter
+    side = np.sign(reached - value)
+    brackets = np.flatnonzero(side[:-1] * side[1:] <= 0)
+    roots = []
+    for i in brackets:
+        a, b = candidates[i], candidates[i + 1]
+        for _ in range(ROUNDS):
+            sweep = np.linspace(a, b, SWEEP)
+            s = np.sign(_metric(design, stack, level, target, sweep) - value)
+            j = int(np.flatnonzero(s[:-1] * s[1:] <= 0)[0])
+            a, b = sweep[j], sweep[j + 1]
+        roots.append((a + b) / 2)
+    root = min(roots, key=lambda r: abs(r - current))
+    snapped = np.unique(np.clip([math.floor(root / grid) * grid, math.ceil(root / grid) * grid], *limits))  # fmt: skip
+    got = _metric(design, stack, level, target, snapped)
+    return float(snapped[int(np.argmin(np.abs(got - value)))])
+
+
+def _check_bridging(design: Design, stack_name: str, ball: Ball) -> None:
+    found = _rule(design, "bridging")
+    if found is None:
+        return
+    gap = found[1].value
+    _, pitch = _neighbour_bound(design, stack_name, 0, 0.0)
+    if math.isfinite(pitch) and ball.diameter_um + gap > pitch:
+        raise Unreachable(
+            f"the ball that meets the target is {ball.diameter_um:.1f} um wide: with the minimum "
+            f"gap {gap:g} um ({found[0]}) it needs a pitch of {ball.diameter_um + gap:.1f} um, "
+            f"the bumps of stack '{stack_name}' are {pitch:g} um apart: they bridge",
+            found[0],
+        )
+
+
+def _warnings(design: Design, stack: Stack, level: int, ball: Ball) -> list[str]:
+    out = []
+    opening = stack.openings[level]
+    found = _rule(design, "area_ratio", layers=opening.mask)
+    if found:
+        mask = design.spec.masks[opening.mask]
+        ratio = opening.diameter / (4 * mask.thickness)
+        if stack.opening_shape(level) == "circle" and ratio < found[1].for_film(mask.film):
+            out.append(
+                f"{found[0]}: {opening.mask} {opening.diameter:g} um in {mask.thickness:g} um has "
+                f"area ratio {ratio:.2f} < {found[1].for_film(mask.film):g}: it may not fill"
+            )
+    found = _rule(design, "ball_width")
+    if found and ball.diameter_um < found[1].value:
+        out.append(f"{found[0]}: the ball is {ball.diameter_um:.1f} um wide, below {found[1].value:g}: check will fail")  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------- output
+def stack_yaml(name: str, stack: Stack) -> str:
+    """The stack as a YAML snippet to paste under ``stacks:`` of the spec."""
+    lines = [
+        "stacks:",
+        f"  {name}:",
+        f"    ubm: {{shape: {stack.ubm.shape}, diameter: {stack.ubm.diameter:g}}}",
+        f"    pi2: {{shape: {stack.pi2.shape}, diameter: {stack.pi2.diameter:g}}}",
+        "    openings:",
+    ]
+    for opening in stack.openings:
+        shape = f"shape: {opening.shape}, " if opening.shape else ""
+        lines.append(f"      - {{mask: {opening.mask}, {shape}diameter: {opening.diameter:g}}}")
+    return "\n".join(lines)
+
+
+def to_json(result: Sizing) -> dict:
+    """The solution as plain data for flows."""
+    return {
+        "stack": result.stack_name,
+        "mask": result.mask,
+        "target": {"quantity": result.target, "um": result.target_um},
+        "diameter_um": result.diameter_um,
+        "grid_um": result.grid_um,
+        "achieved_um": round(result.achieved_um, 3),
+        "ball": {
+            "height_um": round(result.ball.height_um, 3),
+            "diameter_um": round(result.ball.diameter_um, 3),
+            "volume_um3": round(result.ball.volume_um3, 1),
+        },
+        "range_um": [result.low_um, result.high_um],
+        "bounds": [
+            {"rule": b.rule, "side": b.side, "diameter_um": round(b.diameter_um, 3), "why": b.why}
+            for b in result.bounds
+        ],
+        "warnings": list(result.warnings),
+        "openings": [
+            {"mask": o.mask, "shape": result.stack.opening_shape(k), "diameter_um": o.diameter}
+            for k, o in enumerate(result.stack.openings)
+        ],
+        "yaml": stack_yaml(result.stack_name, result.stack),
+    }
+
+
+def to_text(result: Sizing) -> str:
+    """The solution for the terminal: opening, ball, the rules around it, the YAML snippet."""
+    lines = [
+        f"stack {result.stack_name}: {result.mask} opening {result.diameter_um:g} um "
+        f"(grid {result.grid_um:g} um) for a ball {result.target} of {result.target_um:g} um",
+        f"ball                height {result.ball.height_um:.2f} um, diameter "
+        f"{result.ball.diameter_um:.2f} um, volume {result.ball.volume_um3:.4g} um3",
+        f"allowed             {result.low_um:g} .. {result.high_um:g} um",
+    ]
+    for b in result.bounds:
+        sign = ">=" if b.side == "min" else "<="
+        lines.append(f"  {b.rule:<18}{sign} {b.diameter_um:.1f} um  ({b.why})")
+    lines += [f"warning: {w}" for w in result.warnings]
+    lines += ["", stack_yaml(result.stack_name, result.stack)]
+    return "\n".join(lines)
