@@ -285,3 +285,49 @@ def check(
             click.echo(f"markers written to {rdb_file}")
     if report.failed(strict):
         sys.exit(EXIT_FAILURE)
+
+
+@main.command()
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--stack", "stack_name", required=True, help="The opening stack to size.")
+@click.option("--height", type=float, help="Target ball height (um).")
+@click.option("--diameter", type=float, help="Target ball diameter (um).")
+@click.option("--mask", help="Size this mask's opening (default: the stack's largest, its last).")
+@click.option("--grid", type=float, default=1.0, show_default=True, help="Snap the diameter to this grid (um).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the solution as JSON.")
+@reports_bad_input
+def size(
+    spec_file: str,
+    stack_name: str,
+    height: float | None,
+    diameter: float | None,
+    mask: str | None,
+    grid: float,
+    as_json: bool,
+) -> None:
+    """Solve the opening of a stack in SPEC that gives a ball of this height or diameter,
+    within the rule deck (web at the pitch, alignment enclosure, aspect ratio, bridging).
+
+    Prints the solution, its ball, the rules that bound it and the solved stack as YAML to
+    paste into the spec. Exit 1 when no opening reaches the target (the limiting rule is
+    named), 2 on bad input."""
+    from masklayout import sizing
+
+    if (height is None) == (diameter is None):
+        raise click.UsageError("give one target: --height or --diameter")
+    if grid <= 0:
+        raise click.UsageError("--grid must be positive")
+    design = spec_module.load(spec_file)
+    target, value = ("height", height) if height is not None else ("diameter", diameter)
+    try:
+        result = sizing.size(design, stack_name, target, value, mask, grid)
+    except sizing.Unreachable as exc:
+        if as_json:
+            print_json({"error": str(exc), "limiting_rule": exc.rule})
+        else:
+            click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILURE)
+    if as_json:
+        print_json(sizing.to_json(result))
+    else:
+        click.echo(sizing.to_text(result))
