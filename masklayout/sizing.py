@@ -234,6 +234,8 @@ def size(
             f"stack '{stack_name}' has no opening on mask '{mask}' (it has {', '.join(masks)})",
         )
     level = masks.index(mask)
+    if target == "diameter":
+        _check_bridging(design, stack_name, value)
     rules = bounds(design, stack_name, level)
     lows = [b for b in rules if b.side == "min"] or [
         Bound("positive", "min", grid, "a real opening")
@@ -269,7 +271,7 @@ def size(
     diameter = _solve(design, stack, level, target, value, candidates, reached, grid, (low, high))
     solved = _with(stack, level, round(diameter, 6))
     ball = balls(design, [solved])[0]
-    _check_bridging(design, stack_name, ball)
+    _check_bridging(design, stack_name, ball.diameter_um)
     return Sizing(
         stack_name, mask, level, target, value, diameter, solved, ball, tuple(rules), low, high,
         grid, tuple(_warnings(design, solved, level, ball)),
@@ -309,16 +311,17 @@ def _solve(
     return float(snapped[int(np.argmin(np.abs(got - value)))])
 
 
-def _check_bridging(design: Design, stack_name: str, ball: Ball) -> None:
+def _check_bridging(design: Design, stack_name: str, ball_diameter: float) -> None:
+    """Unreachable when a ball this wide leaves less than the minimum gap to its neighbours."""
     found = _rule(design, "bridging")
     if found is None:
         return
     gap = found[1].value
     _, pitch = _neighbour_bound(design, stack_name, 0, 0.0)
-    if math.isfinite(pitch) and ball.diameter_um + gap > pitch:
+    if math.isfinite(pitch) and ball_diameter + gap > pitch:
         raise Unreachable(
-            f"the ball that meets the target is {ball.diameter_um:.1f} um wide: with the minimum "
-            f"gap {gap:g} um ({found[0]}) it needs a pitch of {ball.diameter_um + gap:.1f} um, "
+            f"a ball {ball_diameter:.1f} um wide with the minimum gap {gap:g} um ({found[0]}) "
+            f"needs a pitch of {ball_diameter + gap:.1f} um; "
             f"the bumps of stack '{stack_name}' are {pitch:g} um apart: they bridge",
             found[0],
         )

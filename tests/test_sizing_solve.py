@@ -1,0 +1,83 @@
+"""The inverse sizer: round trips through the step runner, the rules that bound the search, and
+targets out of reach naming the rule that stops them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from masklayout import spec
+from masklayout.cli import main
+from masklayout.process import run
+from masklayout.sizing import Unreachable, size, stack_yaml
+from tests.helpers import BASE_SPEC, SAMPLES
+
+ROUND_TRIPS = [
+    ("wlcsp_rdl_400.yaml", "std", None),
+    ("wlcsp_rdl_400.yaml", "std", "SM1"),
+    ("three_masks_300mm.yaml", "tall", None),
+    ("three_masks_300mm.yaml", "tall", "SM2"),
+    ("wlcsp_on_pad.yaml", "pad", None),
+]
+
+
+@pytest.mark.parametrize(("sample", "stack", "mask"), ROUND_TRIPS)
+@pytest.mark.parametrize("target", ["height", "diameter"])
+def test_sizing_for_the_ball_run_reports_gives_the_opening_back(sample, stack, mask, target):
+    design = spec.load(SAMPLES / sample)
+    ball = run(design).stack(stack).ball
+    value = ball.height_um if target == "height" else ball.diameter_um
+    result = size(design, stack, target, value, mask)
+    original = next(o for o in design.spec.stacks[stack].openings if o.mask == result.mask)
+    assert result.diameter_um == pytest.approx(original.diameter, abs=result.grid_um)
+    assert result.achieved_um == pytest.approx(value, abs=0.5)
+
+
+def test_the_solution_is_on_the_grid_and_between_its_bounds():
+    design = spec.loads(BASE_SPEC)
+    result = size(design, "std", "height", 165.0, grid=2.0)
+    assert result.diameter_um % 2.0 == 0
+    assert {b.rule for b in result.bounds} == {"SM2.EN.SM1", "SM.AR:SM2", "SM.WEB:SM2"}
+    assert (result.low_um, result.high_um) == (290.0, 350.0)
+    assert result.low_um <= result.diameter_um <= result.high_um
+    assert f"{{mask: SM2, diameter: {result.diameter_um:g}}}" in stack_yaml("std", result.stack)
+
+
+@pytest.mark.parametrize(
+    ("changes", "target", "value", "rule"),
+    [
+        ((), "height", 400.0, "SM.WEB:SM2"),  # the web at 400 um pitch caps the opening
+        ((), "height", 50.0, "SM2.EN.SM1"),  # SM2 must contain SM1 by the margin
+        ((), "diameter", 365.0, "BALL.GAP"),  # 365 + 40 > 400: bridging
+        ((("SM2: {thickness: 100", "SM2: {thickness: 500"),), "height", 200.0, "SM.WEB:SM2"),
+        ((("SM2: {thickness: 100, film: dry_film", "SM2: {thickness: 320, film: photoresist"),), "height", 100.0, "SM.AR:SM2"),
+    ],
+)  # fmt: skip
+def test_an_unreachable_target_names_the_limiting_rule(changes, target, value, rule):
+    text = BASE_SPEC
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new)
+    with pytest.raises(Unreachable) as info:
+        size(spec.loads(text), "std", target, value)
+    assert info.value.rule == rule
+    assert rule in str(info.value)
+
+
+def test_size_cli_prints_the_stack_to_paste_and_json_for_flows(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(BASE_SPEC)
+    runner = CliRunner()
+    text = runner.invoke(main, ["size", str(path), "--stack", "std", "--height", "165"])
+    assert text.exit_code == 0, text.output
+    snippet = text.output[text.output.index("stacks:") :]
+    pasted = spec.loads(BASE_SPEC[: BASE_SPEC.index("stacks:")] + snippet + "\n" + BASE_SPEC[BASE_SPEC.index("masks:") :])  # fmt: skip
+    assert run(pasted).stack("std").ball.height_um == pytest.approx(165, abs=0.5)
+    out = runner.invoke(main, ["size", str(path), "--stack", "std", "--diameter", "365", "--json"])
+    assert out.exit_code == 1 and json.loads(out.output)["limiting_rule"] == "BALL.GAP"
+    bad = runner.invoke(main, ["size", str(path), "--stack", "std"])
+    assert bad.exit_code == 2 and "--height or --diameter" in bad.output
+    unknown = runner.invoke(main, ["size", str(path), "--stack", "nope", "--height", "100"])
+    assert unknown.exit_code == 2 and "unknown stack 'nope'" in unknown.output
