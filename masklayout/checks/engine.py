@@ -8,8 +8,11 @@ coordinates of its first placement. Edge pairs of one defect (the ~96 diameters 
 circle, the facing edges of one narrow web) are merged into one violation, its worst measurement.
 
 Drawn circles are polygons whose flats lie inside the nominal circle by R(1 − cos(π/n)); a
-measurement passes when it is within :func:`allowance` (tens of nm) of the rule value, so a 250 µm UBM passes
-a 250 µm width rule and an enclosure drawn at exactly the rule passes it.
+measurement passes when it is within :func:`allowance` (tens of nm) of the rule value, so a
+250 µm UBM passes a 250 µm width rule and an enclosure drawn at exactly the rule passes it.
+
+Only the dies are checked: the cells holding a die outline (layer DIE) and everything below
+them; the wafer outline, alignment marks and labels of the top cell are not bump geometry.
 """
 
 from __future__ import annotations
