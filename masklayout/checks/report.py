@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ import klayout.db as db
 import klayout.rdb as rdb
 
 from masklayout.checks.results import CheckReport, RuleResult, Violation
+from masklayout.files import atomic_write
 
 SHOWN_PER_RULE = 5
 
@@ -164,14 +163,6 @@ def _marker(v: Violation) -> db.DEdgePair | db.DPolygon:
 
 def write_rdb(report: CheckReport, path: str | Path, layout_file: str | None = None) -> Path:
     """Write the marker database atomically (a temporary file renamed at the end)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".lyrdb", dir=path.parent)
-    os.close(fd)
-    try:
-        marker_database(report, layout_file).save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_write(path) as tmp:
+        marker_database(report, layout_file).save(str(tmp))
+    return Path(path)
