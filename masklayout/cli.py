@@ -195,7 +195,9 @@ def preview(spec_file: str, directory: str, as_json: bool, quiet: bool) -> None:
 
 @main.command()
 @click.argument("spec_file", metavar="SPEC")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of a table.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the report as JSON instead of a table."
+)
 @click.option(
     "--csv",
     "csv_file",

@@ -47,6 +47,11 @@ def _tag(design: Design, name: str) -> tuple[int, int]:
     return design.tech.layer(name)
 
 
+def stack_cell_name(design: Design, stack: str, rdl: bool = False) -> str:
+    """The cell holding one bump of ``stack``; with ``rdl``, its variant with the capture pad."""
+    return f"{design.spec.name}_STACK_{stack}" + ("_RDL" if rdl else "")
+
+
 def array_references(
     cell: gdstk.Cell, points: Iterable[tuple[float, float]]
 ) -> list[gdstk.Reference]:
@@ -98,9 +103,9 @@ def build_die(design: Design, library: gdstk.Library) -> gdstk.Cell:
     die = gdstk.Cell(f"{spec.name}_DIE")
     stack_cells: dict[tuple[str, bool], gdstk.Cell] = {}
     for name, stack in spec.stacks.items():
-        bare = gdstk.Cell(f"{spec.name}_STACK_{name}")
+        bare = gdstk.Cell(stack_cell_name(design, name))
         bare.add(*die_geometry.stack_shapes(stack, masks, tag("UBM"), tag("PI2")))
-        with_rdl = gdstk.Cell(f"{spec.name}_STACK_{name}_RDL")
+        with_rdl = gdstk.Cell(stack_cell_name(design, name, rdl=True))
         with_rdl.add(
             gdstk.Reference(bare),
             die_geometry.ubm_capture(design, stack, layer=tag("RDL")[0], datatype=tag("RDL")[1]),

@@ -454,7 +454,10 @@ def _check(
         )
     grid_dies = (wafer.diameter / wafer.die_step[0] + 3) * (wafer.diameter / wafer.die_step[1] + 3)
     if grid_dies > MAX_DIES:
-        bad(["wafer", "die_step"], f"die step {tuple(wafer.die_step)} puts {grid_dies:.3g} dies on a {wafer.diameter / 1000:g} mm wafer (at most {MAX_DIES:.0e})")
+        bad(
+            ["wafer", "die_step"],
+            f"die step {tuple(wafer.die_step)} puts {grid_dies:.3g} dies on a {wafer.diameter / 1000:g} mm wafer (at most {MAX_DIES:.0e})",
+        )
     placed = [site for site in sites if site.stack in spec.stacks]
     outside: dict[int, list[Site]] = {}
     for site in placed:

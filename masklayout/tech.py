@@ -192,7 +192,9 @@ def _tech_source(ref: str, relative_to: Path | None) -> SourceMap:
         return SourceMap.read(path)
     if ref in builtin_techs():
         text = (
-            resources.files("masklayout.techfiles").joinpath(f"{ref}.yaml").read_text(encoding="utf-8")
+            resources.files("masklayout.techfiles")
+            .joinpath(f"{ref}.yaml")
+            .read_text(encoding="utf-8")
         )
         return SourceMap(text, f"tech/{ref}.yaml")
     raise FileNotFoundError(

@@ -13,7 +13,6 @@ from masklayout.checks.engine import (
     check_gds,
     check_layout,
     is_layout_file,
-    stack_cell_name,
 )
 from masklayout.checks.report import marker_database, summary, to_json, to_table, write_rdb
 from masklayout.checks.results import CheckReport, RuleResult, Violation
@@ -29,7 +28,6 @@ __all__ = [
     "check_layout",
     "is_layout_file",
     "marker_database",
-    "stack_cell_name",
     "summary",
     "to_json",
     "to_table",

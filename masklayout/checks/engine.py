@@ -55,11 +55,6 @@ def allowance(value: float) -> float:
     return abs(value) * CURVE_SLACK + CURVE_TOLERANCE + 2 * GRID
 
 
-def stack_cell_name(design: Design, stack: str) -> str:
-    """The cell that ``layout.build`` writes one bump of ``stack`` into."""
-    return f"{design.spec.name}_STACK_{stack}"
-
-
 @dataclass(frozen=True)
 class MaskUse:
     """A solder mask as the spec makes it: film, thickness, and whether solder goes into it."""
@@ -647,12 +642,12 @@ class _Deck:
         assert self.design is not None and self.balls is not None
         index = self.layout.layer()
         for stack, diameter in self.balls.items():
-            cell = self.layout.cell(stack_cell_name(self.design, stack))
+            cell = self.layout.cell(layout_module.stack_cell_name(self.design, stack))
             if cell is None:
                 if any(site.stack == stack for site in self.design.sites):
                     raise _input_error(
                         self.source,
-                        f"no cell '{stack_cell_name(self.design, stack)}' for stack '{stack}' "
+                        f"no cell '{layout_module.stack_cell_name(self.design, stack)}' for stack '{stack}' "
                         "of the spec: was this layout built from it?",
                     )
                 continue
