@@ -43,10 +43,6 @@ class MaskLayout:
         return self.dies.count * self.bumps_per_die
 
 
-def _tag(design: Design, name: str) -> tuple[int, int]:
-    return design.tech.layer(name)
-
-
 def stack_cell_name(design: Design, stack: str, rdl: bool = False) -> str:
     """The cell holding one bump of ``stack``; with ``rdl``, its variant with the capture pad."""
     return f"{design.spec.name}_STACK_{stack}" + ("_RDL" if rdl else "")
@@ -98,7 +94,8 @@ def _runs(values: list[int]) -> list[tuple[int, int, int]]:
 
 def build_die(design: Design, library: gdstk.Library) -> gdstk.Cell:
     """The die cell (and its stack cells, added to ``library``)."""
-    spec, tag = design.spec, lambda name: _tag(design, name)
+    spec, tag = design.spec, design.tech.layer
+    text_layer, text_type = tag("TEXT")
     masks = {name: tag(name) for name in spec.masks}
     die = gdstk.Cell(f"{spec.name}_DIE")
     stack_cells: dict[tuple[str, bool], gdstk.Cell] = {}
@@ -117,7 +114,7 @@ def build_die(design: Design, library: gdstk.Library) -> gdstk.Cell:
     routed = {route.pad for route in spec.die.rdl.routes}
     for pad in spec.die.pads:
         die.add(die_geometry.pad_polygon(pad, *tag("PAD")))
-        die.add(gdstk.Label(pad.name, pad.at, layer=tag("TEXT")[0], texttype=tag("TEXT")[1]))
+        die.add(gdstk.Label(pad.name, pad.at, layer=text_layer, texttype=text_type))
         if pad.name in routed:
             die.add(die_geometry.pi1_opening(design, pad, *tag("PI1")))
     rdl = [p for trace in die_geometry.route_traces(design) for p in trace.polygons]
@@ -127,9 +124,7 @@ def build_die(design: Design, library: gdstk.Library) -> gdstk.Cell:
     placements: dict[tuple[str, bool], list[tuple[float, float]]] = defaultdict(list)
     for site in design.sites:
         placements[(site.stack, site.on_pad is None)].append((site.x, site.y))
-        die.add(
-            gdstk.Label(site.name, (site.x, site.y), layer=tag("TEXT")[0], texttype=tag("TEXT")[1])
-        )
+        die.add(gdstk.Label(site.name, (site.x, site.y), layer=text_layer, texttype=text_type))
     for name in spec.stacks:
         bare, with_rdl = stack_cells[(name, False)], stack_cells[(name, True)]
         if placements[(name, False)] or placements[(name, True)]:
@@ -144,7 +139,7 @@ def build_die(design: Design, library: gdstk.Library) -> gdstk.Cell:
 def build(design: Design, die_only: bool = False, revision: str = "A") -> MaskLayout:
     """Build the whole mask set (or, with ``die_only``, the die alone); the wafer carries each
     mask's alignment marks and its label (product, layer, ``revision``)."""
-    spec, tag = design.spec, lambda name: _tag(design, name)
+    spec, tag = design.spec, design.tech.layer
     library = gdstk.Library(spec.name, unit=UNIT, precision=PRECISION)
     die = build_die(design, library)
     library.add(die)
@@ -160,6 +155,7 @@ def build(design: Design, die_only: bool = False, revision: str = "A") -> MaskLa
             top.add(gdstk.Reference(cell))
         library.add(top)
     layers = {(p.layer, p.datatype) for cell in library.cells for p in cell.polygons}
+    layers |= {(label.layer, label.texttype) for cell in library.cells for label in cell.labels}
     names = tuple(name for name, tag_ in design.tech.layers.items() if tag_ in layers)
     sites = len(design.sites)
     return MaskLayout(library, top, dies, sites, names)
