@@ -339,6 +339,16 @@ def _warnings(design: Design, stack: Stack, level: int, ball: Ball) -> list[str]
                 f"{found[0]}: {opening.mask} {opening.diameter:g} um in {mask.thickness:g} um has "
                 f"area ratio {ratio:.2f} < {found[1].for_film(mask.film):g}: it may not fill"
             )
+    sim = simulate_stacks(design, [stack])
+    for step in sim.steps:
+        if step.confined is not None and step.confined[0] >= 0:
+            mask_name = sim.plan.masks[int(step.confined[0])]
+            out.append(
+                f"at {step.op.label} the molten cap reaches the wall of the {mask_name} opening: "
+                f"confined by {mask_name}, so the free-cap ball above is not what forms (run says "
+                "so too; a wider first opening or a strip before that reflow frees it)"
+            )
+            break
     found = _rule(design, "ball_width")
     if found and ball.diameter_um < found[1].value:
         out.append(f"{found[0]}: the ball is {ball.diameter_um:.1f} um wide, below {found[1].value:g}: check will fail")  # fmt: skip

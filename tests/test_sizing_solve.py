@@ -81,3 +81,19 @@ def test_size_cli_prints_the_stack_to_paste_and_json_for_flows(tmp_path):
     assert bad.exit_code == 2 and "--height or --diameter" in bad.output
     unknown = runner.invoke(main, ["size", str(path), "--stack", "nope", "--height", "100"])
     assert unknown.exit_code == 2 and "unknown stack 'nope'" in unknown.output
+
+
+def test_a_solution_whose_ball_a_mask_confines_is_warned_about():
+    # SM1 narrower than the 250 um UBM narrows the wetted base: a 200 um high ball needs an SM1
+    # of about 110 um, and that ball bulges over SM1's wall at the last reflow (the free-cap
+    # model no longer holds), as `masklayout run` would say.
+    design = spec.load(SAMPLES / "wlcsp_rdl_400.yaml")
+    result = size(design, "std", "height", 200.0, "SM1")
+    assert result.diameter_um < 250
+    assert any("confined by SM1" in w for w in result.warnings)
+
+
+def test_a_free_ball_gets_no_confinement_warning():
+    design = spec.load(SAMPLES / "wlcsp_rdl_400.yaml")
+    result = size(design, "std", "height", 170.0)
+    assert not any("confined" in w for w in result.warnings)
