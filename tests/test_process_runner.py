@@ -227,3 +227,29 @@ def test_vectorised_rows_equal_one_row_at_a_time():
     alone = [simulate(stack_geometry([s], d.spec.masks, plan.masks), plan, d.tech) for s in stacks]
     np.testing.assert_allclose(together.diameter, [a.diameter[0] for a in alone], rtol=1e-12)
     np.testing.assert_allclose(together.volume, [a.volume[0] for a in alone], rtol=1e-12)
+
+
+def test_a_peak_between_solidus_and_liquidus_says_the_paste_is_only_partly_molten():
+    flow = list(ONE_MASK)
+    flow[2] = "{step: reflow, peak: 218}"  # SAC305: solidus 217, liquidus 220
+    result = run(design(flow))
+    assert not result.ok
+    (failure,) = result.failures
+    assert "partly molten" in failure and "217" in failure and "220" in failure
+    assert "unmelted flow" in failure
+
+
+def test_a_body_between_solidus_and_liquidus_is_reported_partly_molten_and_kept_solid():
+    flow = [
+        "{step: form_mask, mask: SM1}",
+        "{step: deposit, into: SM1, solder: Pb90Sn10-paste-T6}",
+        "{step: reflow, peak: 330}",
+        "{step: form_mask, mask: SM2}",
+        "{step: deposit, into: SM2, solder: Sn63Pb37-paste-T6}",
+        "{step: reflow, peak: 280}",  # Pb90Sn10: solidus 268, liquidus 302
+        "{step: strip, masks: [SM1, SM2]}",
+    ]
+    result = run(design(flow))
+    assert result.stacks[0].ball.composite
+    (warning,) = [w for w in result.warnings if "pre-solder body" in w]
+    assert "partly molten" in warning and "268" in warning and "302" in warning

@@ -24,6 +24,7 @@ from masklayout.process.solder import (
     equal_area_radius,
     liquidus,
     metal_fraction,
+    solidus,
     sphere_radius,
     widest_diameter,
 )
@@ -107,6 +108,7 @@ class Solid:
     what: str  # "core", "body" or "paste"
     rows: np.ndarray
     liquidus: np.ndarray
+    solidus: np.ndarray
     step: int | None = None  # the deposit, for paste
     solder: str | None = None
 
@@ -225,17 +227,19 @@ def simulate(geometry: Geometry, plan: Plan, tech: Tech) -> Simulation:
                 new_core_v += np.where(present & ~molten, v, 0.0)
                 new_core_m += np.where((present & ~molten)[:, None], m, 0.0)
                 if (present & ~molten).any():
-                    solid.append(Solid(what, present & ~molten, liq))
+                    solid.append(Solid(what, present & ~molten, liq, solidus(m, alloys)))
             still: list[Paste] = []
             for p in pending:
-                liq_p = alloys[p.alloy].liquidus
+                liq_p, sol_p = alloys[p.alloy].liquidus, alloys[p.alloy].solidus
                 if op.peak >= liq_p:
                     new_melt_v += p.metal
                     new_melt_m[:, p.alloy] += p.metal * density[p.alloy]
                 else:
                     still.append(p)
                     rows = p.paste > 0
-                    solid.append(Solid("paste", rows, np.full(n, liq_p), p.step, p.solder))
+                    solid.append(
+                        Solid("paste", rows, np.full(n, liq_p), np.full(n, sol_p), p.step, p.solder)
+                    )
             pending = still
             core_v, core_m, melt_v, melt_m = new_core_v, new_core_m, new_melt_v, new_melt_m
             confined = _confinement(geometry, plan, op, core_v + melt_v, top, bottom)

@@ -195,8 +195,9 @@ def _step_warnings(sim: Simulation, names: list[str], where: _Where) -> list[str
                     where(
                         rec.op.index,
                         f"stack '{names[row]}': peak {peak:g} °C is below the liquidus of the "
-                        f"{_solid_name(s)} ({s.liquidus[row]:.0f} °C): it stays solid, the molten "
-                        "solder wets it: composite ball (claim 4)",
+                        f"{_solid_name(s)} ({s.liquidus[row]:.0f} °C)"
+                        + _partly(peak, float(s.solidus[row]), float(s.liquidus[row]))
+                        + ": it stays solid, the molten solder wets it: composite ball (claim 4)",
                     )
                 )
         if rec.confined is None:
@@ -225,16 +226,30 @@ def _unmelted(sim: Simulation, names: list[str], where: _Where) -> list[str]:
     peaks = {rec.op.index: rec.op.peak for rec in sim.steps if rec.op.kind == "reflow"}
     for p in sim.final.paste:
         later = [peak for i, peak in peaks.items() if i > p.step and peak is not None]
-        liq = sim.alloys[p.alloy].liquidus
+        liq, sol = sim.alloys[p.alloy].liquidus, sim.alloys[p.alloy].solidus
+        hottest = max(later)
         for row in np.flatnonzero(p.paste > 0):
             out.append(
                 where(
                     p.step,
                     f"stack '{names[row]}': {p.solder} deposited here never melts (liquidus "
-                    f"{liq:g} °C, hottest later reflow {max(later):g} °C): unmelted flow",
+                    f"{liq:g} °C, hottest later reflow {hottest:g} °C"
+                    + _partly(hottest, sol, liq)
+                    + "): unmelted flow",
                 )
             )
     return out
+
+
+def _partly(peak: float, solidus: float, liquidus: float) -> str:
+    """Between solidus and liquidus an alloy is a mush of solid grains in melt: it does not
+    coalesce into a ball, so the model keeps it solid; say so."""
+    if solidus <= peak < liquidus:
+        return (
+            f"; only partly molten between its solidus {solidus:.0f} °C and liquidus "
+            f"{liquidus:.0f} °C, which does not coalesce"
+        )
+    return ""
 
 
 # --------------------------------------------------------------------------- die and wafer
