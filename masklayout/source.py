@@ -65,6 +65,25 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+# What usually causes PyYAML's parser errors in a hand-written spec, by the start of the problem.
+_YAML_HINTS = {
+    "mapping values are not allowed here": "a key indented differently from the keys beside it, "
+    "a missing ':' on the line above, or an unquoted ': ' inside a value?",
+    "expected <block end>": "is this line indented differently from the lines before it at its level?",
+    "found character '\\t'": "YAML indents with spaces, not tabs",
+    "could not find expected ':'": "a key without ':', or a line indented deeper than its block?",
+    "expected ',' or '}'": "an inline {...} mapping left open?",
+    "expected ',' or ']'": "an inline [...] list left open?",
+}
+
+
+def _yaml_hint(exc: yaml.MarkedYAMLError) -> str:
+    hint = next(
+        (h for start, h in _YAML_HINTS.items() if (exc.problem or "").startswith(start)), ""
+    )
+    return f" ({hint})" if hint else ""
+
+
 class SourceMap:
     """A parsed YAML document and the position of every node in it."""
 
@@ -77,7 +96,7 @@ class SourceMap:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
             raise SpecError(
-                [Problem(file, line, col, "", f"not valid YAML: {exc.problem}")]
+                [Problem(file, line, col, "", f"not valid YAML: {exc.problem}{_yaml_hint(exc)}")]
             ) from None
 
     @classmethod
@@ -126,6 +145,8 @@ class SourceMap:
             loc, message = list(err["loc"]), _message(err)
             if err["type"] == "unknown_key":
                 loc.append(err["ctx"]["key"])
+            elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                loc.extend(_tag_key(err))
             problems.append(self.problem(loc, message))
         return SpecError(problems)
 
@@ -148,12 +169,26 @@ def _message(err: dict) -> str:
         return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "missing":
         return "required key is missing"
-    if kind == "union_tag_invalid":
+    if kind == "union_tag_invalid" and _tag_key(err):
+        tags = [tag.strip("'") for tag in err["ctx"]["expected_tags"].split(", ")]
+        close = difflib.get_close_matches(err["ctx"]["tag"], tags, n=1)
+        hint = f"did you mean '{close[0]}'?; " if close else ""
+        return f"unknown {_tag_key(err)[0]} {err['ctx']['tag']!r} ({hint}known: {', '.join(tags)})"
+    if kind == "union_tag_not_found" and _tag_key(err):
+        return "required key is missing"
+    if kind.startswith("union_tag"):
         return err["msg"]
     msg = err["msg"][0].lower() + err["msg"][1:]
     if isinstance(found, (dict, list)):
         return f"{msg} (found a {type(found).__name__})"
     return f"{msg} (found {found!r})"
+
+
+def _tag_key(err: dict) -> list[str]:
+    """The key a tagged union is told apart by (``step``), as a one-item path; none when the
+    union is told apart by a function rather than a key."""
+    key = err.get("ctx", {}).get("discriminator", "")
+    return [key.strip("'")] if key.startswith("'") and key.endswith("'") else []
 
 
 def unknown_key_hint(key: str, known: Iterable[str]) -> str:
