@@ -381,6 +381,7 @@ def _check(
     # bump sites
     default_stack = next(iter(spec.stacks)) if len(spec.stacks) == 1 else None
     sites: list[Site] = []
+    bump_file_unread = False  # a file that gave no bumps would make every route to them an error
     for i, entry in enumerate(spec.die.bumps):
         loc = ["die", "bumps", i]
         if isinstance(entry, BumpFile):
@@ -388,6 +389,7 @@ def _check(
             die_size = (wafer.die_step[0] - wafer.scribe, wafer.die_step[1] - wafer.scribe)
             imported, found = import_bumps(entry, base, die_size, spec.stacks, source, loc)
             problems.extend(found)
+            bump_file_unread = bump_file_unread or (bool(found) and not imported)
             sites.extend(Site(b.name, b.x, b.y, b.stack, i, net=b.net) for b in imported)
             continue
         stack = entry.stack or default_stack
@@ -468,7 +470,7 @@ def _check(
         ubm = spec.stacks[out[0].stack].ubm
         bad(
             ["die", "bumps", entry],
-            f"{_sites_text(out)} with UBM {ubm.shape} {ubm.diameter:g} reach outside the die "
+            f"{_sites_text(out)} with UBM {ubm.shape} {ubm.diameter:g} reach{'es' if len(out) == 1 else ''} outside the die "
             f"({2 * half_w:g} x {2 * half_h:g} centred at (0, 0): die_step less scribe)",
         )
     overlaps: dict[int, list[tuple[Site, Site]]] = {}
@@ -489,7 +491,8 @@ def _check(
         if route.pad not in pad_names:
             bad([*loc, "pad"], f"unknown pad '{route.pad}' (known: {_known(pad_names)})")
         if route.bump not in seen:
-            bad([*loc, "bump"], f"unknown bump '{route.bump}' (known: {_summary(seen)})")
+            if not bump_file_unread:
+                bad([*loc, "bump"], f"unknown bump '{route.bump}' (known: {_summary(seen)})")
         elif route.bump in routed:
             bad(
                 [*loc, "bump"],

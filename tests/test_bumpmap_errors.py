@@ -147,3 +147,19 @@ def test_build_exits_2_with_the_file_line_and_writes_nothing(tmp_path: Path) -> 
         result.output
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize("entry", ["{file: header.csv}", "{file: nowhere.csv}"])
+def test_an_unread_bump_file_is_not_followed_by_an_error_for_every_route(
+    tmp_path: Path, entry: str
+) -> None:
+    # A2 and A6 are routed in the base spec: one error for the file, none for the routes
+    (tmp_path / "header.csv").write_text("name,xpos,y\nA2,-700,800\nA6,900,800\n")
+    found = problems(with_file_entry(entry), base=tmp_path)
+    assert len(found) <= 2 and all("unknown bump" not in p for p in found), found
+
+
+def test_one_bump_outside_the_die_reaches(tmp_path: Path) -> None:
+    (tmp_path / "b.csv").write_text("name,x,y\nA2,-700,800\nA6,1500,0\n")
+    found = problems(with_file_entry("{file: b.csv}"), base=tmp_path)
+    assert any("bump A6 (1500, 0) with UBM circle 250 reaches outside the die" in p for p in found)
