@@ -24,16 +24,15 @@ EXIT_FAILURE, EXIT_BAD_INPUT = 1, 2
 
 
 def reports_bad_input(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a SpecError (or a missing file) into its message on stderr and exit code 2."""
+    """Turn a SpecError (or a missing file, or an output that cannot be written) into its
+    message on stderr and exit code 2."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (SpecError, FileNotFoundError) as exc:
-            click.echo(
-                f"error: {exc}" if isinstance(exc, FileNotFoundError) else str(exc), err=True
-            )
+        except (SpecError, FileNotFoundError, files.OutputError) as exc:
+            click.echo(str(exc) if isinstance(exc, SpecError) else f"error: {exc}", err=True)
             sys.exit(EXIT_BAD_INPUT)
 
     return wrapper

@@ -10,6 +10,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+class OutputError(OSError):
+    """An output that cannot be written, named as the user gave it (not the temporary file)."""
+
+    def __init__(self, path: Path, cause: OSError):
+        in_file = next((p for p in path.parents if p.is_file()), None)
+        reason = f"{in_file} is a file, not a directory" if in_file else cause.strerror
+        self.message = f"cannot write {path}: {reason or cause}"
+        super().__init__(cause.errno, self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
 @contextmanager
 def atomic_write(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (same suffix, so writers that go by the extension
@@ -19,8 +32,11 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     raises, the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        raise OutputError(path, exc) from None
     os.close(fd)
     try:
         yield Path(tmp)

@@ -31,6 +31,7 @@ from typing import Any
 
 import gdstk
 
+from masklayout import files
 from masklayout.geometry import die as die_geometry
 from masklayout.geometry import marks as mark_geometry
 from masklayout.layout import TIMESTAMP, MaskLayout
@@ -263,8 +264,11 @@ def write_split(
         raise ValueError("a split needs the wafer layout, not --die-only")
     masks = split(design, layout, progress)
     directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    except OSError as exc:
+        raise files.OutputError(directory, exc) from None
     try:
         records = []
         for mask in progress.track(masks, "writing the masks"):
