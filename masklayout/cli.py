@@ -47,18 +47,18 @@ def print_json(data: Any) -> None:
 def main() -> None:
     """masklayout: wafer-level solder bumping mask sets from one YAML spec.
 
-    build   the mask set as GDSII/OASIS     run    the process flow and solder balls
-    check   the rule deck with KLayout      size   the opening for a target ball
+    SPEC is a YAML file, - for stdin. Exit codes: 0 success, 1 the checks or the process
+    found a failure, 2 bad input or usage. 'masklayout COMMAND --help' for each.
     """
 
 
-@main.command()
+@main.command(short_help="The JSON Schema of the spec, for editors.")
 def schema() -> None:
     """Print the JSON Schema of the spec, for editors to validate and complete specs."""
     print_json(spec_module.json_schema())
 
 
-@main.command()
+@main.command(short_help="The mask set as GDSII/OASIS, with its .lyp and maps.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "-o",
@@ -164,7 +164,7 @@ def build(
             )
 
 
-@main.command()
+@main.command(short_help="PNG pictures: wafer map, die, each opening stack.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "-o",
@@ -192,8 +192,8 @@ def preview(spec_file: str, directory: str, as_json: bool, quiet: bool) -> None:
         click.echo(f"wrote {path}")
 
 
-@main.command()
-@click.argument("spec_file", metavar="SPEC")
+@main.command(short_help="The process flow: solder volumes, balls, composition.")
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the report as JSON instead of a table."
 )
@@ -234,7 +234,7 @@ def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | Non
         sys.exit(EXIT_FAILURE)
 
 
-@main.command()
+@main.command(short_help="The tech's rule deck with KLayout, and the ball rules.")
 @click.argument("input_file", metavar="SPEC|GDS", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--tech",
@@ -288,7 +288,7 @@ def check(
         sys.exit(EXIT_FAILURE)
 
 
-@main.command()
+@main.command(short_help="The opening that gives a target ball height or diameter.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--stack", "stack_name", required=True, help="The opening stack to size.")
 @click.option("--height", type=float, help="Target ball height (um).")
