@@ -66,16 +66,22 @@ def to_table(report: CheckReport, shown: int = SHOWN_PER_RULE) -> str:
 
 
 def summary(report: CheckReport) -> str:
-    """One line: clean, or how many errors and warnings, and how they are counted."""
+    """One line: the deck's tech, clean or how many errors and warnings, and how they are
+    counted."""
     skipped = sum(1 for r in report.results if r.skipped)
-    tail = f"; {skipped} rules skipped" if skipped else ""
+    tail = f"; {_count(skipped, 'rule')} skipped" if skipped else ""
+    head = f"{report.top} (tech {report.tech})"
     if not report.errors and not report.warnings:
-        return f"{report.top}: clean, {len(report.results) - skipped} rules checked{tail}"
+        return f"{head}: clean, {_count(len(report.results) - skipped, 'rule')} checked{tail}"
     on_wafer = sum(r.on_wafer for r in report.results)
     return (
-        f"{report.top}: {report.errors} errors, {report.warnings} warnings "
+        f"{head}: {_count(report.errors, 'error')}, {_count(report.warnings, 'warning')} "
         f"(counted once per cell; {on_wafer} on the whole wafer){tail}"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _violation_json(v: Violation) -> dict[str, Any]:
