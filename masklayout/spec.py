@@ -38,6 +38,11 @@ class Wafer(StrictModel):
     scribe: NonNegativeLength = 80.0
     grid_offset: Literal["auto"] | Point = "auto"
 
+    @property
+    def die_size(self) -> tuple[float, float]:
+        """The die outline: the step less the scribe."""
+        return (self.die_step[0] - self.scribe, self.die_step[1] - self.scribe)
+
 
 # --------------------------------------------------------------------------- die
 class Pad(StrictModel):
@@ -287,8 +292,7 @@ class Design:
     @property
     def die_size(self) -> tuple[float, float]:
         """Die outline size: the step less the scribe."""
-        w = self.spec.wafer
-        return (w.die_step[0] - w.scribe, w.die_step[1] - w.scribe)
+        return self.spec.wafer.die_size
 
     def site(self, name: str) -> Site:
         return next(s for s in self.sites if s.name == name)
@@ -332,20 +336,39 @@ def _known(names: Any) -> str:
     return ", ".join(sorted(names)) or "none defined"
 
 
+class _Problems:
+    """Problems found in a spec, located by key path."""
+
+    def __init__(self, source: SourceMap):
+        self.source, self.found = source, []
+
+    def add(self, loc: Loc, message: str) -> None:
+        self.found.append(self.source.problem(loc, message))
+
+
 def _check(
     spec: Spec, tech: Tech, source: SourceMap, base: Path
 ) -> tuple[list[Site], list[Problem]]:
     """Cross-references and geometry the schema cannot express; bump files are read from
     ``base``."""
-    problems: list[Problem] = []
+    problems = _Problems(source)
+    _check_stacks(spec, problems)
+    pads = _check_pads(spec, problems)
+    sites, file_lost = _resolve_sites(spec, pads, base, problems)
+    named = _check_names(sites, problems)
+    _check_wafer(spec.wafer, problems)
+    _check_placement(spec, sites, problems)
+    _check_routes(spec, pads, named, file_lost, problems)
+    _check_process(spec, tech, problems)
+    return sites, problems.found
 
-    def bad(loc: Loc, message: str) -> None:
-        problems.append(source.problem(loc, message))
 
-    # masks and stacks
+def _check_stacks(spec: Spec, problems: _Problems) -> None:
+    """Masks are solder masks; each stack's openings use distinct known masks and each
+    contains the one below it."""
     for name in spec.masks:
         if name not in MASK_LAYERS:
-            bad(
+            problems.add(
                 ["masks", name],
                 f"unknown mask '{name}' (solder masks are {', '.join(MASK_LAYERS)})",
             )
@@ -354,112 +377,137 @@ def _check(
         for k, opening in enumerate(stack.openings):
             loc = ["stacks", sname, "openings", k]
             if opening.mask not in spec.masks:
-                bad([*loc, "mask"], f"unknown mask '{opening.mask}' (known: {_known(spec.masks)})")
+                problems.add(
+                    [*loc, "mask"], f"unknown mask '{opening.mask}' (known: {_known(spec.masks)})"
+                )
             elif used.index(opening.mask) != k:
-                bad([*loc, "mask"], f"mask '{opening.mask}' already has an opening in this stack")
+                problems.add(
+                    [*loc, "mask"], f"mask '{opening.mask}' already has an opening in this stack"
+                )
             if k > 0:
                 below = stack.openings[k - 1]
                 inner = shape_points(stack.opening_shape(k - 1), below.diameter)
                 outer = shape_points(stack.opening_shape(k), opening.diameter)
                 if opening.diameter <= below.diameter or not contains(outer, inner):
-                    bad(
+                    problems.add(
                         [*loc, "diameter"],
                         f"{stack.opening_shape(k)} {opening.diameter:g} must be larger than and contain "
                         f"the opening below it ({below.mask}: {stack.opening_shape(k - 1)} {below.diameter:g})",
                     )
 
-    # pads
-    pad_names: dict[str, int] = {}
-    for i, pad in enumerate(spec.die.pads):
-        if pad.name in pad_names:
-            bad(
-                ["die", "pads", i, "name"],
-                f"pad name '{pad.name}' is already used by die.pads[{pad_names[pad.name]}]",
-            )
-        pad_names.setdefault(pad.name, i)
 
-    # bump sites
+def _check_pads(spec: Spec, problems: _Problems) -> dict[str, int]:
+    """Pad names are unique; returns each name's index in ``die.pads``."""
+    index: dict[str, int] = {}
+    for i, pad in enumerate(spec.die.pads):
+        if pad.name in index:
+            problems.add(
+                ["die", "pads", i, "name"],
+                f"pad name '{pad.name}' is already used by die.pads[{index[pad.name]}]",
+            )
+        index.setdefault(pad.name, i)
+    return index
+
+
+def _resolve_sites(
+    spec: Spec, pads: dict[str, int], base: Path, problems: _Problems
+) -> tuple[list[Site], bool]:
+    """Every bump site of ``die.bumps``, and whether a bump file gave none at all (then routes
+    to its bumps are not reported again)."""
     default_stack = next(iter(spec.stacks)) if len(spec.stacks) == 1 else None
     sites: list[Site] = []
-    bump_file_unread = False  # a file that gave no bumps would make every route to them an error
+    file_lost = False
     for i, entry in enumerate(spec.die.bumps):
         loc = ["die", "bumps", i]
         if isinstance(entry, BumpFile):
-            wafer = spec.wafer
-            die_size = (wafer.die_step[0] - wafer.scribe, wafer.die_step[1] - wafer.scribe)
-            imported, found = import_bumps(entry, base, die_size, spec.stacks, source, loc)
-            problems.extend(found)
-            bump_file_unread = bump_file_unread or (bool(found) and not imported)
+            imported, found = import_bumps(
+                entry, base, spec.wafer.die_size, spec.stacks, problems.source, loc
+            )
+            problems.found.extend(found)
+            file_lost = file_lost or (bool(found) and not imported)
             sites.extend(Site(b.name, b.x, b.y, b.stack, i, net=b.net) for b in imported)
             continue
         stack = entry.stack or default_stack
         if stack is None:
-            bad(
+            problems.add(
                 [*loc, "stack"],
                 f"stack is required when there are several (known: {_known(spec.stacks)})",
             )
             continue
         if stack not in spec.stacks:  # its sites still count as names, for the routes
-            bad([*loc, "stack"], f"unknown stack '{stack}' (known: {_known(spec.stacks)})")
+            problems.add([*loc, "stack"], f"unknown stack '{stack}' (known: {_known(spec.stacks)})")
         if isinstance(entry, Bump):
-            at = entry.at
-            if entry.on_pad is not None:
-                if entry.on_pad not in pad_names:
-                    bad(
-                        [*loc, "on_pad"],
-                        f"unknown pad '{entry.on_pad}' (known: {_known(pad_names)})",
-                    )
-                    continue
-                pad = spec.die.pads[pad_names[entry.on_pad]]
-                at = at or pad.at
-                if (
-                    abs(at[0] - pad.at[0]) > pad.size[0] / 2
-                    or abs(at[1] - pad.at[1]) > pad.size[1] / 2
-                ):
-                    bad(
-                        [*loc, "at"],
-                        f"bump at {tuple(at)} is not over pad '{pad.name}' (centre {tuple(pad.at)}, size {tuple(pad.size)})",
-                    )
-            if at is None:
-                bad([*loc, "at"], "a bump needs 'at' (or 'on_pad' to sit on a pad)")
-                continue
-            sites.append(Site(entry.name, at[0], at[1], stack, i, entry.on_pad, entry.net))
-        else:
-            grid = entry.array if isinstance(entry, BumpArray) else entry.ring
-            names = set()
-            for name, x, y, _, _ in grid_sites(grid):
-                names.add(name)
-                if name not in entry.skip:
-                    sites.append(Site(name, x, y, stack, i))
-            for k, name in enumerate(entry.skip):
-                if name not in names:
-                    bad(
-                        [*loc, "skip", k],
-                        f"'{name}' is not a site of this {'array' if isinstance(entry, BumpArray) else 'ring'}",
-                    )
+            site = _explicit_site(spec, entry, stack, i, pads, problems)
+            if site is not None:
+                sites.append(site)
+            continue
+        grid, kind = (
+            (entry.array, "array") if isinstance(entry, BumpArray) else (entry.ring, "ring")
+        )
+        names = set()
+        for name, x, y, _, _ in grid_sites(grid):
+            names.add(name)
+            if name not in entry.skip:
+                sites.append(Site(name, x, y, stack, i))
+        for k, name in enumerate(entry.skip):
+            if name not in names:
+                problems.add([*loc, "skip", k], f"'{name}' is not a site of this {kind}")
+    return sites, file_lost
 
-    seen: dict[str, Site] = {}
-    for site in sites:
-        if site.name in seen:
-            bad(
-                ["die", "bumps", site.entry],
-                f"bump name '{site.name}' is already used by die.bumps[{seen[site.name].entry}]",
+
+def _explicit_site(
+    spec: Spec, bump: Bump, stack: str, i: int, pads: dict[str, int], problems: _Problems
+) -> Site | None:
+    """The site of one listed bump; on a pad it defaults to the pad centre and must lie on it."""
+    loc, at = ["die", "bumps", i], bump.at
+    if bump.on_pad is not None:
+        if bump.on_pad not in pads:
+            problems.add([*loc, "on_pad"], f"unknown pad '{bump.on_pad}' (known: {_known(pads)})")
+            return None
+        pad = spec.die.pads[pads[bump.on_pad]]
+        at = at or pad.at
+        if abs(at[0] - pad.at[0]) > pad.size[0] / 2 or abs(at[1] - pad.at[1]) > pad.size[1] / 2:
+            problems.add(
+                [*loc, "at"],
+                f"bump at {tuple(at)} is not over pad '{pad.name}' (centre {tuple(pad.at)}, size {tuple(pad.size)})",
             )
-        seen.setdefault(site.name, site)
+    if at is None:
+        problems.add([*loc, "at"], "a bump needs 'at' (or 'on_pad' to sit on a pad)")
+        return None
+    return Site(bump.name, at[0], at[1], stack, i, bump.on_pad, bump.net)
 
-    wafer = spec.wafer
-    half_w, half_h = (wafer.die_step[0] - wafer.scribe) / 2, (wafer.die_step[1] - wafer.scribe) / 2
-    if half_w <= 0 or half_h <= 0:
-        bad(
+
+def _check_names(sites: list[Site], problems: _Problems) -> dict[str, Site]:
+    """Bump names are unique; returns the sites by name."""
+    named: dict[str, Site] = {}
+    for site in sites:
+        if site.name in named:
+            problems.add(
+                ["die", "bumps", site.entry],
+                f"bump name '{site.name}' is already used by die.bumps[{named[site.name].entry}]",
+            )
+        named.setdefault(site.name, site)
+    return named
+
+
+def _check_wafer(wafer: Wafer, problems: _Problems) -> None:
+    """The scribe leaves a die, and the grid stays a size a computer holds."""
+    if min(wafer.die_size) <= 0:
+        problems.add(
             ["wafer", "scribe"],
             f"scribe {wafer.scribe:g} leaves no die inside the step {tuple(wafer.die_step)}",
         )
     grid_dies = (wafer.diameter / wafer.die_step[0] + 3) * (wafer.diameter / wafer.die_step[1] + 3)
     if grid_dies > MAX_DIES:
-        bad(
+        problems.add(
             ["wafer", "die_step"],
             f"die step {tuple(wafer.die_step)} puts {grid_dies:.3g} dies on a {wafer.diameter / 1000:g} mm wafer (at most {MAX_DIES:.0e})",
         )
+
+
+def _check_placement(spec: Spec, sites: list[Site], problems: _Problems) -> None:
+    """Every UBM lies inside the die and overlaps no other; reported once per bump entry."""
+    half_w, half_h = spec.wafer.die_size[0] / 2, spec.wafer.die_size[1] / 2
     placed = [site for site in sites if site.stack in spec.stacks]
     outside: dict[int, list[Site]] = {}
     for site in placed:
@@ -468,7 +516,7 @@ def _check(
             outside.setdefault(site.entry, []).append(site)
     for entry, out in outside.items():
         ubm = spec.stacks[out[0].stack].ubm
-        bad(
+        problems.add(
             ["die", "bumps", entry],
             f"{_sites_text(out)} with UBM {ubm.shape} {ubm.diameter:g} reach{'es' if len(out) == 1 else ''} outside the die "
             f"({2 * half_w:g} x {2 * half_h:g} centred at (0, 0): die_step less scribe)",
@@ -479,58 +527,63 @@ def _check(
     for entry, pairs in overlaps.items():
         a, b = pairs[0]
         more = f" ({len(pairs) - 1} more overlapping pairs)" if len(pairs) > 1 else ""
-        bad(
+        problems.add(
             ["die", "bumps", entry],
             f"UBM of bump {b.name} at ({b.x:g}, {b.y:g}) overlaps the UBM of bump {a.name} at ({a.x:g}, {a.y:g}){more}",
         )
 
-    # routes
+
+def _check_routes(
+    spec: Spec, pads: dict[str, int], named: dict[str, Site], file_lost: bool, problems: _Problems
+) -> None:
+    """Each route joins a known pad to a known bump that has no other route and no pad of its own."""
     routed: dict[str, int] = {}
     for i, route in enumerate(spec.die.rdl.routes):
         loc = ["die", "rdl", "routes", i]
-        if route.pad not in pad_names:
-            bad([*loc, "pad"], f"unknown pad '{route.pad}' (known: {_known(pad_names)})")
-        if route.bump not in seen:
-            if not bump_file_unread:
-                bad([*loc, "bump"], f"unknown bump '{route.bump}' (known: {_summary(seen)})")
+        if route.pad not in pads:
+            problems.add([*loc, "pad"], f"unknown pad '{route.pad}' (known: {_known(pads)})")
+        if route.bump not in named:
+            if not file_lost:
+                problems.add(
+                    [*loc, "bump"], f"unknown bump '{route.bump}' (known: {_summary(named)})"
+                )
         elif route.bump in routed:
-            bad(
+            problems.add(
                 [*loc, "bump"],
                 f"bump '{route.bump}' is already routed by die.rdl.routes[{routed[route.bump]}]",
             )
-        elif seen[route.bump].on_pad:
-            bad(
+        elif named[route.bump].on_pad:
+            problems.add(
                 [*loc, "bump"],
-                f"bump '{route.bump}' sits on pad '{seen[route.bump].on_pad}' and needs no route",
+                f"bump '{route.bump}' sits on pad '{named[route.bump].on_pad}' and needs no route",
             )
         routed.setdefault(route.bump, i)
 
-    # process references (the flow itself is validated by the step runner)
+
+def _step_masks(step: FormMask | Deposit | Reflow | Strip) -> list[tuple[Loc, str]]:
+    """(key path within the step, mask name) of every mask a step names."""
+    if isinstance(step, FormMask):
+        return [(["mask"], step.mask)]
+    if isinstance(step, Deposit):
+        return [(["into"], step.into)]
+    if isinstance(step, Strip):
+        return [(["masks", k], mask) for k, mask in enumerate(step.masks)]
+    return []
+
+
+def _check_process(spec: Spec, tech: Tech, problems: _Problems) -> None:
+    """The steps name known masks and solders (the flow itself is the step runner's to judge)."""
     for i, step in enumerate(spec.process):
-        loc = ["process", i]
-        masks = (
-            [step.mask]
-            if isinstance(step, FormMask)
-            else [step.into]
-            if isinstance(step, Deposit)
-            else step.masks
-            if isinstance(step, Strip)
-            else []
-        )
-        for k, mask in enumerate(masks):
+        for key, mask in _step_masks(step):
             if mask not in spec.masks:
-                key = (
-                    ["masks", k]
-                    if isinstance(step, Strip)
-                    else ["mask" if isinstance(step, FormMask) else "into"]
+                problems.add(
+                    ["process", i, *key], f"unknown mask '{mask}' (known: {_known(spec.masks)})"
                 )
-                bad([*loc, *key], f"unknown mask '{mask}' (known: {_known(spec.masks)})")
         if isinstance(step, Deposit) and step.solder not in tech.solders:
-            bad(
-                [*loc, "solder"],
+            problems.add(
+                ["process", i, "solder"],
                 f"unknown solder '{step.solder}' (known in tech {tech.name}: {_known(tech.solders)})",
             )
-    return sites, problems
 
 
 def _sites_text(sites: list[Site], most: int = 4) -> str:

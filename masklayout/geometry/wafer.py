@@ -72,7 +72,7 @@ def _inside_usable(wafer: Wafer, points: np.ndarray) -> np.ndarray:
 def _grid(wafer: Wafer, offset: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """(full, partial) die centres of the grid through ``offset``."""
     (sx, sy), r = wafer.die_step, wafer.diameter / 2
-    hw, hh = (sx - wafer.scribe) / 2, (sy - wafer.scribe) / 2
+    hw, hh = wafer.die_size[0] / 2, wafer.die_size[1] / 2
     nx, ny = math.ceil(r / sx) + 1, math.ceil(r / sy) + 1
     ix, iy = np.meshgrid(np.arange(-nx, nx + 1), np.arange(-ny, ny + 1))
     centers = np.column_stack(((ix * sx + offset[0]).ravel(), (iy * sy + offset[1]).ravel()))
@@ -95,8 +95,7 @@ def place_dies(wafer: Wafer) -> DieGrid:
     else:
         offset = tuple(wafer.grid_offset)
     full, partial = _grid(wafer, offset)
-    die_size = (step[0] - wafer.scribe, step[1] - wafer.scribe)
-    return DieGrid(full, partial, offset, step, die_size)
+    return DieGrid(full, partial, offset, step, wafer.die_size)
 
 
 def _disc(radius: float, vertices: int = MAX_CIRCLE_VERTICES) -> np.ndarray:
