@@ -98,39 +98,54 @@ def _support(shape: ShapeName, angle: np.ndarray) -> np.ndarray:
     return (direction @ points.T).max(axis=-1)
 
 
-def _neighbour_bound(
-    design: Design, stack_name: str, level: int, web: float
-) -> tuple[float, float]:
-    """(largest diameter the web allows, nearest neighbouring bump centre) for the opening at
-    ``level`` of ``stack_name``, against every other opening on that mask, next dies included."""
+def _openings_around(
+    design: Design, stack_name: str, level: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every opening on the mask of ``level`` of ``stack_name``, on the die and its eight
+    neighbours: (x, y, diameter) rows (nan for this stack's own, growing with it), their shapes,
+    and the rows of this stack's own openings on the die."""
     spec = design.spec
     mask = spec.stacks[stack_name].openings[level].mask
-    shape = spec.stacks[stack_name].opening_shape(level)
     (sx, sy) = spec.wafer.die_step
-    rows = []  # x, y, diameter (nan: this stack's own opening, growing with it), shape
+    rows = []
     for site in design.sites:
         stack = spec.stacks[site.stack]
         k = next((i for i, o in enumerate(stack.openings) if o.mask == mask), None)
         if k is not None:
             d = math.nan if site.stack == stack_name else stack.openings[k].diameter
             rows.append((site.x, site.y, d, stack.opening_shape(k)))
-    if not rows:
-        return math.inf, math.inf
-    base = np.array([r[:3] for r in rows], dtype=float)
+    base = np.array([r[:3] for r in rows], dtype=float).reshape(-1, 3)
     shapes = np.array([r[3] for r in rows])
     copies = [base + (dx, dy, 0.0) for dx in (-sx, 0.0, sx) for dy in (-sy, 0.0, sy)]
-    every, every_shape = np.vstack(copies), np.tile(shapes, 9)
-    mine = base[np.isnan(base[:, 2])]
-    best, pitch = math.inf, math.inf
+    return np.vstack(copies), np.tile(shapes, 9), base[np.isnan(base[:, 2])]
+
+
+def _pitch(design: Design, stack_name: str, level: int = 0) -> float:
+    """The nearest neighbouring opening centre to an opening of ``stack_name`` on the mask of
+    ``level``, next dies included."""
+    every, _, mine = _openings_around(design, stack_name, level)
+    pitch = math.inf
+    for x, y, _ in mine:
+        dist = np.hypot(every[:, 0] - x, every[:, 1] - y)
+        near = dist[dist > GRID]
+        if near.size:
+            pitch = min(pitch, float(near.min()))
+    return pitch
+
+
+def _web_bound(design: Design, stack_name: str, level: int, web: float) -> float:
+    """The largest diameter of the opening at ``level`` of ``stack_name`` that leaves ``web`` of
+    resist to every other opening on that mask, next dies included."""
+    shape = design.spec.stacks[stack_name].opening_shape(level)
+    every, every_shape, mine = _openings_around(design, stack_name, level)
+    best = math.inf
     for x, y, _ in mine:
         dx, dy = every[:, 0] - x, every[:, 1] - y
         dist = np.hypot(dx, dy)
         near = dist > GRID
         if not near.any():
             continue
-        nearest = float(dist[near].min())
-        pitch = min(pitch, nearest)
-        near &= dist <= 3 * nearest  # farther openings cannot bind before the nearest do
+        near &= dist <= 3 * float(dist[near].min())  # farther openings cannot bind first
         angle = np.arctan2(dy[near], dx[near])
         f_self = _support(shape, angle)
         f_other = np.empty_like(f_self)
@@ -144,7 +159,7 @@ def _neighbour_bound(
             (gap - np.nan_to_num(d_other) * f_other) / f_self,
         )
         best = min(best, float(limit.min()))
-    return best, pitch
+    return best
 
 
 def bounds(design: Design, stack_name: str, level: int) -> list[Bound]:
@@ -187,8 +202,9 @@ def bounds(design: Design, stack_name: str, level: int) -> list[Bound]:
     found = _rule(design, "web", layers=opening.mask)
     if found:
         web = found[1].for_film(mask.film)
-        high, pitch = _neighbour_bound(design, stack_name, level, web)
+        high = _web_bound(design, stack_name, level, web)
         if math.isfinite(high):
+            pitch = _pitch(design, stack_name, level)
             out.append(
                 Bound(
                     f"{found[0]}:{opening.mask}",
@@ -317,7 +333,7 @@ def _check_bridging(design: Design, stack_name: str, ball_diameter: float) -> No
     if found is None:
         return
     gap = found[1].value
-    _, pitch = _neighbour_bound(design, stack_name, 0, 0.0)
+    pitch = _pitch(design, stack_name)
     if math.isfinite(pitch) and ball_diameter + gap > pitch:
         raise Unreachable(
             f"a ball {ball_diameter:.1f} um wide with the minimum gap {gap:g} um ({found[0]}) "
