@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from masklayout.geometry.wafer import place_dies
 from masklayout.process.results import (
     Ball,
     Cap,
@@ -254,9 +255,7 @@ def _partly(peak: float, solidus: float, liquidus: float) -> str:
 
 # --------------------------------------------------------------------------- die and wafer
 def _die_count(design: Design) -> int:
-    from masklayout.geometry.wafer import place_dies
-
-    return len(place_dies(design.spec.wafer).centers)
+    return place_dies(design.spec.wafer).count
 
 
 def _neighbours(
