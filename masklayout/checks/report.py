@@ -11,6 +11,7 @@ import klayout.rdb as rdb
 
 from masklayout.checks.results import CheckReport, RuleResult, Violation
 from masklayout.files import atomic_write
+from masklayout.table import format_table
 
 SHOWN_PER_RULE = 5
 
@@ -41,12 +42,8 @@ def to_table(report: CheckReport, shown: int = SHOWN_PER_RULE) -> str:
         on_wafer = "-" if r.skipped else str(r.on_wafer)
         status = f"skipped: {r.skipped}" if r.skipped else r.status
         rows.append((r.name, r.what, limit_text(r), found, on_wafer, _num(r.worst, r.unit), status))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
-        for row in rows
-    ]
-    lines.insert(1, "-" * (sum(widths) + 2 * len(widths) + len("status")))
+    lines = format_table(rows)
+    lines.insert(1, "-" * len(lines[0]))  # as wide as the header, up to its last column
     for r in report.results:
         if not r.violations:
             continue

@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from masklayout.process.results import Ball, Cap, RunResult, StackResult, StepResult
+from masklayout.table import format_table
 
 
 # --------------------------------------------------------------------------- JSON
@@ -185,7 +186,7 @@ def to_table(result: RunResult) -> str:
                     "; ".join(note),
                 )
             )
-    lines = _columns(rows)
+    lines = format_table(rows, right={3, 4, 5, 6, 7})
     lines.append("")
     balls = [("stack", "ball Ø µm", "h µm", "base Ø µm", "volume µm³", "liquidus °C",
               "composition wt%", "sites/die", "pitch µm", "gap µm", "")]  # fmt: skip
@@ -211,7 +212,7 @@ def to_table(result: RunResult) -> str:
                 " ".join(flags),
             )
         )
-    lines += _columns(balls)
+    lines += format_table(balls, right={1, 2, 3, 4, 5, 7, 8, 9})
     w = result.wafer
     lines += [
         "",
@@ -229,15 +230,3 @@ def to_table(result: RunResult) -> str:
 
 def _vol(value: float | None) -> str:
     return "" if value is None else f"{value:,.0f}"
-
-
-def _columns(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    right = {3, 4, 5, 6, 7} if len(rows[0]) == 9 else {1, 2, 3, 4, 5, 7, 8, 9}
-    return [
-        "  ".join(
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ).rstrip()
-        for r in rows
-    ]
