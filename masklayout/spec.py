@@ -23,7 +23,6 @@ from masklayout.geometry.shapes import ShapeName, contains, shape, shape_points
 from masklayout.source import Loc, Problem, SourceMap, SpecError
 from masklayout.tech import MASK_LAYERS, Film, Tech, load_tech
 
-SCHEMA_VERSION = 1
 MAX_DIES = 2e6  # grid positions on a wafer: far beyond any product, short of exhausting memory
 
 
