@@ -77,3 +77,15 @@ def test_an_unknown_tech_is_bad_input():
     result = CliRunner().invoke(main, ["tech", "wlcsp-999"])
     assert result.exit_code == 2
     assert "unknown tech 'wlcsp-999'" in result.output and "Traceback" not in result.output
+
+
+def test_the_readme_reference_names_every_alloy_and_step_kind():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    reference = readme[readme.index("## Reference") :]
+    raw = yaml.safe_load((ROOT / "tech" / "wlcsp-400.yaml").read_text(encoding="utf-8"))
+    for alloy in raw["alloys"]:
+        assert alloy in reference, alloy
+    for kind in {rule["check"] for rule in raw["rules"].values()}:
+        assert f"`{kind}`" in reference, kind
+    for step in ("form_mask", "deposit", "reflow", "strip"):
+        assert f"`{step}`" in reference
