@@ -41,8 +41,11 @@ def test_a_sn_pb_mix_of_two_high_solidus_alloys_starts_melting_at_the_eutectic()
     pb = 0.5 * 95
     assert 18.3 < 100 * sn / (sn + pb) < 97.8
     assert solidus(np.array([[1.0, 1.0]]), alloys)[0] == pytest.approx(183.0)
-    # outside the eutectic line (almost pure Pb95Sn5) the lower alloy solidus stands
-    assert solidus(np.array([[1.0, 0.001]]), alloys)[0] == pytest.approx(227.0)
+    # below the eutectic line (almost pure Pb95Sn5) melting starts on the (Pb) solidus, here
+    # between Pb95Sn5's 308 °C and Pb90Sn10's 268 °C (its 0.07 wt% Cu counted with the Pb)
+    sn, rest = 5 + 0.001 * 99.3, 95 + 0.001 * 0.7
+    x = 100 * sn / (sn + rest)
+    assert solidus(np.array([[1.0, 0.001]]), alloys)[0] == pytest.approx(308 - 40 * (x - 5) / 5)
 
 
 POWDER_FLOW = [
