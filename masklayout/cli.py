@@ -244,7 +244,7 @@ def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | Non
     "--spec",
     "spec_file",
     type=click.Path(dir_okay=False),
-    help="With a GDS: the spec it was built from (mask films and thicknesses, ball rules).",
+    help="With a GDS: the spec it was built from (mask films and thicknesses, ball rules, nets).",
 )
 @click.option("--top", help="Top cell of a GDS that has several.")
 @click.option(
@@ -268,7 +268,8 @@ def check(
 ) -> None:
     """Check SPEC (built in memory) or a GDS/OASIS layout against the tech's rule deck with
     KLayout, hierarchically: widths, spaces, enclosures, webs, pitch, aspect ratio,
-    printability, and (from a spec) ball width and bridging.
+    printability, and (from a spec) ball width and bridging, and the nets: the connections
+    KLayout extracts (pad, PI1, RDL, PI2, UBM) against the spec's (opens, shorts, wrong ones).
 
     Violations are counted once per cell they lie in; 'on wafer' multiplies by the cell's
     placements. Exit 1 on a violation (a warning only with --strict), 2 on bad input."""
