@@ -181,3 +181,34 @@ def test_pads_bridged_under_their_on_pad_bumps_are_a_short(tmp_path):
     assert "net PA1 (pad PA1, bump A1)" in short["note"]
     assert "net PA2 (pad PA2, bump A2)" in short["note"]
     assert not net_markers(report)["NET.OPEN"]
+
+
+def test_a_pad_wired_to_the_wrong_bump_is_one_wrong_connection_naming_the_bump_left_apart(
+    tmp_path,
+):
+    """VDD's trace replaced by one from its pad down x = -1300 and across y = 400 to B1
+    (-1100, 400), a bump of no net: one NET.WRONG that names B1 and A2 (VDD's own bump, now
+    alone), and no NET.OPEN besides."""
+    spec_path, gds = built(tmp_path)
+
+    def rewire(layout: kdb.Layout, die: kdb.Cell) -> None:
+        rdl = die.shapes(layout.layer(12, 0))
+        (trace,) = [s for s in rdl.each() if s.polygon.inside(kdb.Point(-1300000, 1200000))]
+        rdl.erase(trace)
+        for box in (
+            (-1340, 1160, -1260, 1240),
+            (-1310, 390, -1290, 1200),
+            (-1310, 390, -1100, 410),
+        ):
+            rdl.insert(kdb.DBox(*box))
+
+    edit_die(gds, rewire)
+    code, report, _ = checked(spec_path, gds, tmp_path)
+    assert code == 1
+    found = net_markers(report)
+    assert [len(found[name]) for name in NET_RULES] == [0, 0, 1]
+    (wrong,) = found["NET.WRONG"]
+    assert wrong["note"] == "net VDD also connects bump B1 (in no net); apart from it: bump A2"
+    x0, y0, x1, y1 = box_of(wrong)
+    assert -1310 <= x0 <= x1 <= -1100 + 135
+    assert 400 - 135 <= y0 <= y1 <= 410 + 20
