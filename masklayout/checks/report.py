@@ -10,7 +10,7 @@ import klayout.db as db
 import klayout.rdb as rdb
 
 from masklayout.checks.results import CheckReport, RuleResult, Violation
-from masklayout.files import atomic_write
+from masklayout.files import atomic_write, tail_check
 from masklayout.table import format_table
 
 SHOWN_PER_RULE = 5
@@ -169,7 +169,11 @@ def _marker(v: Violation) -> db.DEdgePair | db.DPolygon:
 
 
 def write_rdb(report: CheckReport, path: str | Path, layout_file: str | None = None) -> Path:
-    """Write the marker database atomically (a temporary file renamed at the end)."""
-    with atomic_write(path) as tmp:
+    """Write the marker database atomically (a temporary file renamed at the end, its head and
+    tail read back first)."""
+    with atomic_write(path, RDB_CHECK) as tmp:
         marker_database(report, layout_file).save(str(tmp))
     return Path(path)
+
+
+RDB_CHECK = tail_check(b"<?xml", b"</report-database>\n", "marker database")
