@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -40,6 +41,7 @@ class OutputError(OSError):
             strerror = cause.strerror if cause is not None else None
             reason = f"{in_file} is a file, not a directory" if in_file else strerror
             reason = reason or str(cause)
+        self.path, self.reason = path, reason
         self.message = f"cannot write {path}: {reason}"
         super().__init__(cause.errno if cause is not None else None, self.message)
 
@@ -50,9 +52,19 @@ class OutputError(OSError):
 class Collision(OutputError):
     """An output path that is also an input, or another output, of the same command."""
 
-    def __init__(self, message: str):
-        self.message = message
+    def __init__(self, path: Path, message: str):
+        self.path, self.reason, self.message = path, message, message
         OSError.__init__(self, errno.EEXIST, message)
+
+
+def klayout_error(exc: RuntimeError) -> OSError:
+    """The OSError a KLayout write error stands for (KLayout raises RuntimeError with
+    ``errno=N`` in its message): ENOSPC for a full disk, else EIO with KLayout's words."""
+    found = re.search(r"errno=(\d+)", str(exc))
+    if found:
+        number = int(found.group(1))
+        return OSError(number, os.strerror(number))
+    return OSError(errno.EIO, str(exc))
 
 
 # --------------------------------------------------------------------------- checks
@@ -252,12 +264,13 @@ class OutputSet:
         """Declare an output (``role`` the option that names it, ``what`` the kind of output);
         refuse it when it is an input, another output, a non-regular file or lies under a file."""
         path = Path(path)
+        named = f"{role or what} {path}"
         for other in self._outputs.values():
             if _same(path, other.path):
-                raise Collision(f"{role} {path} is also {other.what} {other.role}".rstrip())
+                raise Collision(path, f"{named} is also {other.what} {other.role}".rstrip())
         for description, source in self._inputs:
             if _same(path, source):
-                raise Collision(f"{role} {path} is also {description} (an input)")
+                raise Collision(path, f"{named} is also {description} (an input)")
         _refuse_non_regular(path, directory)
         blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
         if blocker is not None:
@@ -282,7 +295,7 @@ class OutputSet:
                             prefix=f"{TEMP_PREFIX}{'' if inside else out.path.name + '.'}",
                             dir=out.path if inside else out.path.parent,
                         )
-                    )
+                    ).absolute()
                 else:
                     fd, name = tempfile.mkstemp(
                         prefix=f"{TEMP_PREFIX}{out.path.stem}.",
@@ -290,7 +303,7 @@ class OutputSet:
                         dir=out.path.parent,
                     )
                     os.close(fd)
-                    out.tmp = Path(name)
+                    out.tmp = Path(name).absolute()
             except OSError as exc:
                 raise OutputError(out.path, exc) from None
         return out.tmp
@@ -311,7 +324,18 @@ class OutputSet:
             except BaseException:
                 self._rollback()
                 raise
+        final = self._final(exc.path) if isinstance(exc, OutputError) else None
         self._rollback()
+        if isinstance(exc, OutputError) and final is not None:
+            raise OutputError(final, reason=exc.reason) from None
+
+    def _final(self, path: Path) -> Path | None:
+        """The final path a path under one of the temporaries stands for (None: not ours)."""
+        for out in self._outputs.values():
+            path = path.absolute()
+            if out.tmp is not None and (path == out.tmp or out.tmp in path.parents):
+                return out.path / path.relative_to(out.tmp) if out.directory else out.path
+        return None
 
     def _commit(self) -> None:
         written = [out for out in self._outputs.values() if out.tmp is not None]

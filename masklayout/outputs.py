@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from masklayout.files import atomic_write, tail_check
+from masklayout.files import atomic_write, klayout_error, tail_check
 from masklayout.geometry.wafer import DieGrid
 from masklayout.progress import SILENT, Progress
 from masklayout.spec import Design, Site
@@ -110,7 +110,10 @@ def write_layer_properties(tech: Tech, path: str | Path) -> Path:
         props.transparent = style.transparent
         view.insert_layer(view.end_layers(), props)
     with atomic_write(path, LYP_CHECK) as tmp:
-        view.save_layer_props(str(tmp))
+        try:
+            view.save_layer_props(str(tmp))
+        except RuntimeError as exc:
+            raise klayout_error(exc) from None
     return Path(path)
 
 

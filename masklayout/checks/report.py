@@ -10,7 +10,7 @@ import klayout.db as db
 import klayout.rdb as rdb
 
 from masklayout.checks.results import CheckReport, RuleResult, Violation
-from masklayout.files import atomic_write, tail_check
+from masklayout.files import atomic_write, klayout_error, tail_check
 from masklayout.table import format_table
 
 SHOWN_PER_RULE = 5
@@ -172,7 +172,10 @@ def write_rdb(report: CheckReport, path: str | Path, layout_file: str | None = N
     """Write the marker database atomically (a temporary file renamed at the end, its head and
     tail read back first)."""
     with atomic_write(path, RDB_CHECK) as tmp:
-        marker_database(report, layout_file).save(str(tmp))
+        try:
+            marker_database(report, layout_file).save(str(tmp))
+        except RuntimeError as exc:
+            raise klayout_error(exc) from None
     return Path(path)
 
 
