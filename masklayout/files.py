@@ -6,8 +6,8 @@ A command's outputs together form an :class:`OutputSet`: their paths are checked
 is written (none may be an input or another output, or an existing non-regular file), and the
 renames happen only once every output is complete: all or none.
 
-Temporaries are named ``.masklayout-NAME.XXXXXXXX.SUFFIX`` (directories
-``.masklayout-NAME.XXXXXXXX``) in the target's folder. A run killed with SIGKILL can leave such
+Temporaries are named ``.masklayout-XXXXXXXX.NAME`` (NAME the target's, so its ending picks the
+format) in the target's folder, or inside a target folder that exists. A run killed with SIGKILL can leave such
 files behind, never a broken file at a final name; they can be deleted (``rm .masklayout-*``).
 SIGTERM and SIGINT remove them (the CLI turns both into exceptions that unwind the writes).
 """
@@ -140,8 +140,8 @@ def is_temporary(path: str | Path) -> bool:
 # --------------------------------------------------------------------------- one file
 @contextmanager
 def atomic_write(path: str | Path, check: Check | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` (same suffix, so writers that go by the extension
-    pick the right format); on success it is flushed, read back with ``check`` and renamed over
+    """Yield a temporary path beside ``path`` (ending with its name, so writers that go by the
+    extension pick the right format); on success it is flushed, read back with ``check`` and renamed over
     ``path`` in one step.
 
     Write the file to the yielded path by any means (``open``, gdstk, KLayout). If the block
@@ -160,9 +160,7 @@ def atomic_write(path: str | Path, check: Check | None = None) -> Iterator[Path]
     _refuse_non_regular(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(
-            prefix=f"{TEMP_PREFIX}{path.stem}.", suffix=path.suffix, dir=path.parent
-        )
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=f".{path.name}", dir=path.parent)
     except OSError as exc:
         raise OutputError(path, exc) from None
     os.close(fd)
@@ -263,8 +261,8 @@ class OutputSet:
     def add(self, path: str | Path, role: str, what: str, directory: bool = False) -> Path:
         """Declare an output (``role`` the option that names it, ``what`` the kind of output);
         refuse it when it is an input, another output, a non-regular file or lies under a file."""
+        named = f"{role or what} {path}"  # as given: Path would drop a leading ./
         path = Path(path)
-        named = f"{role or what} {path}"
         for other in self._outputs.values():
             if _same(path, other.path):
                 raise Collision(path, f"{named} is also {other.what} {other.role}".rstrip())
@@ -292,15 +290,14 @@ class OutputSet:
                     inside = out.path.is_dir()  # stage within it: files move up, same disk
                     out.tmp = Path(
                         tempfile.mkdtemp(
-                            prefix=f"{TEMP_PREFIX}{'' if inside else out.path.name + '.'}",
+                            prefix=TEMP_PREFIX,
+                            suffix="" if inside else f".{out.path.name}",
                             dir=out.path if inside else out.path.parent,
                         )
                     ).absolute()
                 else:
                     fd, name = tempfile.mkstemp(
-                        prefix=f"{TEMP_PREFIX}{out.path.stem}.",
-                        suffix=out.path.suffix,
-                        dir=out.path.parent,
+                        prefix=TEMP_PREFIX, suffix=f".{out.path.name}", dir=out.path.parent
                     )
                     os.close(fd)
                     out.tmp = Path(name).absolute()
@@ -324,10 +321,15 @@ class OutputSet:
             except BaseException:
                 self._rollback()
                 raise
-        final = self._final(exc.path) if isinstance(exc, OutputError) else None
+        if isinstance(exc, OutputError):
+            final, reason = self._final(exc.path), exc.reason
+        elif isinstance(exc, OSError) and exc.filename is not None:
+            final, reason = self._final(Path(os.fsdecode(exc.filename))), exc.strerror
+        else:
+            final, reason = None, None
         self._rollback()
-        if isinstance(exc, OutputError) and final is not None:
-            raise OutputError(final, reason=exc.reason) from None
+        if final is not None:
+            raise OutputError(final, reason=reason or str(exc)) from None
 
     def _final(self, path: Path) -> Path | None:
         """The final path a path under one of the temporaries stands for (None: not ours)."""
