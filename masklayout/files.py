@@ -263,12 +263,7 @@ class OutputSet:
         refuse it when it is an input, another output, a non-regular file or lies under a file."""
         named = f"{role or what} {path}"  # as given: Path would drop a leading ./
         path = Path(path)
-        for other in self._outputs.values():
-            if _same(path, other.path):
-                raise Collision(path, f"{named} is also {other.what} {other.role}".rstrip())
-        for description, source in self._inputs:
-            if _same(path, source):
-                raise Collision(path, f"{named} is also {description} (an input)")
+        self._refuse_clash(path, named)
         _refuse_non_regular(path, directory)
         blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
         if blocker is not None:
@@ -331,6 +326,16 @@ class OutputSet:
         if final is not None:
             raise OutputError(final, reason=reason or str(exc)) from None
 
+    def _refuse_clash(self, path: Path, named: str, folder: _Output | None = None) -> None:
+        """Refuse an output ``path`` (or a file of the output ``folder``) that is another output
+        or an input."""
+        for other in self._outputs.values():
+            if other is not folder and _same(path, other.path):
+                raise Collision(path, f"{named} is also {other.what} {other.role}".rstrip())
+        for description, source in self._inputs:
+            if _same(path, source):
+                raise Collision(path, f"{named} is also {description} (an input)")
+
     def _final(self, path: Path) -> Path | None:
         """The final path a path under one of the temporaries stands for (None: not ours)."""
         for out in self._outputs.values():
@@ -347,6 +352,10 @@ class OutputSet:
                 verify(out.tmp, None)
             except OSError as exc:
                 raise OutputError(out.path, exc) from None
+            if out.directory:  # its file names are known now, before any rename
+                for entry in out.tmp.iterdir():
+                    target = out.path / entry.name
+                    self._refuse_clash(target, f"{target} (in {out.role or out.what})", out)
         for out in written:
             assert out.tmp is not None
             try:

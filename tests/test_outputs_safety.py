@@ -137,6 +137,20 @@ def test_a_check_marker_database_onto_its_spec_input_is_refused(work, monkeypatc
     assert snapshot(work) == before
 
 
+def test_a_mask_file_of_split_onto_another_output_is_refused_with_nothing_written(
+    work, monkeypatch
+):
+    (work / "masks").mkdir()
+    before = snapshot(work)
+    args = ["build", "spec.yaml", "-q", "-o", "masks/bumps_from_csv_SM1.gds", "--split", "masks"]
+    result = invoke(args, work, monkeypatch)
+    assert_refused(
+        result,
+        "masks/bumps_from_csv_SM1.gds (in --split) is also the layout output -o",
+    )
+    assert snapshot(work) == before
+
+
 NON_REGULAR = {
     "a character device": (["build", "spec.yaml", "-q", "--bumpmap", "/dev/null"], "/dev/null"),
     "a FIFO": (["build", "spec.yaml", "-q", "-o", "pipe.gds"], "pipe.gds"),
