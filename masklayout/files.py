@@ -7,9 +7,10 @@ is written (none may be an input or another output, or an existing non-regular f
 renames happen only once every output is complete: all or none.
 
 Temporaries are named ``.masklayout-XXXXXXXX.NAME`` (NAME the target's, so its ending picks the
-format) in the target's folder, or inside a target folder that exists. A run killed with SIGKILL can leave such
-files behind, never a broken file at a final name; they can be deleted (``rm .masklayout-*``).
-SIGTERM and SIGINT remove them (the CLI turns both into exceptions that unwind the writes).
+format) in the target's folder, or inside a target folder that exists. A run killed with SIGKILL
+can leave such files behind, never a broken file at a final name; they can be deleted
+(``rm .masklayout-*``). SIGTERM and SIGINT remove them (the CLI turns both into exceptions that
+unwind the writes); they are held while a set renames its outputs or removes its temporaries.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import errno
 import os
 import re
 import shutil
+import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -115,6 +118,8 @@ def verify(tmp: Path, check: Check | None = None) -> None:
 
 
 def _disk_full(folder: Path) -> bool:
+    """Whether the disk of ``folder`` is full (for the user writing: blocks reserved to root do
+    not count), so that a short file is reported as ENOSPC rather than a bare I/O error."""
     fs = os.statvfs(folder)
     return fs.f_bavail * fs.f_frsize < 64 * 1024 or (fs.f_files > 0 and fs.f_favail == 0)
 
@@ -314,7 +319,8 @@ class OutputSet:
                 self._commit()
                 return
             except BaseException:
-                self._rollback()
+                with _signals_held():
+                    self._rollback()
                 raise
         if isinstance(exc, OutputError):
             final, reason = self._final(exc.path), exc.reason
@@ -322,7 +328,8 @@ class OutputSet:
             final, reason = self._final(Path(os.fsdecode(exc.filename))), exc.strerror
         else:
             final, reason = None, None
-        self._rollback()
+        with _signals_held():
+            self._rollback()
         if final is not None:
             raise OutputError(final, reason=reason or str(exc)) from None
 
@@ -338,8 +345,8 @@ class OutputSet:
 
     def _final(self, path: Path) -> Path | None:
         """The final path a path under one of the temporaries stands for (None: not ours)."""
+        path = path.absolute()
         for out in self._outputs.values():
-            path = path.absolute()
             if out.tmp is not None and (path == out.tmp or out.tmp in path.parents):
                 return out.path / path.relative_to(out.tmp) if out.directory else out.path
         return None
@@ -356,21 +363,26 @@ class OutputSet:
                 for entry in out.tmp.iterdir():
                     target = out.path / entry.name
                     self._refuse_clash(target, f"{target} (in {out.role or out.what})", out)
-        for out in written:
-            assert out.tmp is not None
-            try:
-                if out.directory and out.tmp.parent == out.path:
-                    for entry in sorted(out.tmp.iterdir()):
-                        os.replace(entry, out.path / entry.name)
-                    out.tmp.rmdir()
-                else:
-                    mode = 0o777 & ~_umask() if out.directory else _file_mode(out.path)
-                    os.chmod(out.tmp, mode)
-                    os.replace(out.tmp, out.path)
-            except OSError as exc:
-                raise OutputError(out.path, exc) from None
-            out.tmp = None
-            _sync_folder(out.path.parent)
+        with _signals_held():
+            for out in written:
+                self._rename(out)
+
+    def _rename(self, out: _Output) -> None:
+        """Move a complete output into place (a folder's files into an existing folder)."""
+        assert out.tmp is not None
+        try:
+            if out.directory and out.tmp.parent == out.path:
+                for entry in sorted(out.tmp.iterdir()):
+                    os.replace(entry, out.path / entry.name)
+                out.tmp.rmdir()
+            else:
+                mode = 0o777 & ~_umask() if out.directory else _file_mode(out.path)
+                os.chmod(out.tmp, mode)
+                os.replace(out.tmp, out.path)
+        except OSError as exc:
+            raise OutputError(out.path, exc) from None
+        out.tmp = None
+        _sync_folder(out.path.parent)
 
     def _rollback(self) -> None:
         for out in self._outputs.values():
@@ -385,6 +397,28 @@ class OutputSet:
                     folder.rmdir()
                 except OSError:
                     break
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP for the block and raise them again after it, so that
+    renaming a set's outputs, or removing its temporaries, is not cut half way. (Python runs
+    signal handlers in the main thread only: elsewhere there is nothing to hold.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {
+        number: signal.signal(number, lambda number, frame: caught.append(number))
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        for number in dict.fromkeys(caught):
+            signal.raise_signal(number)
 
 
 def _same(a: Path, b: Path) -> bool:

@@ -466,3 +466,29 @@ def test_concurrent_builds_to_one_name_leave_one_whole_layout(work):
     assert data.endswith(GDS_ENDLIB)
     assert data == (work / "ref.gds").read_bytes()
     assert not list(work.glob(".masklayout-*"))
+
+
+def test_a_signal_during_the_renames_arrives_once_every_output_is_in_place(tmp_path, monkeypatch):
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    rename = os.replace
+
+    def rename_then_terminate(source, target):
+        rename(source, target)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    out = files.OutputSet()
+    first = out.add(tmp_path / "first.txt", "--first", "the first output")
+    second = out.add(tmp_path / "second.txt", "--second", "the second output")
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(SystemExit), out:
+            out.temporary(first).write_text("1")
+            out.temporary(second).write_text("2")
+            monkeypatch.setattr(files.os, "replace", rename_then_terminate)
+    finally:
+        monkeypatch.undo()
+        signal.signal(signal.SIGTERM, previous)
+    assert (first.read_text(), second.read_text()) == ("1", "2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.txt", "second.txt"]
