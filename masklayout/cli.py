@@ -198,7 +198,7 @@ def build(
         "layer_properties": str(lyp),
         "bumpmap": bumpmap,
         "wafermap": wafermap,
-        "split": None if masks is None else str(Path(split_dir, split.MANIFEST)),
+        "split": str(Path(split_dir, split.MANIFEST)) if split_dir else None,
     }
     if as_json:
         print_json(summary)

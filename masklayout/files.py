@@ -322,6 +322,7 @@ class OutputSet:
                 with _signals_held():
                     self._rollback()
                 raise
+        reason: str | None
         if isinstance(exc, OutputError):
             final, reason = self._final(exc.path), exc.reason
         elif isinstance(exc, OSError) and exc.filename is not None:
@@ -417,8 +418,8 @@ def _signals_held() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, signal.SIG_DFL if handler is None else handler)
-        for number in dict.fromkeys(caught):
-            signal.raise_signal(number)
+        for signum in dict.fromkeys(caught):
+            signal.raise_signal(signum)
 
 
 def _same(a: Path, b: Path) -> bool:
