@@ -492,3 +492,35 @@ def test_a_signal_during_the_renames_arrives_once_every_output_is_in_place(tmp_p
         signal.signal(signal.SIGTERM, previous)
     assert (first.read_text(), second.read_text()) == ("1", "2")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["first.txt", "second.txt"]
+
+
+def _fail_half_way(path: Path) -> None:
+    """A picture writer that fails half way through its file."""
+    with files.atomic_write(path) as tmp:
+        tmp.write_bytes(b"\x89PNG half")
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+
+def test_preview_writes_no_picture_when_one_fails(work, monkeypatch):
+    from masklayout import preview
+
+    monkeypatch.setattr(preview, "bump_closeup", lambda design, stack, path: _fail_half_way(path))
+    (work / "pictures").mkdir()
+    before = snapshot(work)
+    result = invoke(["preview", "spec.yaml", "-o", "pictures"], work, monkeypatch)
+    assert_refused(
+        result, "error: cannot write pictures/bumps_from_csv_bump_", "Input/output error"
+    )
+    assert snapshot(work) == before  # no wafer map, no die picture, no staging folder
+
+
+def test_run_writes_no_csv_when_a_plot_fails(work, monkeypatch):
+    from masklayout.process import plot
+
+    monkeypatch.setattr(
+        plot, "plot_stack", lambda *args: _fail_half_way(Path(args[-1], "late.png"))
+    )
+    before = snapshot(work)
+    result = invoke(["run", "spec.yaml", "--csv", "r.csv", "--plot", "plots"], work, monkeypatch)
+    assert_refused(result, "error: cannot write plots/late.png", "Input/output error")
+    assert snapshot(work) == before
