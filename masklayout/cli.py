@@ -91,7 +91,31 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Command(click.Command):
+    """A command whose usage errors (a bad option, a missing value) with ``--json`` in its
+    arguments are also ``{"error": "..."}`` on stdout."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        json_asked = "--json" in args  # before parsing, which consumes the list
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            if json_asked:
+                print_json({"error": exc.format_message()})
+            raise
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="masklayout")
 def main() -> None:
     """masklayout: wafer-level solder bumping mask sets from one YAML spec.

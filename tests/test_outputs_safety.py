@@ -214,6 +214,8 @@ def test_json_errors_are_json_on_stdout(work, monkeypatch):
         ["run", "spec.yaml", "--json", "--csv", "spec.yaml"],
         ["build", "spec.yaml", "--json", "--die-only", "--bumpmap", "b.csv"],
         ["check", "nothing.gds", "--json"],
+        ["run", "spec.yaml", "--json", "--no-such-option"],
+        ["size", "spec.yaml", "--json", "--stack", "std", "--height", "tall"],
     ):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2, result.output
