@@ -511,6 +511,7 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def entry_point() -> None:
     """The ``masklayout`` command: :func:`main` with SIGTERM and SIGHUP turned into SystemExit
     (SIGINT is already KeyboardInterrupt), so that no temporary file outlives the command."""
-    for number in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(number, _terminate)
+    for number in files.STOP_SIGNALS:
+        if number != signal.SIGINT:
+            signal.signal(number, _terminate)
     main()

@@ -30,6 +30,9 @@ from pathlib import Path
 from types import TracebackType
 
 TEMP_PREFIX = ".masklayout-"
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)  # the signals that stop a command: held while a set renames or cleans up
 
 Check = Callable[[Path], "str | None"]
 """Reads back a written temporary cheaply; returns what is wrong with it, or None."""
@@ -411,7 +414,7 @@ def _signals_held() -> Iterator[None]:
     caught: list[int] = []
     previous = {
         number: signal.signal(number, lambda number, frame: caught.append(number))
-        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        for number in STOP_SIGNALS
     }
     try:
         yield
