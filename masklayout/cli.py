@@ -192,9 +192,10 @@ def build(
     out = files.OutputSet(spec_inputs(design, spec_file))
     out.add(path, "-o", "the layout output")
     lyp = out.add(outputs.layer_properties_path(path), "", "the layer properties beside -o")
-    for option, value, what in (("--bumpmap", bumpmap, "bump map"), ("--wafermap", wafermap, "wafer map")):  # fmt: skip
-        if value:
-            out.add(value, option, f"the {what} output")
+    if bumpmap:
+        out.add(bumpmap, "--bumpmap", "the bump map output")
+    if wafermap:
+        out.add(wafermap, "--wafermap", "the wafer map output")
     if split_dir:
         out.add(split_dir, "--split", "the mask set folder", directory=True)
     with progress.step("building the layout"):
