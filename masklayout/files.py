@@ -240,6 +240,7 @@ class _Output:
     what: str
     directory: bool
     tmp: Path | None = None
+    inside: bool = False  # a folder output staged inside the folder that exists
     made: list[Path] = field(default_factory=list)  # folders created for it, deepest last
 
 
@@ -290,12 +291,12 @@ class OutputSet:
             try:
                 out.path.parent.mkdir(parents=True, exist_ok=True)
                 if out.directory:
-                    inside = out.path.is_dir()  # stage within it: files move up, same disk
+                    out.inside = out.path.is_dir()  # stage within it: files move up, same disk
                     out.tmp = Path(
                         tempfile.mkdtemp(
                             prefix=TEMP_PREFIX,
-                            suffix="" if inside else f".{out.path.name}",
-                            dir=out.path if inside else out.path.parent,
+                            suffix="" if out.inside else f".{out.path.name}",
+                            dir=out.path if out.inside else out.path.parent,
                         )
                     ).absolute()
                 else:
@@ -375,7 +376,7 @@ class OutputSet:
         """Move a complete output into place (a folder's files into an existing folder)."""
         assert out.tmp is not None
         try:
-            if out.directory and out.tmp.parent == out.path:
+            if out.inside:
                 for entry in sorted(out.tmp.iterdir()):
                     os.replace(entry, out.path / entry.name)
                 out.tmp.rmdir()

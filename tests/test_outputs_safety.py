@@ -526,3 +526,18 @@ def test_run_writes_no_csv_when_a_plot_fails(work, monkeypatch):
     result = invoke(["run", "spec.yaml", "--csv", "r.csv", "--plot", "plots"], work, monkeypatch)
     assert_refused(result, "error: cannot write plots/late.png", "Input/output error")
     assert snapshot(work) == before
+
+
+@pytest.mark.parametrize("folder", ["masks", "./masks/"])
+def test_a_split_into_an_existing_folder_replaces_its_masks_and_keeps_other_files(
+    work, monkeypatch, folder
+):
+    args = ["build", "spec.yaml", "-q", "-o", "x.gds", "--split", folder]
+    assert invoke(args, work, monkeypatch).exit_code == 0
+    first = snapshot(work / "masks")
+    (work / "masks" / "notes.txt").write_text("kept")
+    (work / "masks" / "masks.json").write_text("old")
+    result = invoke(args, work, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert snapshot(work / "masks") == {**first, "notes.txt": snapshot(work)["masks/notes.txt"]}
+    assert not [p for p in work.rglob(f"{files.TEMP_PREFIX}*")]
