@@ -21,7 +21,7 @@ from masklayout.bumpmap import BumpFile, import_bumps
 from masklayout.fields import NonNegativeLength, Point, PositiveLength, Size, StrictModel
 from masklayout.geometry.shapes import ShapeName, contains, shape, shape_points
 from masklayout.source import Loc, Problem, SourceMap, SpecError
-from masklayout.tech import MASK_LAYERS, Film, Tech, load_tech
+from masklayout.tech import MASK_LAYERS, DepositMethodName, Film, Tech, load_tech
 
 MAX_DIES = 2e6  # grid positions on a wafer: far beyond any product, short of exhausting memory
 
@@ -183,6 +183,7 @@ class Mask(StrictModel):
     thickness: PositiveLength
     film: Film = "photoresist"
     apply: Literal["spin_coat", "laminate"] = "spin_coat"
+    max_temperature: float | None = None  # °C the film stands; default: the tech's film_limits
 
 
 # --------------------------------------------------------------------------- process
@@ -192,10 +193,14 @@ class FormMask(StrictModel):
 
 
 class Deposit(StrictModel):
+    """``method`` defaults by the solder's form (paste: print, powder: powder); ``fill``
+    defaults to the method's in the tech (``deposit_methods``)."""
+
     step: Literal["deposit"]
     into: str
     solder: str
-    fill: float = Field(1.0, gt=0, le=1)
+    method: DepositMethodName | None = None
+    fill: float | None = Field(None, gt=0, le=1)
 
 
 class Reflow(StrictModel):

@@ -33,6 +33,7 @@ class Alloy(StrictModel):
     solidus: float
     liquidus: float
     density: float = Field(gt=0)
+    liquid_density: float | None = Field(None, gt=0)  # the melt near its liquidus
 
     @model_validator(mode="after")
     def _consistent(self) -> Alloy:
@@ -53,6 +54,7 @@ class Solder(StrictModel):
     metal_wt: float | None = Field(None, gt=0, le=100)
     flux_density: float = Field(1.0, gt=0)
     packing: float | None = Field(None, gt=0, le=1)
+    source: str = ""
 
     @model_validator(mode="after")
     def _form_fields(self) -> Solder:
@@ -83,6 +85,35 @@ class Rule(StrictModel):
     def for_film(self, film: Film) -> float:
         """The rule's value for a mask of this film."""
         return self.value[film] if isinstance(self.value, dict) else self.value
+
+
+DepositMethodName = Literal["print", "dispense", "powder"]
+DEFAULT_METHOD: dict[str, DepositMethodName] = {"paste": "print", "powder": "powder"}
+
+
+class DepositMethod(StrictModel):
+    """How a deposit fills its cavity: ``fill`` = deposited / free cavity volume, and its source."""
+
+    fill: float = Field(gt=0, le=1)
+    source: str = ""
+
+
+class FilmLimit(StrictModel):
+    """The highest reflow peak (°C) a solder-mask film stands while on the wafer, and its source."""
+
+    max_temperature: float
+    source: str = ""
+
+
+DEFAULT_DEPOSIT_METHODS = {
+    "print": {"fill": 0.93, "source": "squeegee print into resist, 0.90-0.97 (IPC-7525)"},
+    "dispense": {"fill": 0.97, "source": "volumetric dispensing, 0.97-1.0"},
+    "powder": {"fill": 1.0, "source": "a dry powder bed: its voids are the packing, not the fill"},
+}
+DEFAULT_FILM_LIMITS = {
+    "photoresist": {"max_temperature": 260.0, "source": "assumption: lead-free reflow peak"},
+    "dry_film": {"max_temperature": 260.0, "source": "assumption: lead-free reflow peak"},
+}
 
 
 STRUCTURED_LAYERS = ("PI1", "RDL", "PI2", "UBM")
@@ -153,6 +184,16 @@ class Tech(StrictModel):
     solders: dict[str, Solder] = Field(default_factory=dict)
     rules: dict[str, Rule] = Field(default_factory=dict)
     mask_set: MaskSet = Field(default_factory=MaskSet)
+    deposit_methods: dict[DepositMethodName, DepositMethod] = Field(
+        default_factory=lambda: {
+            k: DepositMethod.model_validate(v) for k, v in DEFAULT_DEPOSIT_METHODS.items()
+        }
+    )
+    film_limits: dict[Film, FilmLimit] = Field(
+        default_factory=lambda: {
+            k: FilmLimit.model_validate(v) for k, v in DEFAULT_FILM_LIMITS.items()
+        }
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Tech:
@@ -161,6 +202,13 @@ class Tech(StrictModel):
                 raise ValueError(
                     f"solder '{name}': unknown alloy '{solder.alloy}' (known: {', '.join(self.alloys)})"
                 )
+        for what, given, needed in (
+            ("deposit_methods", self.deposit_methods, DEFAULT_DEPOSIT_METHODS),
+            ("film_limits", self.film_limits, DEFAULT_FILM_LIMITS),
+        ):
+            absent = [k for k in needed if k not in given]
+            if absent:
+                raise ValueError(f"{what}: missing {', '.join(absent)}")
         missing = [name for name in DEFAULT_LAYERS if name not in self.layers]
         if missing:
             raise ValueError(f"layers: missing {', '.join(missing)}")

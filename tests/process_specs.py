@@ -12,6 +12,10 @@ from masklayout.spec import Design, loads
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
+# Fill factors of the deposit methods in tech/wlcsp-400.yaml (deposit_methods): a paste is
+# printed by default, so its deposit is this fraction of the free cavity.
+PRINT_FILL, DISPENSE_FILL = 0.93, 0.97
+
 C1_FLOW = [
     "{step: form_mask, mask: SM1}",
     "{step: deposit, into: SM1, solder: SAC305-paste-T6}",
@@ -36,19 +40,22 @@ def spec_text(
     shape: str = "circle",
     pitch: float = 400,
     count: tuple[int, int] = (3, 3),
+    max_temperature: float | None = None,
 ) -> str:
-    """A valid spec; the ``process:`` list is last, one step per line."""
+    """A valid spec; the ``process:`` list is last, one step per line. ``max_temperature`` rates
+    every mask's film (default: the tech's film limits)."""
+    rated = "" if max_temperature is None else f", max_temperature: {max_temperature}"
     openings = [
         f"      - {{mask: SM1, diameter: {sm1}}}",
         f"      - {{mask: SM2, diameter: {sm2}}}",
     ]
     masks = [
-        f"  SM1: {{thickness: {t1}, film: dry_film, apply: laminate}}",
-        f"  SM2: {{thickness: {t2}, film: photoresist, apply: spin_coat}}",
+        f"  SM1: {{thickness: {t1}, film: dry_film, apply: laminate{rated}}}",
+        f"  SM2: {{thickness: {t2}, film: photoresist, apply: spin_coat{rated}}}",
     ]
     if sm3 is not None:
         openings.append(f"      - {{mask: SM3, diameter: {sm3}}}")
-        masks.append(f"  SM3: {{thickness: {t3}, film: photoresist, apply: spin_coat}}")
+        masks.append(f"  SM3: {{thickness: {t3}, film: photoresist, apply: spin_coat{rated}}}")
     step = pitch * max(count) + 480
     lines = [
         "masklayout: 1",

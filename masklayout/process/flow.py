@@ -4,7 +4,9 @@ turn them into a :class:`Plan` of operations on mask levels.
 A mask's level is its opening's place in the stacks (SM1 first, SM2 on it, ...). The errors
 (deposit into a mask that is not there, a mask formed twice or over one that is not there, a
 reflow with nothing to melt, a flow ending with masks in place or unreflowed paste, Sn-Pb mixed
-with Bi, ...) each name the step's file:line; they are raised together as one SpecError.
+with Bi, a squeegee print through an upper mask, a reflow hotter than a film on the wafer
+stands, a strip over unreflowed powder, ...) each name the step's file:line; they are raised
+together as one SpecError.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from masklayout.geometry.shapes import shape_area, shape_perimeter
 from masklayout.process.solder import has_bismuth, is_sn_pb
 from masklayout.source import Problem, SpecError
 from masklayout.spec import Deposit, Design, FormMask, Reflow, Stack, Strip
-from masklayout.tech import Alloy
+from masklayout.tech import DEFAULT_METHOD, Alloy, DepositMethodName
 
 StepKind = Literal["form_mask", "deposit", "reflow", "strip"]
 PRINT_RULE = "SM.PRINT"
@@ -35,6 +37,7 @@ class Op:
     masks: tuple[str, ...]
     level: int | None = None
     solder: str | None = None
+    method: DepositMethodName | None = None
     fill: float = 1.0
     peak: float | None = None
 
@@ -206,15 +209,58 @@ class _Checker:
                     f"({bi} with {snpb}) melts near 96 °C; keep Bi solders off Sn-Pb bumps",
                 )
                 break
+        method = self.method(i, step)
         if level is not None and mask in self.present:
+            if method == "print":
+                self.check_print_through(i, step, mask, level)
             self.check_printable(i, mask, level)
         self.pending.append((i, level if level is not None else -1, solder))
         self.deposited.append((i, solder))
-        label = f"deposit {solder} into {mask}" + (
-            f" (fill {step.fill:g})" if step.fill < 1 else ""
+        fill = step.fill if step.fill is not None else self.tech.deposit_methods[method].fill
+        label = f"deposit {solder} into {mask} by {method}" + (
+            f" (fill {fill:g})" if fill < 1 else ""
         )
         self.ops.append(
-            Op(i, "deposit", label, tuple(self.present), level=level, solder=solder, fill=step.fill)
+            Op(
+                i,
+                "deposit",
+                label,
+                tuple(self.present),
+                level=level,
+                solder=solder,
+                method=method,
+                fill=fill,
+            )
+        )
+
+    def method(self, i: int, step: Deposit) -> DepositMethodName:
+        """The step's deposit method (default by the solder's form); a powder is not printed or
+        dispensed, a paste not swept in as a powder."""
+        form = self.tech.solders[step.solder].form
+        if step.method is None:
+            return DEFAULT_METHOD[form]
+        if (step.method == "powder") != (form == "powder"):
+            fits = "method: powder" if form == "powder" else "method: print or dispense"
+            self.error(
+                i,
+                "method",
+                f"{step.solder} is a {form}: it cannot be deposited by {step.method} ({fits})",
+            )
+        return step.method
+
+    def check_print_through(self, i: int, step: Deposit, mask: str, level: int) -> None:
+        """A squeegee rides on the top mask: it cannot print into a lower mask's opening."""
+        above = [m for m in self.present if self.levels.get(m, -1) > level]
+        if not above:
+            return
+        through = (
+            f"{above[0]}'s opening" if len(above) == 1 else f"the openings of {', '.join(above)}"
+        )
+        self.error(
+            i,
+            "method" if step.method is not None else None,
+            f"a squeegee cannot print into {mask} through {through}: dispense it "
+            f"(method: dispense) or print before forming {above[0]}",
         )
 
     def check_printable(self, i: int, mask: str, level: int) -> None:
@@ -254,13 +300,54 @@ class _Checker:
                     f"nothing deposited since the reflow at {self.where(self.last_reflow)}: this "
                     "reflow re-melts the balls",
                 )
+        self.check_films(i, step)
         self.pending.clear()
         self.last_reflow = i
         self.ops.append(
             Op(i, "reflow", f"reflow {step.peak:g} °C", tuple(self.present), peak=step.peak)
         )
 
+    def check_films(self, i: int, step: Reflow) -> None:
+        """Each mask on the wafer must stand the peak: its own max_temperature, or its film's."""
+        for mask in self.present:
+            spec_mask = self.design.spec.masks.get(mask)
+            if spec_mask is None:
+                continue
+            limit = self.tech.film_limits[spec_mask.film]
+            if spec_mask.max_temperature is not None:
+                highest, source = spec_mask.max_temperature, f"masks.{mask}.max_temperature"
+            else:
+                highest, source = limit.max_temperature, limit.source or f"tech {self.tech.name}"
+            if step.peak > highest:
+                self.error(
+                    i,
+                    "peak",
+                    f"reflow peak {step.peak:g} °C with {mask} ({spec_mask.film}) on the wafer: "
+                    f"above the {highest:g} °C the film stands ({source}); strip {mask} before "
+                    "this reflow, lower the peak, or use a film rated for it",
+                )
+
+    def check_strip_over_deposits(self, i: int, step: Strip) -> None:
+        """A wet strip washes loose powder away (error) and attacks a paste's flux (warning)."""
+        masks = ", ".join(step.masks)
+        for j, _, solder in self.pending:
+            if self.tech.solders[solder].form == "powder":
+                self.error(
+                    i,
+                    None,
+                    f"strip {masks} over unreflowed {solder} from {self.where(j)}: the stripper "
+                    "washes the loose powder away (reflow before stripping)",
+                )
+            else:
+                self.warn(
+                    i,
+                    f"strip {masks} over unreflowed {solder} from {self.where(j)}: the stripper "
+                    "attacks the paste's flux and the unsupported deposit may slump or wash off "
+                    "(reflow before stripping)",
+                )
+
     def strip(self, i: int, step: Strip) -> None:
+        self.check_strip_over_deposits(i, step)
         for k, mask in enumerate(step.masks):
             if mask not in self.present:
                 why = (
