@@ -43,7 +43,7 @@ stacks:                     # one stack of openings per bump type
 
 masks:
   SM1: {{thickness: 50, film: photoresist, apply: spin_coat}}
-  SM2: {{thickness: 100, film: dry_film, apply: laminate}}
+  SM2: {{thickness: 110, film: dry_film, apply: laminate}}
 
 process:                    # claim 1: two masks, two deposits, two reflows
   - {{step: form_mask, mask: SM1}}

@@ -46,7 +46,7 @@ stacks:
       - {mask: SM1, diameter: 270}
       - {mask: SM2, diameter: 350}
 masks:
-  SM1: {thickness: 50, film: photoresist, apply: spin_coat}
+  SM1: {thickness: 60, film: photoresist, apply: spin_coat}
   SM2: {thickness: 100, film: dry_film, apply: laminate}
 process:
   - {step: form_mask, mask: SM1}

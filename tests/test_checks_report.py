@@ -67,7 +67,7 @@ def test_check_cli_exit_codes_and_outputs(tmp_path, spec_file):
     data = json.loads(found.output)
     assert data["failed"] and data["errors"] == 2 and markers.is_file()
 
-    warned = spec_file(("SM1: {thickness: 50", "SM1: {thickness: 110"))
+    warned = spec_file(("SM1: {thickness: 60", "SM1: {thickness: 110"))
     assert runner.invoke(main, ["check", str(warned)]).exit_code == 0
     assert runner.invoke(main, ["check", str(warned), "--strict"]).exit_code == 1
 

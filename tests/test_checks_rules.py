@@ -191,7 +191,7 @@ def test_web_depends_on_the_film():
 
 
 def test_aspect_ratio_is_caught_in_the_stack_cell():
-    report = check_design(design(("SM1: {thickness: 50", "SM1: {thickness: 280")))
+    report = check_design(design(("SM1: {thickness: 60", "SM1: {thickness: 280")))
     result = report.result("SM.AR:SM1")
     (v,) = result.violations
     assert v.cell == "small_STACK_std" and v.at == pytest.approx((0, 0), abs=1)
@@ -200,7 +200,7 @@ def test_aspect_ratio_is_caught_in_the_stack_cell():
 
 
 def test_printability_is_a_warning():
-    report = check_design(design(("SM1: {thickness: 50", "SM1: {thickness: 110")))
+    report = check_design(design(("SM1: {thickness: 60", "SM1: {thickness: 110")))
     result = report.result("SM.PRINT:SM1")
     assert result.severity == "warning" and result.count == 1
     assert result.worst == pytest.approx(270 / (4 * 110), abs=0.01)

@@ -27,7 +27,7 @@ CASES = {
         ["greater than 0", "found 0"],
     ),
     "negative size": (
-        ("SM1: {thickness: 50", "SM1: {thickness: -50"),
+        ("SM1: {thickness: 60", "SM1: {thickness: -50"),
         "33:9: masks.SM1.thickness",
         ["greater than 0", "-50"],
     ),
