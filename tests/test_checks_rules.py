@@ -237,7 +237,7 @@ process:
 """
 
 
-@pytest.mark.parametrize(("thickness", "gap"), [(100, 300 - 263.17), (250, 300 - 311.34)])
+@pytest.mark.parametrize(("thickness", "gap"), [(100, 300 - 260.29), (250, 300 - 305.46)])
 def test_bridging_balls_are_caught_between_the_two_bumps(thickness, gap):
     report = check_design(design(("SM2: {thickness: 100", f"SM2: {{thickness: {thickness}"), text=PAIR_SPEC))  # fmt: skip
     (v,) = report.result("BALL.GAP").violations
