@@ -1,5 +1,6 @@
 """What a technology offers, for `masklayout tech`: the built-in techs, and for one tech its
-layers, alloys, solders and rules, as JSON-ready data and as terminal tables."""
+layers, alloys, solders, deposit methods, film limits and rules, as JSON-ready data and as
+terminal tables."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def describe(tech: Tech) -> dict[str, Any]:
             name: rule.model_dump(exclude_defaults=True) | {"check": rule.check}
             for name, rule in tech.rules.items()
         },
+        "deposit_methods": {name: m.model_dump() for name, m in tech.deposit_methods.items()},
+        "film_limits": {name: f.model_dump() for name, f in tech.film_limits.items()},
     }
 
 
@@ -47,17 +50,20 @@ def builtin_table() -> str:
 def tech_tables(tech: Tech) -> str:
     """The tech's layers, alloys, solders and rules as aligned tables."""
     layers = [("layer", "GDS")] + [(n, f"{t[0]}/{t[1]}") for n, t in tech.layers.items()]
-    alloys = [("alloy", "composition wt%", "solidus °C", "liquidus °C", "density g/cm³")] + [
+    alloys = [
+        ("alloy", "composition wt%", "solidus °C", "liquidus °C", "density g/cm³", "liquid g/cm³")
+    ] + [
         (
             name,
             " ".join(f"{e}{x:g}" for e, x in alloy.composition.items()),
             f"{alloy.solidus:g}",
             f"{alloy.liquidus:g}",
             f"{alloy.density:g}",
+            f"{alloy.liquid_density:g}" if alloy.liquid_density is not None else "-",
         )
         for name, alloy in tech.alloys.items()
     ]
-    solders = [("solder", "alloy", "form", "metal")] + [
+    solders = [("solder", "alloy", "form", "metal", "source")] + [
         (
             name,
             s.alloy,
@@ -65,8 +71,15 @@ def tech_tables(tech: Tech) -> str:
             f"{s.metal_wt:g} wt% in flux {s.flux_density:g} g/cm³"
             if s.form == "paste"
             else f"packing {s.packing:g}",
+            s.source or "-",
         )
         for name, s in tech.solders.items()
+    ]
+    methods = [("deposit method", "fill", "source")] + [
+        (name, f"{m.fill:g}", m.source or "-") for name, m in tech.deposit_methods.items()
+    ]
+    films = [("film", "max reflow °C", "source")] + [
+        (name, f"{f.max_temperature:g}", f.source or "-") for name, f in tech.film_limits.items()
     ]
     rules = [("rule", "check", "on", "value")] + [
         (name, rule.check, _rule_layers(rule), _rule_value(rule))
@@ -74,7 +87,7 @@ def tech_tables(tech: Tech) -> str:
     ]
     blocks = [
         f"tech {tech.name}" + (f" (extends {tech.extends})" if tech.extends else ""),
-        *("\n".join(format_table(t)) for t in (layers, alloys, solders, rules)),
+        *("\n".join(format_table(t)) for t in (layers, alloys, solders, methods, films, rules)),
     ]
     return "\n\n".join(blocks)
 
