@@ -105,12 +105,12 @@ class FilmLimit(StrictModel):
     source: str = ""
 
 
-DEFAULT_DEPOSIT_METHODS = {
+DEFAULT_DEPOSIT_METHODS: dict[DepositMethodName, dict[str, object]] = {
     "print": {"fill": 0.93, "source": "squeegee print into resist, 0.90-0.97 (IPC-7525)"},
     "dispense": {"fill": 0.97, "source": "volumetric dispensing, 0.97-1.0"},
     "powder": {"fill": 1.0, "source": "a dry powder bed: its voids are the packing, not the fill"},
 }
-DEFAULT_FILM_LIMITS = {
+DEFAULT_FILM_LIMITS: dict[Film, dict[str, object]] = {
     "photoresist": {"max_temperature": 260.0, "source": "assumption: lead-free reflow peak"},
     "dry_film": {"max_temperature": 260.0, "source": "assumption: lead-free reflow peak"},
 }
