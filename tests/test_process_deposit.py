@@ -187,3 +187,17 @@ def test_the_molten_volume_of_a_mix_is_its_masses_over_the_melt_densities():
     expected = 1.0e6 * 11.03 / 10.40 + 2.0e6 * 8.40 / 8.02
     assert molten_volume(mass, alloys)[0] == pytest.approx(expected, rel=1e-12)
     assert molten_volume(mass, alloys)[0] > solid.sum()
+
+
+def test_a_tech_overriding_one_method_keeps_the_others_and_one_without_them_is_refused(
+    tmp_path: Path,
+):
+    over = tmp_path / "over.yaml"
+    over.write_text("name: over\nextends: wlcsp-400\ndeposit_methods: {print: {fill: 0.9}}\n")
+    tech = load_tech(str(over))
+    assert tech.deposit_methods["print"].fill == 0.9
+    assert tech.deposit_methods["dispense"].fill == DISPENSE_FILL  # merged from the base
+    alone = tmp_path / "alone.yaml"
+    alone.write_text("name: alone\ndeposit_methods: {print: {fill: 0.9}}\n")
+    with pytest.raises(SpecError, match="deposit_methods: missing dispense, powder"):
+        load_tech(str(alone))
