@@ -201,3 +201,14 @@ def test_a_tech_overriding_one_method_keeps_the_others_and_one_without_them_is_r
     alone.write_text("name: alone\ndeposit_methods: {print: {fill: 0.9}}\n")
     with pytest.raises(SpecError, match="deposit_methods: missing dispense, powder"):
         load_tech(str(alone))
+
+
+@pytest.mark.parametrize(
+    ("composition", "measured"),
+    [({"Sn": 60, "Pb": 40}, 8.15), ({"Sn": 43, "Bi": 57}, 8.51)],  # J. Electron. Mater. 34 (2005)
+)
+def test_ideal_mixing_of_the_liquid_elements_meets_measured_melts(composition, measured):
+    """The assumption behind the tech's liquid densities, against melts measured at their
+    melting points: within 0.6 %."""
+    ideal = 1 / sum(w / 100 / LIQUID[e] for e, w in composition.items())
+    assert ideal == pytest.approx(measured, rel=0.006)
