@@ -3,12 +3,15 @@ independent brute-force computation on a small case."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import yaml
 
-from masklayout import SpecError
+from masklayout import SpecError, load
+from masklayout.process import ball_diameters, run
+from masklayout.process.summary import nearest_spaces
 from masklayout.source import SourceMap
-from tests.helpers import BASE_SPEC
+from tests.helpers import BASE_SPEC, SAMPLES
 
 
 def _marks(node: yaml.Node) -> list[tuple[str, int, int]]:
@@ -45,3 +48,33 @@ def test_yaml_errors_keep_the_pure_python_loaders_messages(text: str) -> None:
 def test_duplicate_keys_still_refused() -> None:
     with pytest.raises(SpecError, match=r"x.yaml:2:1: not valid YAML: duplicate key 'a'"):
         SourceMap("a: 1\na: 2\n", "x.yaml")
+
+
+# --------------------------------------------------------------------------- neighbours
+def _brute_spaces(xy: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    dist = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(dist, np.inf)
+    return dist.min(axis=1), (dist - (d[:, None] + d[None, :]) / 2).min(axis=1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nearest_spaces_match_all_pairs(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 300))
+    if seed % 3 == 0:  # a grid: ties everywhere
+        side = int(np.ceil(np.sqrt(n)))
+        xy = np.array([(400.0 * (k % side), 400.0 * (k // side)) for k in range(n)])
+    else:
+        xy = rng.uniform(-5000, 5000, size=(n, 2))
+    if seed == 4:
+        xy[1] = xy[0]  # two bumps on one spot
+    d = rng.choice([250.0, 180.0, 300.0], size=n) if seed % 2 else np.full(n, 250.0)
+    pitch, space = nearest_spaces(xy, d)
+    want_pitch, want_space = _brute_spaces(xy, d)
+    np.testing.assert_allclose(pitch, want_pitch, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(space, want_space, rtol=0, atol=1e-9)
+
+
+def test_check_asks_the_flow_for_the_same_ball_diameters_as_run() -> None:
+    design = load(SAMPLES / "flow_c1_two_masks.yaml")
+    assert ball_diameters(design) == {s.name: s.ball.diameter_um for s in run(design).stacks}

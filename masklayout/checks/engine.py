@@ -33,7 +33,7 @@ from masklayout import layout as layout_module
 from masklayout.checks import connectivity
 from masklayout.checks.results import CheckReport, RuleResult, Violation
 from masklayout.geometry.shapes import GRID, MAX_CIRCLE_VERTICES, shape_points
-from masklayout.process import run as run_process
+from masklayout.process import ball_diameters
 from masklayout.source import Problem, SpecError
 from masklayout.spec import Deposit, Design
 from masklayout.spec import load as load_spec
@@ -743,4 +743,4 @@ def _ball_diameters(design: Design) -> dict[str, float]:
     """Each stack's ball diameter from the step runner (empty without a process flow)."""
     if not design.spec.process:
         return {}
-    return {s.name: s.ball.diameter_um for s in run_process(design).stacks}
+    return ball_diameters(design)
