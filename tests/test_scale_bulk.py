@@ -3,11 +3,14 @@ independent brute-force computation on a small case."""
 
 from __future__ import annotations
 
+import gdstk
 import numpy as np
 import pytest
 import yaml
 
 from masklayout import SpecError, load
+from masklayout.geometry.overlaps import overlapping_pairs
+from masklayout.geometry.shapes import shape, shape_points
 from masklayout.process import ball_diameters, run
 from masklayout.process.summary import nearest_spaces
 from masklayout.source import SourceMap
@@ -78,3 +81,67 @@ def test_nearest_spaces_match_all_pairs(seed: int) -> None:
 def test_check_asks_the_flow_for_the_same_ball_diameters_as_run() -> None:
     design = load(SAMPLES / "flow_c1_two_masks.yaml")
     assert ball_diameters(design) == {s.name: s.ball.diameter_um for s in run(design).stacks}
+
+
+# --------------------------------------------------------------------------- UBM overlaps
+def _brute_overlaps(xy, kind, specs) -> set[tuple[int, int]]:
+    out = set()
+    for i in range(len(xy)):
+        for j in range(i + 1, len(xy)):
+            a = shape(*specs[kind[i]], tuple(xy[i]))
+            b = shape(*specs[kind[j]], tuple(xy[j]))
+            if sum(p.area() for p in gdstk.boolean(a, b, "and")) > 1e-6:
+                out.add((i, j))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_overlapping_pairs_match_polygon_booleans(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    specs = [("circle", 250.0), ("octagon", 200.0), ("square", 150.0)]
+    n = 120
+    xy = np.round(rng.uniform(-1500, 1500, size=(n, 2)), 3)
+    kind = rng.integers(0, len(specs), size=n)
+    xy[1] = xy[0] + (250.0, 0.0)  # touching circles or squares do not overlap
+    kind[:2] = 0
+    xy[3] = xy[2] + (150.0, 0.0)
+    kind[2:4] = 2
+    outlines = [shape_points(s, d) for s, d in specs]
+    got = overlapping_pairs(xy, kind, outlines)
+    assert got.complete
+    pairs = list(zip(got.i.tolist(), got.j.tolist(), strict=True))
+    assert pairs == sorted(pairs)
+    assert set(pairs) == _brute_overlaps(xy, kind, specs)
+    assert (0, 1) not in pairs and (2, 3) not in pairs
+
+
+def test_a_pile_of_overlapping_bumps_is_reported_per_entry_with_a_cap(spec_file) -> None:
+    bumps = "".join(
+        f"    - {{name: P{k}, stack: std, at: [{k % 7}, {k // 7}]}}\n" for k in range(60)
+    )
+    path = spec_file(("  bumps:\n", "  bumps:\n" + bumps))
+    with pytest.raises(SpecError) as exc:
+        load(path)
+    text = str(exc.value)
+    overlaps = [p for p in exc.value.problems if "overlaps the UBM" in p.message]
+    assert len(overlaps) == 20  # entries 1..20 each overlap the bumps listed before them
+    # bump P5 (entry 5) overlaps all of P0..P4: its first pair is with P0, then 4 more
+    assert (
+        "UBM of bump P5 at (5, 0) overlaps the UBM of bump P0 at (0, 0) (4 more overlapping pairs)"
+        in text
+    )
+    # entries 21..59 and the array and the bump on a pad below them: one line
+    rest = [p for p in exc.value.problems if p.message.endswith("have overlapping UBMs")]
+    # P21..P59 and the array (its site at (100, 0) covers P0); not X1 on its pad
+    assert [p.message for p in rest] == ["and 40 more bump entries have overlapping UBMs"]
+    assert rest[0].path == "die.bumps"
+
+
+def test_past_the_pair_budget_each_shape_is_tested_against_its_nearest() -> None:
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 300, size=(80, 2))
+    kind = np.zeros(80, dtype=np.int64)
+    got = overlapping_pairs(xy, kind, [shape_points("circle", 250.0)], max_pairs=10)
+    assert not got.complete
+    nearest = [tuple(sorted((k, int(np.argsort(np.hypot(*(xy - xy[k]).T))[1])))) for k in range(80)]
+    assert set(zip(got.i.tolist(), got.j.tolist(), strict=True)) == set(nearest)
