@@ -4,6 +4,7 @@ independent brute-force computation on a small case."""
 from __future__ import annotations
 
 import gdstk
+import klayout.db as kdb
 import numpy as np
 import pytest
 import yaml
@@ -13,6 +14,7 @@ from masklayout.geometry.overlaps import overlapping_pairs
 from masklayout.geometry.shapes import shape, shape_points
 from masklayout.process import ball_diameters, run
 from masklayout.process.summary import nearest_spaces
+from masklayout.sizing import _web_bound
 from masklayout.source import SourceMap
 from tests.helpers import BASE_SPEC, SAMPLES
 
@@ -145,3 +147,44 @@ def test_past_the_pair_budget_each_shape_is_tested_against_its_nearest() -> None
     assert not got.complete
     nearest = [tuple(sorted((k, int(np.argsort(np.hypot(*(xy - xy[k]).T))[1])))) for k in range(80)]
     assert set(zip(got.i.tolist(), got.j.tolist(), strict=True)) == set(nearest)
+
+
+# --------------------------------------------------------------------------- sizer
+def _web_violated(design, stack_name: str, level: int, diameter: float, web: float) -> bool:
+    """KLayout's own space check on the mask's openings (this die and its eight neighbours),
+    with the openings of ``stack_name`` drawn ``diameter`` wide: is any web below ``web``?"""
+    spec = design.spec
+    mask = spec.stacks[stack_name].openings[level].mask
+    sx, sy = spec.wafer.die_step
+    region, count = kdb.Region(), 0
+    for site in design.sites:
+        stack = spec.stacks[site.stack]
+        k = next((i for i, o in enumerate(stack.openings) if o.mask == mask), None)
+        if k is None:
+            continue
+        d = diameter if site.stack == stack_name else stack.openings[k].diameter
+        for dx in (-sx, 0, sx):
+            for dy in (-sy, 0, sy):
+                pts = shape_points(stack.opening_shape(k), d, (site.x + dx, site.y + dy))
+                region.insert(kdb.Polygon([kdb.Point(round(x * 1000), round(y * 1000)) for x, y in pts]))  # fmt: skip
+                count += 1
+    merged = region.merged()
+    return merged.count() < count or not merged.space_check(round(web * 1000)).is_empty()
+
+
+def test_web_bound_is_where_klayouts_space_check_starts_to_fail(spec_file) -> None:
+    path = spec_file(
+        ("{name: X1, stack: std, on_pad: IO}", "{name: X1, stack: oct, on_pad: IO}"),
+        (
+            "stacks:\n",
+            "stacks:\n  oct:\n    ubm: {shape: octagon, diameter: 250}\n    pi2: {diameter: 220}\n"
+            "    openings: [{mask: SM1, diameter: 270}, {mask: SM2, diameter: 440}]\n",
+        ),
+    )
+    design = load(path)
+    web = 50.0
+    bound, pitch = _web_bound(design, "std", 1, web)
+    assert pitch == pytest.approx(400.0)
+    assert bound < 320.0  # the octagon beside the array binds, not the array's own pitch
+    assert not _web_violated(design, "std", 1, bound - 0.02, web)
+    assert _web_violated(design, "std", 1, bound + 0.02, web)
