@@ -10,7 +10,7 @@ exponent between the sizes (time ~ n^k). Steps:
 - load-csv:   the same bumps from a CSV bump map file;
 - build:      load + build + write the GDS;
 - run / check / size: the step runner, the whole deck (with balls), the inverse sizer;
-- bumpmap:    ``--bumpmap`` of 5 mm dies with n/16 bumps each (dies x bumps lines).
+- bumpmap:    ``--bumpmap`` of 10 mm dies with n/16 small bumps each (~600 x n/16 lines).
 
 Goal: a 40,000-bump die builds, runs, checks and sizes in a few seconds each, under 500 MB.
 Run: python bench/bench_scale.py [2500 10000 40000 ...] [--steps load-list,run] [--timeout 120]
@@ -87,8 +87,11 @@ def one(step: str, n: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         form = {"load-list": "list", "load-csv": "csv"}.get(step, "array")
-        if step == "bumpmap":
-            text = spec_text(n // 16, "array", folder, die_um=5000, pitch=4000 / math.sqrt(n // 16))
+        if step == "bumpmap":  # small bumps: 10 mm dies, n / 16 bumps each
+            side = int(round(math.sqrt(n // 16)))
+            text = spec_text(side**2, "array", folder, die_um=10_000, pitch=9000 / side)
+            for old, new in (("250}", "20}"), ("220}", "15}"), ("300}", "25}"), ("360}", "30}")):
+                text = text.replace(f"diameter: {old}", f"diameter: {new}")
         else:
             text = spec_text(n, form, folder)
         spec = folder / "spec.yaml"
