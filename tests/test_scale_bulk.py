@@ -10,12 +10,15 @@ import pytest
 import yaml
 
 from masklayout import SpecError, load
+from masklayout.geometry import wafer as wafer_geometry
+from masklayout.geometry.marks import _disjoint, _within
 from masklayout.geometry.overlaps import overlapping_pairs
 from masklayout.geometry.shapes import shape, shape_points
 from masklayout.process import ball_diameters, run
 from masklayout.process.summary import nearest_spaces
 from masklayout.sizing import _web_bound
 from masklayout.source import SourceMap
+from masklayout.spec import Wafer
 from tests.helpers import BASE_SPEC, SAMPLES
 
 
@@ -188,3 +191,21 @@ def test_web_bound_is_where_klayouts_space_check_starts_to_fail(spec_file) -> No
     assert bound < 320.0  # the octagon beside the array binds, not the array's own pitch
     assert not _web_violated(design, "std", 1, bound - 0.02, web)
     assert _web_violated(design, "std", 1, bound + 0.02, web)
+
+
+# --------------------------------------------------------------------------- labels
+@pytest.mark.parametrize("orientation", ["notch", "flat"])
+def test_label_tests_glyph_by_glyph_agree_with_one_boolean_of_all(orientation: str) -> None:
+    wafer = Wafer(diameter=100_000, orientation=orientation, die_step=(5000, 5000))
+    usable, outline = wafer_geometry.usable_area(wafer), wafer_geometry.outline(wafer)
+    glyphs = gdstk.text("MASK SM1 REV A", 800, (0, 0))
+    seen = set()
+    for x, y in [(0, 46_000), (-3000, 47_500), (-3000, -48_500), (-3000, -48_200), (0, 52_000)]:
+        for margin in (0.0, 500.0, 1500.0):
+            moved = [gdstk.Polygon(g.points + (x, y)) for g in glyphs]
+            want_disjoint = not gdstk.boolean(moved, usable, "and")
+            want_within = not gdstk.boolean(gdstk.offset(moved, margin), outline, "not")
+            assert _disjoint(moved, usable) == want_disjoint, (x, y)
+            assert _within(moved, margin, outline) == want_within, (x, y, margin)
+            seen.add((want_disjoint, want_within))
+    assert seen == {(True, True), (True, False), (False, True)}
