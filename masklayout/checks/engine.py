@@ -274,7 +274,8 @@ def _grid_clusters(boxes: np.ndarray) -> np.ndarray:
     k = np.arange(len(box)) - np.repeat(np.cumsum(per_box) - per_box, per_box)
     cx = low[box, 0] + k % span[box, 0]
     cy = low[box, 1] + k // span[box, 0]
-    cells = np.unique(np.column_stack((cx, cy)), axis=0, return_inverse=True)[1].ravel()
+    key = (cx - cx.min()) * (cy.max() - cy.min() + 1) + (cy - cy.min())
+    cells = np.unique(key, return_inverse=True)[1].ravel()
     n = len(boxes)
     graph = coo_matrix((np.ones(len(box)), (box, n + cells)), shape=(n + cells.max() + 1,) * 2)
     return connected_components(graph, directed=False)[1][:n]
