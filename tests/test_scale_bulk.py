@@ -10,6 +10,9 @@ import pytest
 import yaml
 
 from masklayout import SpecError, load
+from masklayout.checks import engine
+from masklayout.checks.engine import _grid_clusters, _merged_clusters, check_layout
+from masklayout.checks.report import to_table
 from masklayout.geometry import wafer as wafer_geometry
 from masklayout.geometry.marks import _disjoint, _within
 from masklayout.geometry.overlaps import overlapping_pairs
@@ -19,6 +22,7 @@ from masklayout.process.summary import nearest_spaces
 from masklayout.sizing import _web_bound
 from masklayout.source import SourceMap
 from masklayout.spec import Wafer
+from masklayout.tech import load_tech
 from tests.helpers import BASE_SPEC, SAMPLES
 
 
@@ -209,3 +213,76 @@ def test_label_tests_glyph_by_glyph_agree_with_one_boolean_of_all(orientation: s
             assert _within(moved, margin, outline) == want_within, (x, y, margin)
             seen.add((want_disjoint, want_within))
     assert seen == {(True, True), (True, False), (False, True)}
+
+
+# --------------------------------------------------------------------------- check markers
+def _brute_components(boxes: np.ndarray) -> list[set[int]]:
+    """Groups of boxes joined by overlapping or touching, over all pairs."""
+    n = len(boxes)
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = boxes[i], boxes[j]
+            if a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]:
+                parent[root(i)] = root(j)
+    groups: dict[int, set[int]] = {}
+    for i in range(n):
+        groups.setdefault(root(i), set()).add(i)
+    return sorted(groups.values(), key=min)
+
+
+def _groups(labels: np.ndarray) -> list[set[int]]:
+    out: dict[int, set[int]] = {}
+    for i, k in enumerate(labels.tolist()):
+        out.setdefault(k, set()).add(i)
+    return sorted(out.values(), key=min)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_marker_clusters_are_the_groups_of_overlapping_boxes(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # defects far apart (100 um), each a few hundred markers strewn over ~20 um
+    centres = rng.integers(0, 40, size=(12, 2)) * 100_000
+    centres = np.unique(centres, axis=0)
+    boxes, defect = [], []
+    for k, (cx, cy) in enumerate(centres):
+        for _ in range(int(rng.integers(1, 300))):
+            defect.append(k)
+            x, y = cx + rng.integers(-10_000, 10_000), cy + rng.integers(-10_000, 10_000)
+            w, h = rng.integers(500, 8000, size=2)
+            boxes.append((x - w // 2, y - h // 2, x + w // 2, y + h // 2))
+    boxes = np.array(boxes, dtype=np.int64)
+    want = _brute_components(boxes)
+    assert len(want) > 1
+    assert _groups(_merged_clusters(boxes)) == want
+    # on the grid: never a group split, never two defects joined
+    grid = _grid_clusters(boxes)
+    assert all(len({int(grid[i]) for i in group}) == 1 for group in want)
+    assert all(len({defect[i] for i in group}) == 1 for group in _groups(grid))
+    assert len(_groups(grid)) < len(want)  # coarser: boxes sharing a cell join
+
+
+def test_a_rule_lists_its_worst_violations_and_counts_the_rest(monkeypatch) -> None:
+    tech = load_tech("wlcsp-400")
+    kl = kdb.Layout()
+    kl.dbu = 0.001
+    top = kl.create_cell("TOP")
+    pi1 = kl.layer(*tech.layer("PI1"))
+    widths = [30.0, 12.0, 25.0, 5.0, 33.0]  # PI1.W is 35: five narrow openings, far apart
+    for k, w in enumerate(widths):
+        top.shapes(pi1).insert(kdb.DBox(k * 1000, 0, k * 1000 + w, 200))
+    full = check_layout(kl, tech).result("PI1.W")
+    monkeypatch.setattr(engine, "MAX_LISTED", 2)
+    capped = check_layout(kl, tech).result("PI1.W")
+    assert full.count == capped.count == 5 and full.unlisted == 0
+    assert sorted(v.value for v in full.violations) == pytest.approx(sorted(widths))
+    assert [v.value for v in capped.violations] == pytest.approx([12.0, 5.0])  # by place
+    assert capped.unlisted == 3 and capped.on_wafer == 5
+    assert capped.worst == pytest.approx(5.0)
+    assert "... and 3 less severe ones, not listed anywhere" in to_table(check_layout(kl, tech))
