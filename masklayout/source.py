@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from masklayout import bulk_yaml
+
 Loc = Sequence[str | int]
 
 
@@ -87,7 +89,7 @@ def _parse_fast(text: str) -> tuple[yaml.Node | None, Any]:
     """:func:`_parse` with libyaml; a document it refuses is parsed again by the pure-Python
     loader, whose messages (and hints) are the ones users see."""
     try:
-        return _parse(text, _LOADERS[0])
+        return bulk_yaml.parse(text, _LOADERS[0], lambda whole: _parse(whole, _LOADERS[0]))
     except yaml.YAMLError:
         if len(_LOADERS) == 1:
             raise

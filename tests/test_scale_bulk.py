@@ -28,7 +28,8 @@ from tests.helpers import BASE_SPEC, SAMPLES
 
 def _marks(node: yaml.Node) -> list[tuple[str, int, int]]:
     """(kind, line, column) of every node of a tree, depth first."""
-    out = [(type(node).__name__, node.start_mark.line, node.start_mark.column)]
+    kind = next(k for k in ("Mapping", "Sequence", "Scalar") if isinstance(node, getattr(yaml, k + "Node")))  # fmt: skip
+    out = [(kind, node.start_mark.line, node.start_mark.column)]
     if isinstance(node, yaml.SequenceNode):
         for child in node.value:
             out += _marks(child)
@@ -286,3 +287,43 @@ def test_a_rule_lists_its_worst_violations_and_counts_the_rest(monkeypatch) -> N
     assert capped.unlisted == 3 and capped.on_wafer == 5
     assert capped.worst == pytest.approx(5.0)
     assert "... and 3 less severe ones, not listed anywhere" in to_table(check_layout(kl, tech))
+
+
+# --------------------------------------------------------------------------- listed bumps
+def _listed(n: int, extra: str = "") -> str:
+    rows = "".join(
+        f"    - {{name: B{k}, at: [{k * 400 - 20_000}, -1.5]{extra}}}\n" for k in range(n)
+    )
+    return BASE_SPEC.replace("  bumps:\n", "  bumps:\n" + rows, 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _listed(200),
+        _listed(200, ", stack: std, net: N1"),
+        _listed(100).replace("name: B7,", "name: yes,").replace("[2400,", "[0x10,"),
+        "notes: |\n" + "".join(f"  - {{name: B{k}, at: [1, 2]}}\n" for k in range(100)),
+        "a: &list\n"
+        + "".join(f"  - {{name: B{k}, at: [1, 2]}}\n" for k in range(100))
+        + "b: *list\n",
+    ],
+    ids=["bumps", "stack and net", "yaml 1.1 scalars", "in a block scalar", "aliased"],
+)
+def test_long_entry_lists_read_as_the_pure_python_loader_reads_them(text: str) -> None:
+    source = SourceMap(text, "spec.yaml")
+    assert source.data == yaml.load(text, Loader=yaml.SafeLoader)
+    assert _marks(source.node) == _marks(yaml.compose(text, Loader=yaml.SafeLoader))
+
+
+def test_a_bad_entry_in_a_long_list_is_located_at_its_line(tmp_path) -> None:
+    text = _listed(500).replace(
+        "{name: B321, at: [108400, -1.5]}", "{name: B321, at: [108400, -1.5], nte: x}"
+    )
+    line = next(k for k, row in enumerate(text.splitlines(), start=1) if "nte: x" in row)
+    column = text.splitlines()[line - 1].index("nte") + 1
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as exc:
+        load(path)
+    assert f"spec.yaml:{line}:{column}: die.bumps[321].nte: unknown key 'nte'" in str(exc.value)
