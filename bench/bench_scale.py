@@ -96,33 +96,34 @@ def one(step: str, n: int) -> dict:
             text = spec_text(n, form, folder)
         spec = folder / "spec.yaml"
         spec.write_text(text)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         design = load(spec)
         if step == "build":
             layout.write(layout.build(design), folder / "out.gds")
         elif step == "run":
             from masklayout.process import run
 
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             run(design)
         elif step == "check":
             from masklayout.checks import check_design
 
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             check_design(design)
         elif step == "size":
             from masklayout.sizing import size
 
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             size(design, "std", "height", 180.0)
         elif step == "bumpmap":
             from masklayout.geometry.wafer import place_dies
             from masklayout.outputs import write_bumpmap
 
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             write_bumpmap(design, place_dies(design.spec.wafer), folder / "map.csv")
-        seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "cpu": cpu, "rss_mb": rss}
 
 
 def measure(step: str, n: int, timeout: float) -> dict | None:
@@ -151,6 +152,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one[0], int(args.one[1]))))
         return
+    print("wall/CPU seconds of the step, peak RSS of its process; exponent k of CPU ~ n^k")
     print(f"{'step':<11}" + "".join(f"{n:>22,}" for n in args.sizes) + "   exponent")
     for step in args.steps.split(","):
         cells, points = [], []
@@ -162,8 +164,8 @@ def main() -> None:
             if "error" in got:
                 cells.append(got["error"][:22])
                 break
-            cells.append(f"{got['seconds']:.2f} s {got['rss_mb']:.0f} MB")
-            points.append((n, got["seconds"]))
+            cells.append(f"{got['seconds']:.2f}/{got['cpu']:.2f} s {got['rss_mb']:.0f} MB")
+            points.append((n, got["cpu"]))
         cells += [""] * (len(args.sizes) - len(cells))
         slope = ""
         if len(points) >= 2 and min(s for _, s in points[-2:]) > 0:
