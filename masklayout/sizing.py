@@ -33,6 +33,7 @@ Target = Literal["height", "diameter"]
 SWEEP = 33  # candidates per bisection round
 ROUNDS = 5  # the bracket shrinks 32x per round
 DEFAULT_GRID = 1.0  # µm: openings are drawn in whole micrometres
+CHUNK = 8192  # openings whose neighbours the web bound measures at once
 
 
 @dataclass(frozen=True)
@@ -166,19 +167,37 @@ def _web_bound(design: Design, stack_name: str, level: int, web: float) -> tuple
     has = np.isfinite(nearest)
     if not has.any():
         return math.inf, math.inf
-    near = tree.query_ball_point(mine[has, :2], 3 * nearest[has] * (1 + 1e-12))
+    best = math.inf
+    for start in range(0, int(has.sum()), CHUNK):  # a chunk of openings at a time: bounded memory
+        rows = np.flatnonzero(has)[start : start + CHUNK]
+        best = min(best, _web_limit(tree, every, every_shape, mine, nearest, rows, shape, web))
+    return best, float(nearest.min())
+
+
+def _web_limit(
+    tree: cKDTree,
+    every: np.ndarray,
+    every_shape: np.ndarray,
+    mine: np.ndarray,
+    nearest: np.ndarray,
+    rows: np.ndarray,
+    shape: ShapeName,
+    web: float,
+) -> float:
+    """:func:`_web_bound` over the openings ``rows`` of ``mine``."""
+    near = tree.query_ball_point(mine[rows, :2], 3 * nearest[rows] * (1 + 1e-12))
     counts = np.fromiter(map(len, near), dtype=np.int64, count=len(near))
     j = np.fromiter(chain.from_iterable(near), dtype=np.int64, count=int(counts.sum()))
-    i = np.repeat(np.flatnonzero(has), counts)
+    i = np.repeat(rows, counts)
     dx, dy = every[j, 0] - mine[i, 0], every[j, 1] - mine[i, 1]
     dist = np.hypot(dx, dy)
     keep = (dist > GRID) & (dist <= 3 * nearest[i])
     kinds, kind = np.unique(every_shape[j[keep]], return_inverse=True)
-    rows = np.unique(
+    offsets = np.unique(
         np.column_stack((dx[keep], dy[keep], np.nan_to_num(every[j[keep], 2], nan=-1.0), kind)),
         axis=0,
     )
-    dx, dy, d_other, kind = rows.T
+    dx, dy, d_other, kind = offsets.T
     angle = np.arctan2(dy, dx)
     f_self = _support(shape, angle)
     f_other = np.empty_like(f_self)
@@ -187,7 +206,7 @@ def _web_bound(design: Design, stack_name: str, level: int, web: float) -> tuple
         f_other[pick] = _support(other, angle[pick] + math.pi)
     gap = np.hypot(dx, dy) - web
     limit = np.where(d_other < 0, gap / (f_self + f_other), (gap - d_other * f_other) / f_self)
-    return float(limit.min()), float(nearest.min())
+    return float(limit.min()) if limit.size else math.inf
 
 
 def bounds(design: Design, stack_name: str, level: int) -> list[Bound]:
