@@ -10,7 +10,9 @@ exponent between the sizes (time ~ n^k). Steps:
 - load-csv:   the same bumps from a CSV bump map file;
 - build:      load + build + write the GDS;
 - run / check / size: the step runner, the whole deck (with balls), the inverse sizer;
-- bumpmap:    ``--bumpmap`` of 10 mm dies with n/16 small bumps each (~600 x n/16 lines).
+- bumpmap:    ``--bumpmap`` of 10 mm dies with n/16 small bumps each (~600 x n/16 lines);
+- check-web:  (only when named: ``--steps check-web 100 400``) the deck on an array at 48 um
+              pitch that violates SM.WEB everywhere: ~490,000 edge pairs per 100 bumps.
 
 Goal: a 40,000-bump die builds, runs, checks and sizes in a few seconds each, under 500 MB.
 Run: python bench/bench_scale.py [2500 10000 40000 ...] [--steps load-list,run] [--timeout 120]
@@ -87,7 +89,13 @@ def one(step: str, n: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         form = {"load-list": "list", "load-csv": "csv"}.get(step, "array")
-        if step == "bumpmap":  # small bumps: 10 mm dies, n / 16 bumps each
+        if step == "check-web":  # 48 um pitch against a 30/50 um web: every neighbour too close
+            side = int(round(math.sqrt(n)))
+            text = spec_text(side**2, "array", folder, die_um=max(5000, side * 48 + 200), pitch=48)
+            for old, new in (("250}", "30}"), ("220}", "25}"), ("300}", "35}"), ("360}", "40}")):
+                text = text.replace(f"diameter: {old}", f"diameter: {new}")
+            text = text[: text.index("process:")]
+        elif step == "bumpmap":  # small bumps: 10 mm dies, n / 16 bumps each
             side = int(round(math.sqrt(n // 16)))
             text = spec_text(side**2, "array", folder, die_um=10_000, pitch=9000 / side)
             for old, new in (("250}", "20}"), ("220}", "15}"), ("300}", "25}"), ("360}", "30}")):
@@ -105,7 +113,7 @@ def one(step: str, n: int) -> dict:
 
             t0, c0 = time.perf_counter(), time.process_time()
             run(design)
-        elif step == "check":
+        elif step in ("check", "check-web"):
             from masklayout.checks import check_design
 
             t0, c0 = time.perf_counter(), time.process_time()
