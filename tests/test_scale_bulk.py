@@ -15,7 +15,7 @@ from masklayout.checks.engine import _grid_clusters, _merged_clusters, check_lay
 from masklayout.checks.report import to_table
 from masklayout.geometry import wafer as wafer_geometry
 from masklayout.geometry.marks import _disjoint, _within
-from masklayout.geometry.overlaps import overlapping_pairs
+from masklayout.geometry.overlaps import connected_count, overlapping_pairs
 from masklayout.geometry.shapes import shape, shape_points
 from masklayout.process import ball_diameters, run
 from masklayout.process.summary import nearest_spaces
@@ -327,3 +327,23 @@ def test_a_bad_entry_in_a_long_list_is_located_at_its_line(tmp_path) -> None:
     with pytest.raises(SpecError) as exc:
         load(path)
     assert f"spec.yaml:{line}:{column}: die.bumps[321].nte: unknown key 'nte'" in str(exc.value)
+
+
+# --------------------------------------------------------------------------- split counts
+@pytest.mark.parametrize("seed", range(4))
+def test_connected_shapes_counted_as_merging_them_all_would(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    polygons = [
+        gdstk.Polygon(
+            shape_points(
+                str(rng.choice(["circle", "octagon", "square"])),
+                float(rng.uniform(20, 120)),
+                tuple(rng.uniform(0, 1500, 2)),
+            )
+        )  # fmt: skip
+        for _ in range(150)
+    ]
+    polygons += [gdstk.rectangle((2000, 0), (2100, 100)), gdstk.rectangle((2100, 0), (2200, 50))]
+    polygons += [gdstk.rectangle((2000, 500), (2100, 600)), gdstk.rectangle((2100, 600), (2200, 700))]  # fmt: skip
+    polygons += [gdstk.rectangle((0, 3000), (3000, 3010))]  # long and thin, over nothing
+    assert connected_count(polygons) == len(gdstk.boolean(polygons, [], "or"))

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import gdstk
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, cKDTree
+
+from masklayout.geometry.shapes import GRID
 
 EPSILON = 1e-6  # µm: shapes closer than this to touching count as touching, not overlapping
 CHUNK = 1 << 14  # pairs tested at once (a chunk × ~400 half-planes stays ~50 MB)
@@ -80,3 +85,28 @@ def overlapping_pairs(
             hit[pick] = inside
         keep[start : start + CHUNK] = hit
     return Overlaps(pairs[keep, 0], pairs[keep, 1], complete)
+
+
+def connected_count(polygons: list[gdstk.Polygon]) -> int:
+    """How many shapes the polygons make once merged where they touch or overlap, without
+    merging them: the pairs whose bounding boxes meet (sweep over a k-d tree of box centres)
+    are merged two at a time, and the groups counted."""
+    n = len(polygons)
+    if n < 2:
+        return n
+    boxes = np.array([np.concatenate(p.bounding_box()) for p in polygons])  # x0, y0, x1, y1
+    centre, half = (boxes[:, :2] + boxes[:, 2:]) / 2, (boxes[:, 2:] - boxes[:, :2]) / 2
+    reach = 2 * float(half.max()) + 2 * GRID
+    pairs = cKDTree(centre).query_pairs(reach, p=np.inf, output_type="ndarray")
+    i, j = pairs.T if len(pairs) else (np.zeros(0, dtype=int),) * 2
+    near = (np.abs(centre[i] - centre[j]) <= half[i] + half[j] + GRID).all(axis=1)
+    joined = [
+        (a, b)
+        for a, b in zip(i[near].tolist(), j[near].tolist(), strict=True)
+        if len(gdstk.boolean(polygons[a], polygons[b], "or")) == 1
+    ]
+    if not joined:
+        return n
+    a, b = np.array(joined).T
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    return int(connected_components(graph, directed=False)[0])
