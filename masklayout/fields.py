@@ -62,6 +62,9 @@ Point = tuple[Length, Length]
 Size = tuple[PositiveLength, PositiveLength]
 
 
+_KNOWN_KEYS: dict[type, list[str]] = {}
+
+
 class StrictModel(BaseModel):
     """Immutable model that rejects unknown keys, naming the valid ones."""
 
@@ -71,7 +74,9 @@ class StrictModel(BaseModel):
     @classmethod
     def _reject_unknown_keys(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            known = [field.alias or name for name, field in cls.model_fields.items()]
+            known = _KNOWN_KEYS.get(cls)
+            if known is None:  # cached: model_fields is a slow property, asked once per entry
+                known = _KNOWN_KEYS[cls] = [f.alias or n for n, f in cls.model_fields.items()]
             for key in data:
                 if key not in known:
                     raise PydanticCustomError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,11 +180,15 @@ def write_wafermap(grid: DieGrid, path: str | Path) -> int:
 # --------------------------------------------------------------------------- bump map
 def site_net(design: Design, site: Site) -> str:
     """A bump's net: given in the spec, else the bond pad it sits on or is routed to."""
-    if site.net:
-        return site.net
-    if site.on_pad:
-        return site.on_pad
-    return next((r.pad for r in design.spec.die.rdl.routes if r.bump == site.name), "")
+    return _site_nets(design, [site])[0]
+
+
+def _site_nets(design: Design, sites: Sequence[Site]) -> list[str]:
+    """:func:`site_net` of each of ``sites``, the routes looked up once."""
+    routed: dict[str, str] = {}
+    for route in design.spec.die.rdl.routes:
+        routed.setdefault(route.bump, route.pad)
+    return [s.net or s.on_pad or routed.get(s.name, "") for s in sites]
 
 
 def _csv_fields(*fields: str) -> str:
@@ -193,32 +198,26 @@ def _csv_fields(*fields: str) -> str:
     return buffer.getvalue()
 
 
-def bump_coordinates(design: Design, grid: DieGrid) -> tuple[np.ndarray, np.ndarray]:
-    """Wafer coordinates (dies × bumps, x and y) of every bump on every full die."""
-    xy = np.array([(s.x, s.y) for s in design.sites], dtype=float).reshape(-1, 2)
-    wafer = grid.centers[:, None, :] + xy[None, :, :]
-    return wafer[..., 0], wafer[..., 1]
-
-
 def write_bumpmap(
     design: Design, grid: DieGrid, path: str | Path, progress: Progress = SILENT
 ) -> int:
     """Write every bump of every full die as CSV (die index, column and row, bump, die and wafer
     coordinates, stack, net); return the number of bumps written."""
     dies = die_positions(grid)
-    wafer_x, wafer_y = bump_coordinates(design, grid)
+    xy = np.array([(s.x, s.y) for s in design.sites], dtype=float).reshape(-1, 2)
     site_fields = [
-        (_csv_fields(s.name, f"{s.x:.3f}", f"{s.y:.3f}"), _csv_fields(s.stack, site_net(design, s)))
-        for s in design.sites
+        (_csv_fields(s.name, f"{s.x:.3f}", f"{s.y:.3f}"), _csv_fields(s.stack, net))
+        for s, net in zip(design.sites, _site_nets(design, design.sites), strict=True)
     ]
     with atomic_write(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
         out.write(",".join(BUMPMAP_HEADER) + "\n")
         for die in progress.track(range(grid.count), "bump map", length=grid.count):
             prefix = f"{die},{dies.column[die]},{dies.row[die]},"
+            wafer = grid.centers[die] + xy  # one die at a time: memory does not grow with dies
             out.writelines(
                 f"{prefix}{site},{x:.3f},{y:.3f},{tail}\n"
                 for (site, tail), x, y in zip(
-                    site_fields, wafer_x[die].tolist(), wafer_y[die].tolist(), strict=True
+                    site_fields, wafer[:, 0].tolist(), wafer[:, 1].tolist(), strict=True
                 )
             )
     return grid.count * len(design.sites)

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import chain
 from typing import Literal
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from masklayout.geometry.shapes import GRID, ShapeName, shape_points
 from masklayout.process import Ball, balls, simulate_stacks
@@ -31,6 +33,7 @@ Target = Literal["height", "diameter"]
 SWEEP = 33  # candidates per bisection round
 ROUNDS = 5  # the bracket shrinks 32x per round
 DEFAULT_GRID = 1.0  # µm: openings are drawn in whole micrometres
+CHUNK = 8192  # openings whose neighbours the web bound measures at once
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,12 @@ def _support(shape: ShapeName, angle: np.ndarray) -> np.ndarray:
     """Half-extent of a shape of unit diameter towards ``angle``."""
     points = shape_points(shape, 1000.0) / 1000.0
     direction = np.stack((np.cos(angle), np.sin(angle)), axis=-1)
-    return (direction @ points.T).max(axis=-1)
+    out = np.empty(len(direction))
+    for start in range(0, len(direction), 1 << 16):  # a chunk × 192 vertices: ~100 MB
+        out[start : start + (1 << 16)] = (direction[start : start + (1 << 16)] @ points.T).max(
+            axis=-1
+        )
+    return out
 
 
 def _openings_around(
@@ -120,46 +128,85 @@ def _openings_around(
     return np.vstack(copies), np.tile(shapes, 9), base[np.isnan(base[:, 2])]
 
 
+def _nearest_beyond(tree: cKDTree, points: np.ndarray, least: float) -> np.ndarray:
+    """Distance from each of ``points`` to the nearest point of ``tree`` farther than ``least``
+    (inf when there is none)."""
+    out = np.full(len(points), np.inf)
+    todo = np.arange(len(points))
+    k = 2
+    while todo.size:
+        k = min(k, tree.n)
+        dist = tree.query(points[todo], k=k)[0].reshape(len(todo), k)
+        far = np.where(dist > least, dist, np.inf).min(axis=1)
+        done = np.isfinite(far) | (k == tree.n)
+        out[todo[done]] = far[done]
+        todo, k = todo[~done], 2 * k
+    return out
+
+
 def _pitch(design: Design, stack_name: str, level: int = 0) -> float:
     """The nearest neighbouring opening centre to an opening of ``stack_name`` on the mask of
     ``level``, next dies included."""
     every, _, mine = _openings_around(design, stack_name, level)
-    pitch = math.inf
-    for x, y, _ in mine:
-        dist = np.hypot(every[:, 0] - x, every[:, 1] - y)
-        near = dist[dist > GRID]
-        if near.size:
-            pitch = min(pitch, float(near.min()))
-    return pitch
+    if not len(mine):
+        return math.inf
+    return float(_nearest_beyond(cKDTree(every[:, :2]), mine[:, :2], GRID).min())
 
 
-def _web_bound(design: Design, stack_name: str, level: int, web: float) -> float:
+def _web_bound(design: Design, stack_name: str, level: int, web: float) -> tuple[float, float]:
     """The largest diameter of the opening at ``level`` of ``stack_name`` that leaves ``web`` of
-    resist to every other opening on that mask, next dies included."""
+    resist to every other opening on that mask, next dies included, and the pitch there (as
+    :func:`_pitch`). Only the openings within three times an opening's nearest neighbour can
+    bind first; the pairs are found with a k-d tree and each distinct offset is measured once."""
     shape = design.spec.stacks[stack_name].opening_shape(level)
     every, every_shape, mine = _openings_around(design, stack_name, level)
+    if not len(mine):
+        return math.inf, math.inf
+    tree = cKDTree(every[:, :2])
+    nearest = _nearest_beyond(tree, mine[:, :2], GRID)
+    has = np.isfinite(nearest)
+    if not has.any():
+        return math.inf, math.inf
     best = math.inf
-    for x, y, _ in mine:
-        dx, dy = every[:, 0] - x, every[:, 1] - y
-        dist = np.hypot(dx, dy)
-        near = dist > GRID
-        if not near.any():
-            continue
-        near &= dist <= 3 * float(dist[near].min())  # farther openings cannot bind first
-        angle = np.arctan2(dy[near], dx[near])
-        f_self = _support(shape, angle)
-        f_other = np.empty_like(f_self)
-        for other in np.unique(every_shape[near]):
-            pick = every_shape[near] == other
-            f_other[pick] = _support(other, angle[pick] + math.pi)
-        d_other, gap = every[near, 2], dist[near] - web
-        limit = np.where(
-            np.isnan(d_other),
-            gap / (f_self + f_other),
-            (gap - np.nan_to_num(d_other) * f_other) / f_self,
-        )
-        best = min(best, float(limit.min()))
-    return best
+    for start in range(0, int(has.sum()), CHUNK):  # a chunk of openings at a time: bounded memory
+        rows = np.flatnonzero(has)[start : start + CHUNK]
+        best = min(best, _web_limit(tree, every, every_shape, mine, nearest, rows, shape, web))
+    return best, float(nearest.min())
+
+
+def _web_limit(
+    tree: cKDTree,
+    every: np.ndarray,
+    every_shape: np.ndarray,
+    mine: np.ndarray,
+    nearest: np.ndarray,
+    rows: np.ndarray,
+    shape: ShapeName,
+    web: float,
+) -> float:
+    """:func:`_web_bound` over the openings ``rows`` of ``mine``."""
+    near = tree.query_ball_point(mine[rows, :2], 3 * nearest[rows] * (1 + 1e-12))
+    counts = np.fromiter(map(len, near), dtype=np.int64, count=len(near))
+    j = np.fromiter(chain.from_iterable(near), dtype=np.int64, count=int(counts.sum()))
+    i = np.repeat(rows, counts)
+    dx, dy = every[j, 0] - mine[i, 0], every[j, 1] - mine[i, 1]
+    dist = np.hypot(dx, dy)
+    keep = (dist > GRID) & (dist <= 3 * nearest[i])
+    kinds, kind = np.unique(every_shape[j[keep]], return_inverse=True)
+    offsets = np.unique(
+        np.column_stack((dx[keep], dy[keep], np.nan_to_num(every[j[keep], 2], nan=-1.0), kind)),
+        axis=0,
+    )
+    dx, dy, d_other, kind = offsets.T
+    angle = np.arctan2(dy, dx)
+    f_self = _support(shape, angle)
+    f_other = np.empty_like(f_self)
+    for k, other in enumerate(kinds):
+        pick = kind == k
+        f_other[pick] = _support(other, angle[pick] + math.pi)
+    gap = np.hypot(dx, dy) - web
+    limit = np.where(d_other < 0, gap / (f_self + f_other), (gap - d_other * f_other) / f_self)
+    return float(limit.min()) if limit.size else math.inf
 
 
 def bounds(design: Design, stack_name: str, level: int) -> list[Bound]:
@@ -202,9 +249,8 @@ def bounds(design: Design, stack_name: str, level: int) -> list[Bound]:
     found = _rule(design, "web", layers=opening.mask)
     if found:
         web = found[1].for_film(mask.film)
-        high = _web_bound(design, stack_name, level, web)
+        high, pitch = _web_bound(design, stack_name, level, web)
         if math.isfinite(high):
-            pitch = _pitch(design, stack_name, level)
             out.append(
                 Bound(
                     f"{found[0]}:{opening.mask}",
@@ -250,8 +296,9 @@ def size(
             f"stack '{stack_name}' has no opening on mask '{mask}' (it has {', '.join(masks)})",
         )
     level = masks.index(mask)
+    pitch = _pitch(design, stack_name)
     if target == "diameter":
-        _check_bridging(design, stack_name, value)
+        _check_bridging(design, stack_name, value, pitch)
     rules = bounds(design, stack_name, level)
     lows = [b for b in rules if b.side == "min"] or [
         Bound("positive", "min", grid, "a real opening")
@@ -287,7 +334,7 @@ def size(
     diameter = _solve(design, stack, level, target, value, candidates, reached, grid, (low, high))
     solved = _with(stack, level, round(diameter, 6))
     ball = balls(design, [solved])[0]
-    _check_bridging(design, stack_name, ball.diameter_um)
+    _check_bridging(design, stack_name, ball.diameter_um, pitch)
     return Sizing(
         stack_name, mask, level, target, value, diameter, solved, ball, tuple(rules), low, high,
         grid, tuple(_warnings(design, solved, level, ball)),
@@ -327,13 +374,13 @@ def _solve(
     return float(snapped[int(np.argmin(np.abs(got - value)))])
 
 
-def _check_bridging(design: Design, stack_name: str, ball_diameter: float) -> None:
-    """Unreachable when a ball this wide leaves less than the minimum gap to its neighbours."""
+def _check_bridging(design: Design, stack_name: str, ball_diameter: float, pitch: float) -> None:
+    """Unreachable when a ball this wide leaves less than the minimum gap to its neighbours
+    ``pitch`` away (:func:`_pitch`)."""
     found = _rule(design, "bridging")
     if found is None:
         return
     gap = found[1].value
-    pitch = _pitch(design, stack_name)
     if math.isfinite(pitch) and ball_diameter + gap > pitch:
         raise Unreachable(
             f"a ball {ball_diameter:.1f} um wide with the minimum gap {gap:g} um ({found[0]}) "

@@ -13,17 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import gdstk
 import numpy as np
 from pydantic import Discriminator, Field, Tag, ValidationError
 
 from masklayout.bumpmap import BumpFile, import_bumps
 from masklayout.fields import NonNegativeLength, Point, PositiveLength, Size, StrictModel
-from masklayout.geometry.shapes import ShapeName, contains, shape, shape_points
+from masklayout.geometry.overlaps import overlapping_pairs
+from masklayout.geometry.shapes import ShapeName, contains, shape_points
 from masklayout.source import Loc, Problem, SourceMap, SpecError
 from masklayout.tech import MASK_LAYERS, DepositMethodName, Film, Tech, load_tech
 
 MAX_DIES = 2e6  # grid positions on a wafer: far beyond any product, short of exhausting memory
+MAX_REPORTED = 20  # bump entries reported outside the die, or overlapping; then a count
 
 
 # --------------------------------------------------------------------------- wafer
@@ -510,31 +511,50 @@ def _check_wafer(wafer: Wafer, problems: _Problems) -> None:
 
 
 def _check_placement(spec: Spec, sites: list[Site], problems: _Problems) -> None:
-    """Every UBM lies inside the die and overlaps no other; reported once per bump entry."""
+    """Every UBM lies inside the die and overlaps no other; reported once per bump entry, for
+    the first :data:`MAX_REPORTED` entries."""
     half_w, half_h = spec.wafer.die_size[0] / 2, spec.wafer.die_size[1] / 2
     placed = [site for site in sites if site.stack in spec.stacks]
+    names = list(spec.stacks)
+    kind = np.array([names.index(s.stack) for s in placed], dtype=np.int64)
+    xy = np.array([(s.x, s.y) for s in placed], dtype=float).reshape(-1, 2)
+    entry = np.array([s.entry for s in placed], dtype=np.int64)
+    half = np.array([spec.stacks[n].ubm.diameter / 2 for n in names])[kind]
+    # every shape reaches diameter / 2 along x and y
+    out = np.flatnonzero((np.abs(xy[:, 0]) + half > half_w) | (np.abs(xy[:, 1]) + half > half_h))
     outside: dict[int, list[Site]] = {}
-    for site in placed:
-        ubm = spec.stacks[site.stack].ubm  # every shape reaches diameter / 2 along x and y
-        if abs(site.x) + ubm.diameter / 2 > half_w or abs(site.y) + ubm.diameter / 2 > half_h:
-            outside.setdefault(site.entry, []).append(site)
-    for entry, out in outside.items():
-        ubm = spec.stacks[out[0].stack].ubm
+    for k in out:
+        if len(outside) < MAX_REPORTED or entry[k] in outside:
+            outside.setdefault(int(entry[k]), []).append(placed[k])
+    for at, sites_out in outside.items():
+        ubm = spec.stacks[sites_out[0].stack].ubm
         problems.add(
-            ["die", "bumps", entry],
-            f"{_sites_text(out)} with UBM {ubm.shape} {ubm.diameter:g} reach{'es' if len(out) == 1 else ''} outside the die "
+            ["die", "bumps", at],
+            f"{_sites_text(sites_out)} with UBM {ubm.shape} {ubm.diameter:g} reach{'es' if len(sites_out) == 1 else ''} outside the die "
             f"({2 * half_w:g} x {2 * half_h:g} centred at (0, 0): die_step less scribe)",
         )
-    overlaps: dict[int, list[tuple[Site, Site]]] = {}
-    for a, b in _overlapping_ubms(placed, spec.stacks):
-        overlaps.setdefault(b.entry, []).append((a, b))
-    for entry, pairs in overlaps.items():
-        a, b = pairs[0]
-        more = f" ({len(pairs) - 1} more overlapping pairs)" if len(pairs) > 1 else ""
+    _more(problems, "reach outside the die", len(np.unique(entry[out])) - len(outside))
+    outlines = [shape_points(spec.stacks[n].ubm.shape, spec.stacks[n].ubm.diameter) for n in names]
+    found = overlapping_pairs(xy, kind, outlines)
+    by_entry = entry[found.j]
+    firsts = np.unique(by_entry, return_index=True)[1]
+    counts = np.bincount(by_entry, minlength=len(spec.die.bumps))
+    at_least = "" if found.complete else "at least "
+    for first in sorted(firsts)[:MAX_REPORTED]:
+        a, b = placed[found.i[first]], placed[found.j[first]]
+        more = counts[b.entry] - 1
+        note = f" ({at_least}{more} more overlapping pairs)" if more > 0 else ""
         problems.add(
-            ["die", "bumps", entry],
-            f"UBM of bump {b.name} at ({b.x:g}, {b.y:g}) overlaps the UBM of bump {a.name} at ({a.x:g}, {a.y:g}){more}",
+            ["die", "bumps", b.entry],
+            f"UBM of bump {b.name} at ({b.x:g}, {b.y:g}) overlaps the UBM of bump {a.name} at ({a.x:g}, {a.y:g}){note}",
         )
+    _more(problems, "have overlapping UBMs", len(firsts) - MAX_REPORTED)
+
+
+def _more(problems: _Problems, what: str, count: int) -> None:
+    """One problem for the bump entries past :data:`MAX_REPORTED` that ``what`` too."""
+    if count > 0:
+        problems.add(["die", "bumps"], f"and {count} more bump entries {what}")
 
 
 def _check_routes(
@@ -603,40 +623,6 @@ def _summary(names: dict[str, Any], most: int = 12) -> str:
     return (
         ", ".join(shown) + (f", ... {more} more" if more > 0 else "") if shown else "none defined"
     )
-
-
-def _overlapping_ubms(sites: list[Site], stacks: dict[str, Stack]) -> list[tuple[Site, Site]]:
-    """Pairs of sites whose UBMs overlap, found on a hash grid (linear in the site count)."""
-    if not sites:
-        return []
-    radius = np.array(
-        [circumradius(stacks[s.stack].ubm.shape, stacks[s.stack].ubm.diameter) for s in sites]
-    )
-    cell = 2 * radius.max()
-    buckets: dict[tuple[int, int], list[int]] = {}
-    for i, s in enumerate(sites):
-        buckets.setdefault((math.floor(s.x / cell), math.floor(s.y / cell)), []).append(i)
-    pairs = []
-    for i, s in enumerate(sites):
-        cx, cy = math.floor(s.x / cell), math.floor(s.y / cell)
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                for j in buckets.get((cx + dx, cy + dy), ()):
-                    if j > i and _ubms_overlap(s, sites[j], stacks):
-                        pairs.append((s, sites[j]))
-    return pairs
-
-
-def _ubms_overlap(a: Site, b: Site, stacks: dict[str, Stack]) -> bool:
-    ua, ub = stacks[a.stack].ubm, stacks[b.stack].ubm
-    if math.hypot(a.x - b.x, a.y - b.y) >= circumradius(ua.shape, ua.diameter) + circumradius(
-        ub.shape, ub.diameter
-    ):
-        return False
-    overlap = gdstk.boolean(
-        shape(ua.shape, ua.diameter, (a.x, a.y)), shape(ub.shape, ub.diameter, (b.x, b.y)), "and"
-    )
-    return sum(p.area() for p in overlap) > 0
 
 
 def json_schema() -> dict:

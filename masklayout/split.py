@@ -32,6 +32,7 @@ import gdstk
 from masklayout import files
 from masklayout.geometry import die as die_geometry
 from masklayout.geometry import marks as mark_geometry
+from masklayout.geometry.overlaps import connected_count
 from masklayout.layout import MaskLayout, check_gds, write_library
 from masklayout.progress import SILENT, Progress
 from masklayout.spec import Design
@@ -170,7 +171,7 @@ def mask_library(layout: MaskLayout, keep: list[tuple[int, int]], own: str) -> g
 
 def _shapes(polygons: list[gdstk.Polygon]) -> int:
     """Connected shapes: polygons merged where they touch or overlap."""
-    return len(gdstk.boolean(polygons, [], "or")) if polygons else 0
+    return connected_count(polygons)
 
 
 def split(design: Design, layout: MaskLayout, progress: Progress = SILENT) -> tuple[MaskFile, ...]:

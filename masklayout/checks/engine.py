@@ -28,12 +28,14 @@ from pathlib import Path
 
 import klayout.db as db
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from masklayout import layout as layout_module
 from masklayout.checks import connectivity
 from masklayout.checks.results import CheckReport, RuleResult, Violation
 from masklayout.geometry.shapes import GRID, MAX_CIRCLE_VERTICES, shape_points
-from masklayout.process import run as run_process
+from masklayout.process import ball_diameters
 from masklayout.source import Problem, SpecError
 from masklayout.spec import Deposit, Design
 from masklayout.spec import load as load_spec
@@ -48,6 +50,8 @@ THREADS = 0  # KLayout worker threads: starting them costs more than they save o
 DEFAULT_TECH = "wlcsp-400"
 MAXIMUM_CHECKS = ("aspect_ratio",)  # rules whose value is a maximum; the others are minimums
 LAYOUT_SUFFIXES = (".gds", ".gds2", ".gdsii", ".oas", ".gz")
+MAX_LISTED = 1000  # violations listed per rule (the worst); the others are counted
+EXACT_CLUSTERING = 1000  # markers in a cell clustered by merging their boxes; more: on a grid
 
 Measure = Callable[[db.EdgePair | db.Polygon, db.ICplxTrans], float]
 
@@ -221,24 +225,60 @@ def farthest_outside(points: np.ndarray, edges: np.ndarray) -> float:
 Marker = db.EdgePair | db.Polygon
 
 
-def _clusters(markers: list[Marker], within: int) -> list[list[int]]:
-    """Indexes of markers grouped into defects: markers whose bounding boxes come within
-    ``within`` (dbu) of each other are one defect (the diameters of one undersized circle, the
-    sides of one tight enclosure, a shape sticking out and the edges beside it)."""
-    boxes = [m.bbox().enlarged(max(1, within)) for m in markers]
-    centres = np.array([(b.center().x, b.center().y) for b in boxes], dtype=float)
-    owner = np.full(len(markers), -1)
-    for k, blob in enumerate(db.Region(boxes).merged().each()):
-        (x0, y0), (x1, y1) = (blob.bbox().left, blob.bbox().bottom), (blob.bbox().right, blob.bbox().top)  # fmt: skip
-        near = np.flatnonzero(
-            (owner < 0)
-            & (centres[:, 0] >= x0) & (centres[:, 0] <= x1)
-            & (centres[:, 1] >= y0) & (centres[:, 1] <= y1)
-        )  # fmt: skip
-        for i in near:
-            if blob.inside(boxes[i].center()):
-                owner[i] = k
-    return [list(np.flatnonzero(owner == k)) for k in np.unique(owner)]
+def _clusters(markers: list[Marker], within: int) -> np.ndarray:
+    """A cluster number per marker, grouping markers into defects: markers whose bounding boxes
+    come within ``within`` (dbu) of each other are one defect (the diameters of one undersized
+    circle, the sides of one tight enclosure, a shape sticking out and the edges beside it).
+    Up to :data:`EXACT_CLUSTERING` markers: the connected pieces of their merged boxes; more
+    (tens of thousands of facing edges on a die): boxes sharing a cell of a grid as coarse as
+    a typical box, linear where merging would meet every overlap of every box."""
+    grow = max(1, within)
+    boxes = np.array(
+        [(b.left - grow, b.bottom - grow, b.right + grow, b.top + grow) for b in (m.bbox() for m in markers)],
+        dtype=np.int64,
+    ).reshape(-1, 4)  # fmt: skip
+    if len(markers) <= EXACT_CLUSTERING:
+        return _merged_clusters(boxes)
+    return _grid_clusters(boxes)
+
+
+def _merged_clusters(boxes: np.ndarray) -> np.ndarray:
+    """Each box's piece of the merged boxes, found among the boxes in the piece's x range."""
+    owner = np.full(len(boxes), -1)
+    centres = (boxes[:, :2] + boxes[:, 2:]) // 2
+    order = np.argsort(centres[:, 0], kind="stable")
+    xs = centres[order, 0]
+    blobs = db.Region([db.Box(*(int(v) for v in b)) for b in boxes]).merged()
+    for k, blob in enumerate(blobs.each()):
+        bb = blob.bbox()
+        lo, hi = np.searchsorted(xs, bb.left, "left"), np.searchsorted(xs, bb.right, "right")
+        near = np.sort(order[lo:hi])
+        near = near[(owner[near] < 0) & (centres[near, 1] >= bb.bottom) & (centres[near, 1] <= bb.top)]  # fmt: skip
+        if not blob.is_box():
+            near = near[[blob.inside(db.Point(int(x), int(y))) for x, y in centres[near]]]
+        owner[near] = k
+    return owner
+
+
+def _grid_clusters(boxes: np.ndarray) -> np.ndarray:
+    """Connected groups of boxes that share a cell of a grid as coarse as a typical box."""
+    cell = max(1, int(np.median(np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]))))
+    while True:
+        low, high = boxes[:, :2] // cell, boxes[:, 2:] // cell
+        span = high - low + 1
+        per_box = span[:, 0] * span[:, 1]
+        if per_box.sum() <= 16 * len(boxes):
+            break
+        cell *= 2
+    box = np.repeat(np.arange(len(boxes)), per_box)
+    k = np.arange(len(box)) - np.repeat(np.cumsum(per_box) - per_box, per_box)
+    cx = low[box, 0] + k % span[box, 0]
+    cy = low[box, 1] + k // span[box, 0]
+    key = (cx - cx.min()) * (cy.max() - cy.min() + 1) + (cy - cy.min())
+    cells = np.unique(key, return_inverse=True)[1].ravel()
+    n = len(boxes)
+    graph = coo_matrix((np.ones(len(box)), (box, n + cells)), shape=(n + cells.max() + 1,) * 2)
+    return connected_components(graph, directed=False)[1][:n]
 
 
 def _placement(
@@ -345,16 +385,17 @@ class _Deck:
         findings: Iterable[tuple[db.EdgePairs | db.Region, Measure]],
         relation: str,
         within: int,
-    ) -> tuple[Violation, ...]:
+    ) -> tuple[tuple[Violation, ...], int, int]:
         """Put the findings back into the hierarchy, read them out per cell, and make each
-        cluster of markers (within ``within`` dbu) one violation at its worst measurement."""
+        cluster of markers (within ``within`` dbu) one violation at its worst measurement; the
+        :data:`MAX_LISTED` worst, and how many more (once per cell, and on the wafer)."""
         layers = []
         for collection, measure in findings:
             if not collection.is_empty():
                 layer = self.results.layer()
                 collection.insert_into(self.results, self.results_top.cell_index(), layer)
                 layers.append((layer, measure))
-        pick = min if relation == ">=" else max
+        worst_first = 1 if relation == ">=" else -1
         out: list[Violation] = []
         for cell in self.results.each_cell():
             placements, trans = self._cell_placement(cell)
@@ -365,10 +406,16 @@ class _Deck:
                     marker = shape.edge_pair if shape.is_edge_pair() else shape.polygon
                     markers.append(marker)
                     values.append(measure(marker, trans))
-            for group in _clusters(markers, within) if markers else []:
-                worst = pick(group, key=lambda i: values[i])
-                out.append(self._violation(cell, values[worst], markers[worst], placements, trans))
-        return tuple(sorted(out, key=lambda v: (v.cell, v.at[1], v.at[0])))
+            if not markers:
+                continue
+            cluster = _clusters(markers, within)
+            order = np.lexsort((worst_first * np.array(values), cluster))
+            for i in order[np.r_[True, cluster[order][1:] != cluster[order][:-1]]]:
+                out.append(self._violation(cell, values[i], markers[i], placements, trans))
+        listed = sorted(out, key=lambda v: worst_first * v.value)[:MAX_LISTED]
+        unlisted = sorted(out, key=lambda v: worst_first * v.value)[MAX_LISTED:]
+        listed.sort(key=lambda v: (v.cell, v.at[1], v.at[0]))
+        return tuple(listed), len(unlisted), sum(v.placements for v in unlisted)
 
     def _violation(
         self,
@@ -449,7 +496,9 @@ class _Deck:
         """A rule's result; markers closer than ``merge`` µm (default: the limit, for a length
         rule) are one violation."""
         within = self.dbu_of(merge if merge is not None else limit if unit == "um" else 0.0)
-        violations = () if skipped is not None else self.collect(findings, relation, within)
+        violations, unlisted, unlisted_on_wafer = (
+            ((), 0, 0) if skipped is not None else self.collect(findings, relation, within)
+        )
         return RuleResult(
             name,
             rule_name or name,
@@ -461,6 +510,8 @@ class _Deck:
             rule.severity,
             violations,
             skipped,
+            unlisted,
+            unlisted_on_wafer,
         )
 
     def _missing(self, *layers: str) -> str | None:
@@ -743,4 +794,4 @@ def _ball_diameters(design: Design) -> dict[str, float]:
     """Each stack's ball diameter from the step runner (empty without a process flow)."""
     if not design.spec.process:
         return {}
-    return {s.name: s.ball.diameter_um for s in run_process(design).stacks}
+    return ball_diameters(design)

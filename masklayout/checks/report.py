@@ -56,8 +56,11 @@ def to_table(report: CheckReport, shown: int = SHOWN_PER_RULE) -> str:
                 + (f" and {v.placements - 1} more placements" if v.placements > 1 else "")
                 + (f": {v.note}" if v.note else "")
             )
-        if r.count > shown:
-            lines.append(f"  ... {r.count - shown} more (all in --json and the marker database)")
+        listed = len(r.violations)
+        if listed > shown:
+            lines.append(f"  ... {listed - shown} more (all in --json and the marker database)")
+        if r.unlisted:
+            lines.append(f"  ... and {r.unlisted} less severe ones, not listed anywhere")
     lines.append("")
     lines.append(summary(report))
     return "\n".join(lines)
@@ -120,6 +123,7 @@ def to_json(report: CheckReport) -> dict[str, Any]:
                 "skipped": r.skipped,
                 "violations": r.count,
                 "on_wafer": r.on_wafer,
+                "unlisted": r.unlisted,
                 "worst": r.worst,
                 "cells": [
                     {"cell": cell, "violations": n, "placements": p}

@@ -38,7 +38,9 @@ class Violation:
 class RuleResult:
     """One rule (or one rule on one mask: ``SM.WEB:SM2``) and what it found. ``limit`` is the
     rule value the measurements are held to (``>=`` a minimum, ``<=`` a maximum); ``skipped``
-    says why a rule could not run (no spec for the mask thickness, no process flow, ...)."""
+    says why a rule could not run (no spec for the mask thickness, no process flow, ...).
+    ``unlisted`` violations (``unlisted_on_wafer`` on the wafer) were found past the markers
+    listed: the least bad ones, when a rule finds more than the engine lists."""
 
     name: str
     rule: str
@@ -50,16 +52,18 @@ class RuleResult:
     severity: Severity
     violations: tuple[Violation, ...] = ()
     skipped: str | None = None
+    unlisted: int = 0
+    unlisted_on_wafer: int = 0
 
     @property
     def count(self) -> int:
         """Violations found, one per cell they lie in (a die-cell violation counts once)."""
-        return len(self.violations)
+        return len(self.violations) + self.unlisted
 
     @property
     def on_wafer(self) -> int:
         """Violations on the whole wafer: each counted as often as its cell is placed."""
-        return sum(v.placements for v in self.violations)
+        return sum(v.placements for v in self.violations) + self.unlisted_on_wafer
 
     @property
     def worst(self) -> float | None:

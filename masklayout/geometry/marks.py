@@ -160,10 +160,8 @@ def mask_labels(
     ring = wafer_geometry.usable_radius(wafer) + labels.margin + half_h
     placed = _placed(shapes, tags, slot, ring, text_tag, texts)
     polygons = [p for label in placed for p in label[0]]
-    on_wafer = not gdstk.boolean(
-        polygons, wafer_geometry.usable_area(wafer), "and"
-    ) and not gdstk.boolean(
-        gdstk.offset(polygons, labels.margin), wafer_geometry.outline(wafer), "not"
+    on_wafer = _disjoint(polygons, wafer_geometry.usable_area(wafer)) and _within(
+        polygons, labels.margin, wafer_geometry.outline(wafer)
     )
     if not on_wafer:
         outside = wafer.diameter / 2 + labels.margin + half_h
@@ -172,6 +170,30 @@ def mask_labels(
         MaskLabel(text, tuple(p), label, on_wafer)
         for text, (p, label) in zip(texts, placed, strict=True)
     )
+
+
+def _distance_to_centre(points: np.ndarray) -> float:
+    """Distance from (0, 0) to the nearest point of a polygon's boundary."""
+    a, b = points, np.roll(points, -1, axis=0)
+    ab = b - a
+    t = np.clip(-(a * ab).sum(axis=1) / np.maximum((ab**2).sum(axis=1), 1e-30), 0.0, 1.0)
+    return float(np.hypot(*(a + t[:, None] * ab).T).min())
+
+
+# The label tests below decide most glyphs by their distance from the wafer centre and take
+# the others one at a time: a boolean of all the glyphs at once is quadratic in their number.
+def _disjoint(polygons: list[gdstk.Polygon], area: list[gdstk.Polygon]) -> bool:
+    """No polygon overlaps ``area``."""
+    reach = max(float(np.hypot(*p.points.T).max()) for p in area)
+    near = [p for p in polygons if _distance_to_centre(p.points) <= reach]
+    return not any(gdstk.boolean(p, area, "and") for p in near)
+
+
+def _within(polygons: list[gdstk.Polygon], margin: float, outline: list[gdstk.Polygon]) -> bool:
+    """Every polygon grown by ``margin`` lies inside ``outline`` (around the wafer centre)."""
+    inner = min(_distance_to_centre(p.points) for p in outline)
+    far = [p for p in polygons if float(np.hypot(*p.points.T).max()) + margin >= inner]
+    return not any(gdstk.boolean(gdstk.offset(p, margin), outline, "not") for p in far)
 
 
 def _placed(

@@ -22,7 +22,7 @@ from masklayout.process.runner import (
     simulate_stacks,
     stack_geometry,
 )
-from masklayout.process.summary import balls, run
+from masklayout.process.summary import ball_diameters, balls, run
 
 __all__ = [
     "Ball",
@@ -36,6 +36,7 @@ __all__ = [
     "StackResult",
     "StepResult",
     "WaferTotals",
+    "ball_diameters",
     "balls",
     "plan_flow",
     "run",

@@ -4,8 +4,10 @@ die's bump sites, the wafer totals, warnings and failures."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from masklayout.geometry.wafer import place_dies
 from masklayout.process.results import (
@@ -89,6 +91,13 @@ def balls(design: Design, stacks: Sequence[Stack]) -> list[Ball]:
     inverse sizer asks for candidate openings."""
     sim = simulate_stacks(design, stacks)
     return [_ball(sim, row) for row in range(len(stacks))]
+
+
+def ball_diameters(design: Design) -> dict[str, float]:
+    """Each stack's ball diameter through the design's flow: what ``check`` needs, without the
+    report, the totals and the neighbour search of :func:`run`."""
+    sim = simulate_stacks(design)
+    return {name: _ball(sim, row).diameter_um for row, name in enumerate(design.spec.stacks)}
 
 
 # --------------------------------------------------------------------------- per stack
@@ -261,24 +270,17 @@ def _die_count(design: Design) -> int:
 
 
 def _neighbours(
-    design: Design, diameters: dict[str, float], chunk: int = 1024
+    design: Design, diameters: dict[str, float]
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Per stack: the nearest neighbouring bump centre (pitch) and the narrowest space from its
-    balls to their neighbours' (on one die; chunked brute force, fine for a die's bumps)."""
+    balls to their neighbours' (on one die), with a k-d tree: O(n log n)."""
     sites = [s for s in design.sites if s.stack in diameters]
     if len(sites) < 2:
         return {}, {}
     xy = np.array([(s.x, s.y) for s in sites])
     d = np.array([diameters[s.stack] for s in sites])
     stack_of = np.array([s.stack for s in sites])
-    pitch, space = np.full(len(sites), np.inf), np.full(len(sites), np.inf)
-    for start in range(0, len(sites), chunk):
-        block = slice(start, start + chunk)
-        dist = np.hypot(*(xy[block, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-        rows = np.arange(dist.shape[0])
-        dist[rows, rows + start] = np.inf
-        pitch[block] = dist.min(axis=1)
-        space[block] = (dist - (d[block, None] + d[None, :]) / 2).min(axis=1)
+    pitch, space = nearest_spaces(xy, d)
     by_pitch, by_space = {}, {}
     for name in diameters:
         mine = stack_of == name
@@ -286,6 +288,27 @@ def _neighbours(
             by_pitch[name] = float(pitch[mine].min())
             by_space[name] = float(space[mine].min())
     return by_pitch, by_space
+
+
+def nearest_spaces(xy: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of the circles at ``xy`` (n × 2, n >= 2) of diameters ``d``: the distance to the
+    nearest other centre, and the smallest space (centre distance less the two radii) to any
+    other circle. A circle farther than the nearest centre plus half the spread of diameters
+    cannot leave less space, so only those within it are measured."""
+    tree = cKDTree(xy)
+    pitch = tree.query(xy, k=2)[0][:, 1]
+    spread = float(d.max() - d.min())
+    if spread == 0:
+        return pitch, pitch - d
+    reach = pitch + spread / 2 + 1e-9 * (1 + np.abs(xy).max())
+    near = tree.query_ball_point(xy, reach)
+    counts = np.fromiter(map(len, near), dtype=np.int64, count=len(near))
+    j = np.fromiter(chain.from_iterable(near), dtype=np.int64, count=int(counts.sum()))
+    i = np.repeat(np.arange(len(xy)), counts)
+    i, j = i[i != j], j[i != j]
+    space = np.full(len(xy), np.inf)
+    np.minimum.at(space, i, np.hypot(*(xy[i] - xy[j]).T) - (d[i] + d[j]) / 2)
+    return pitch, space
 
 
 def _totals(sim: Simulation, stacks: list[StackResult], dies: int, tech: Tech) -> WaferTotals:
