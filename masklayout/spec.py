@@ -15,12 +15,13 @@ from typing import Annotated, Any, Literal
 
 import gdstk
 import numpy as np
-from pydantic import Discriminator, Field, Tag, ValidationError
+from pydantic import Discriminator, Field, Tag, ValidationError, model_validator
 
 from masklayout.bumpmap import BumpFile, import_bumps
 from masklayout.fields import NonNegativeLength, Point, PositiveLength, Size, StrictModel
 from masklayout.geometry.shapes import ShapeName, contains, shape, shape_points
-from masklayout.source import Loc, Problem, SourceMap, SpecError
+from masklayout.netlist import DieNet, resolve_nets
+from masklayout.source import Loc, Problem, SourceMap, SpecError, did_you_mean
 from masklayout.tech import MASK_LAYERS, Film, Tech, load_tech
 
 MAX_DIES = 2e6  # grid positions on a wafer: far beyond any product, short of exhausting memory
@@ -50,6 +51,7 @@ class Pad(StrictModel):
     name: str
     at: Point
     size: Size
+    net: str | None = None
 
 
 class Grid(StrictModel):
@@ -72,6 +74,7 @@ class BumpArray(StrictModel):
     array: Grid
     stack: str | None = None
     skip: list[str] = Field(default_factory=list)
+    nets: dict[str, str] = Field(default_factory=dict, description="site name -> net")
 
 
 class BumpRing(StrictModel):
@@ -80,6 +83,7 @@ class BumpRing(StrictModel):
     ring: Ring
     stack: str | None = None
     skip: list[str] = Field(default_factory=list)
+    nets: dict[str, str] = Field(default_factory=dict, description="site name -> net")
 
 
 class Bump(StrictModel):
@@ -119,12 +123,55 @@ BumpEntry = Annotated[
 
 
 class Route(StrictModel):
-    """An RDL trace from a bond pad to a bump, automatic or through ``via`` waypoints."""
+    """An RDL trace from a bond pad to a bump, automatic or through ``via`` waypoints: a
+    one-pad one-bump net (named after the pad unless the pad or bump has a net)."""
 
     pad: str
     bump: str
     via: list[Point] = Field(default_factory=list)
     style: Literal["manhattan", "diagonal"] | None = None
+    width: PositiveLength | None = None
+
+
+class AnyBumps(StrictModel):
+    """Free assignment among the listed bumps: the tool picks one per pad of the net."""
+
+    any: list[str] = Field(min_length=1)
+
+
+class NetEntry(StrictModel):
+    """A net of ``die.nets``: its pads and bumps (a list, ``auto`` for one free bump per pad,
+    or ``{any: [...]}``), trace width and style, and whether it is poured as a plane."""
+
+    pads: list[str] = Field(default_factory=list)
+    bumps: list[str] | Literal["auto"] | AnyBumps = Field(default_factory=list)
+    width: PositiveLength | None = None
+    style: Literal["manhattan", "diagonal"] | None = None
+    plane: bool = False
+
+
+class Keepout(StrictModel):
+    """An area the router keeps out of: a rectangle (two corners) or a polygon, on ``layers``
+    (default: all). Keep-outs are drawn nowhere."""
+
+    rect: tuple[Point, Point] | None = None
+    polygon: list[Point] | None = Field(None, min_length=3)
+    layers: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Keepout:
+        if (self.rect is None) == (self.polygon is None):
+            raise ValueError(
+                "a keep-out is either 'rect: [[x0, y0], [x1, y1]]' or 'polygon: [[x, y], ...]'"
+            )
+        return self
+
+    def points(self) -> np.ndarray:
+        """The keep-out's outline as an (n, 2) array."""
+        if self.rect is not None:
+            (x0, y0), (x1, y1) = self.rect
+            return np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], dtype=float)
+        return np.asarray(self.polygon, dtype=float)
 
 
 class Rdl(StrictModel):
@@ -141,11 +188,13 @@ class Rdl(StrictModel):
 
 
 class Die(StrictModel):
-    """The chip: bond pads, bump sites, RDL."""
+    """The chip: bond pads, bump sites, RDL, nets and keep-outs."""
 
     pads: list[Pad] = Field(default_factory=list)
     bumps: list[BumpEntry] = Field(default_factory=list)
     rdl: Rdl = Field(default_factory=Rdl)
+    nets: dict[str, NetEntry] = Field(default_factory=dict)
+    keepout: list[Keepout] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- stacks and masks
@@ -283,6 +332,7 @@ class Design:
     tech: Tech
     source: SourceMap
     sites: tuple[Site, ...]
+    nets: tuple[DieNet, ...] = ()
 
     def error(self, loc: Loc, message: str) -> SpecError:
         """A located error at key path ``loc`` of the spec."""
@@ -298,6 +348,13 @@ class Design:
 
     def pad(self, name: str) -> Pad:
         return next(p for p in self.spec.die.pads if p.name == name)
+
+    def net(self, name: str) -> DieNet:
+        return next(n for n in self.nets if n.name == name)
+
+    def net_of(self, terminal: str) -> DieNet | None:
+        """The net of ``pad NAME`` or ``bump NAME``, if it has one."""
+        return next((n for n in self.nets if terminal in n.terminals), None)
 
 
 def load(path: str | Path) -> Design:
@@ -325,10 +382,10 @@ def from_source(source: SourceMap, base: Path) -> Design:
         tech = load_tech(spec.tech, base)
     except FileNotFoundError as exc:
         raise source.error(["tech"], str(exc)) from None
-    sites, problems = _check(spec, tech, source, base)
+    sites, nets, problems = _check(spec, tech, source, base)
     if problems:
         raise SpecError(problems)
-    return Design(spec, tech, source, tuple(sites))
+    return Design(spec, tech, source, tuple(sites), nets)
 
 
 def _known(names: Any) -> str:
@@ -347,7 +404,7 @@ class _Problems:
 
 def _check(
     spec: Spec, tech: Tech, source: SourceMap, base: Path
-) -> tuple[list[Site], list[Problem]]:
+) -> tuple[list[Site], tuple[DieNet, ...], list[Problem]]:
     """Cross-references and geometry the schema cannot express; bump files are read from
     ``base``."""
     problems = _Problems(source)
@@ -358,8 +415,10 @@ def _check(
     _check_wafer(spec.wafer, problems)
     _check_placement(spec, sites, problems)
     _check_routes(spec, pads, named, file_lost, problems)
+    nets = resolve_nets(spec, list(named.values()), pads, problems)
+    _check_keepouts(spec, tech, problems)
     _check_process(spec, tech, problems)
-    return sites, problems.found
+    return sites, nets, problems.found
 
 
 def _check_stacks(spec: Spec, problems: _Problems) -> None:
@@ -447,10 +506,14 @@ def _resolve_sites(
         for name, x, y, _, _ in grid_sites(grid):
             names.add(name)
             if name not in entry.skip:
-                sites.append(Site(name, x, y, stack, i))
+                sites.append(Site(name, x, y, stack, i, net=entry.nets.get(name)))
         for k, name in enumerate(entry.skip):
             if name not in names:
                 problems.add([*loc, "skip", k], f"'{name}' is not a site of this {kind}")
+        for name in entry.nets:
+            if name not in names or name in entry.skip:
+                why = "skipped" if name in names else f"not a site of this {kind}"
+                problems.add([*loc, "nets", name], f"'{name}' is {why}")
     return sites, file_lost
 
 
@@ -535,8 +598,7 @@ def _check_placement(spec: Spec, sites: list[Site], problems: _Problems) -> None
 def _check_routes(
     spec: Spec, pads: dict[str, int], named: dict[str, Site], file_lost: bool, problems: _Problems
 ) -> None:
-    """Each route joins a known pad to a known bump that has no other route and no pad of its own."""
-    routed: dict[str, int] = {}
+    """Each route joins a known pad to a known bump that has no pad of its own."""
     for i, route in enumerate(spec.die.rdl.routes):
         loc = ["die", "rdl", "routes", i]
         if route.pad not in pads:
@@ -546,17 +608,25 @@ def _check_routes(
                 problems.add(
                     [*loc, "bump"], f"unknown bump '{route.bump}' (known: {_summary(named)})"
                 )
-        elif route.bump in routed:
-            problems.add(
-                [*loc, "bump"],
-                f"bump '{route.bump}' is already routed by die.rdl.routes[{routed[route.bump]}]",
-            )
         elif named[route.bump].on_pad:
             problems.add(
                 [*loc, "bump"],
                 f"bump '{route.bump}' sits on pad '{named[route.bump].on_pad}' and needs no route",
             )
-        routed.setdefault(route.bump, i)
+
+
+def _check_keepouts(spec: Spec, tech: Tech, problems: _Problems) -> None:
+    """Keep-outs name layers of the tech and enclose an area."""
+    for i, keepout in enumerate(spec.die.keepout):
+        for k, layer in enumerate(keepout.layers or []):
+            if layer not in tech.layers:
+                problems.add(
+                    ["die", "keepout", i, "layers", k],
+                    f"unknown layer '{layer}'{did_you_mean(layer, tech.layers)} "
+                    f"(known: {_known(tech.layers)})",
+                )
+        if gdstk.Polygon(keepout.points()).area() <= 0:
+            problems.add(["die", "keepout", i], "a keep-out must enclose an area")
 
 
 def _step_masks(step: FormMask | Deposit | Reflow | Strip) -> list[tuple[Loc, str]]:
