@@ -40,6 +40,14 @@ class DieNet:
     pairs: tuple[tuple[str, str], ...] = ()
     assigned: tuple[tuple[str, str], ...] = ()
     loc: tuple[str | int, ...] = ()
+    rdl_pads: tuple[str, ...] = ()
+    rdl_bumps: tuple[str, ...] = ()
+
+    @property
+    def routed(self) -> bool:
+        """Whether the net is drawn in RDL: it has a pad and another terminal to reach (pads
+        under an ``on_pad`` bump and those bumps are joined without RDL)."""
+        return bool(self.rdl_pads) and len(self.rdl_pads) + len(self.rdl_bumps) >= 2
 
     @property
     def terminals(self) -> set[str]:
@@ -143,6 +151,7 @@ def resolve_nets(
             pairs.setdefault(union.name(f"bump {site.name}"), []).append((site.on_pad, site.name))
     assigned = _assign(spec, named, pads, members, problems)
 
+    on_pad = {site.on_pad for site in sites if site.on_pad is not None}
     nets = []
     order = {name: k for k, name in enumerate(first_loc)}
     for name in sorted(members, key=lambda n: order.get(n, len(order))):
@@ -153,10 +162,11 @@ def resolve_nets(
         style = next((r.style for r in routes if r.style is not None), None)
         chosen = assigned.get(name, [])
         bumps = {k[5:] for k in keys if k.startswith("bump ")} | {b for _, b in chosen}
+        net_pads = sorted(k[4:] for k in keys if k.startswith("pad "))
         nets.append(
             DieNet(
                 name=name,
-                pads=tuple(sorted(k[4:] for k in keys if k.startswith("pad "))),
+                pads=tuple(net_pads),
                 bumps=tuple(sorted(bumps)),
                 width=(entry.width if entry else None)
                 or (max(widths) if widths else spec.die.rdl.width),
@@ -166,6 +176,8 @@ def resolve_nets(
                 pairs=tuple(pairs.get(name, [])) + tuple(chosen),
                 assigned=tuple(chosen),
                 loc=tuple(first_loc.get(name, ("die",))),
+                rdl_pads=tuple(p for p in net_pads if p not in on_pad),
+                rdl_bumps=tuple(sorted(b for b in bumps if named[b].on_pad is None)),
             )
         )
     return tuple(nets)

@@ -169,12 +169,10 @@ def write_wafermap(grid: DieGrid, path: str | Path) -> int:
 
 # --------------------------------------------------------------------------- bump map
 def site_net(design: Design, site: Site) -> str:
-    """A bump's net: given in the spec, else the bond pad it sits on or is routed to."""
-    if site.net:
-        return site.net
-    if site.on_pad:
-        return site.on_pad
-    return next((r.pad for r in design.spec.die.rdl.routes if r.bump == site.name), "")
+    """A bump's net (given in the spec, else named after the bond pad it sits on or is routed
+    to), or nothing."""
+    net = design.net_of(f"bump {site.name}")
+    return net.name if net else ""
 
 
 def _csv_fields(*fields: str) -> str:

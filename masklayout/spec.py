@@ -352,6 +352,12 @@ class Design:
     def net(self, name: str) -> DieNet:
         return next(n for n in self.nets if n.name == name)
 
+    @property
+    def routed_pads(self) -> tuple[Pad, ...]:
+        """The pads RDL reaches (they get a PI1 opening and a capture pad), in spec order."""
+        names = {p for net in self.nets if net.routed for p in net.rdl_pads}
+        return tuple(p for p in self.spec.die.pads if p.name in names)
+
     def net_of(self, terminal: str) -> DieNet | None:
         """The net of ``pad NAME`` or ``bump NAME``, if it has one."""
         return next((n for n in self.nets if terminal in n.terminals), None)

@@ -1,0 +1,124 @@
+"""The die's RDL as a routing problem: the nets' pads and bumps as terminals, everything else as
+obstacles, handed to :mod:`masklayout.routing` as plain geometry.
+
+Terminals are the capture pads a net owns: over each of its bond pads (the PI1 opening grown by
+RDL.EN.PI1) and under each of its bumps (the UBM grown by RDL.EN.UBM). Obstacles are the pads,
+bumps and capture pads of no routed net, the UBMs of bumps sitting on pads, and the keep-outs
+that apply to RDL. Traces keep RDL.S from everything not their own and RDL.EDGE from the die
+edge (the seal ring). Routes with ``via`` waypoints are fixed centrelines of their net.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from masklayout.geometry.die import DEFAULT_RDL_SPACE, pad_capture, pad_polygon, ubm_capture
+from masklayout.geometry.shapes import shape
+from masklayout.routing import (
+    Net,
+    Obstacle,
+    RoutingProblem,
+    RoutingResult,
+    Terminal,
+    Unrouted,
+    route,
+)
+from masklayout.source import SpecError
+from masklayout.spec import Design
+
+DEFAULT_RDL_EDGE = 25.0  # bump (RDL) to seal ring, DESIGN.md's public rule table
+
+
+def points(polygon: object) -> np.ndarray:
+    """A polygon's points as an (n, 2) array (a gdstk polygon or an array already)."""
+    return np.asarray(getattr(polygon, "points", polygon), dtype=float)
+
+
+def routing_problem(design: Design) -> RoutingProblem:
+    """The routing problem of ``design``'s routed nets (see the module text)."""
+    spec, stacks = design.spec, design.spec.stacks
+    sites = {site.name: site for site in design.sites}
+    pads = {pad.name: pad for pad in spec.die.pads}
+    nets, owned = [], set()
+    for net in design.nets:
+        if not net.routed:
+            continue
+        terminals = [
+            Terminal(name=f"pad {p}", polygon=points(pad_capture(design, pads[p])))
+            for p in net.rdl_pads
+        ]
+        for b in net.rdl_bumps:
+            site = sites[b]
+            capture = ubm_capture(design, stacks[site.stack], (site.x, site.y))
+            terminals.append(Terminal(name=f"bump {b}", polygon=points(capture)))
+        owned |= {t.name for t in terminals}
+        nets.append(
+            Net(
+                name=net.name,
+                terminals=tuple(terminals),
+                width=net.width,
+                fixed=tuple(np.asarray(line, dtype=float) for line in net.fixed),
+                style=net.style,
+                plane=net.plane,
+            )
+        )
+    obstacles = [
+        Obstacle(name=f"pad {pad.name}", polygon=points(pad_polygon(pad)))
+        for pad in spec.die.pads
+        if f"pad {pad.name}" not in owned
+    ]
+    for site in design.sites:
+        if f"bump {site.name}" in owned:
+            continue
+        stack = stacks[site.stack]
+        if site.on_pad is None:
+            polygon = ubm_capture(design, stack, (site.x, site.y))
+        else:
+            polygon = shape(stack.ubm.shape, stack.ubm.diameter, (site.x, site.y))
+        obstacles.append(Obstacle(name=f"bump {site.name}", polygon=points(polygon)))
+    for i, keepout in enumerate(spec.die.keepout):
+        if keepout.layers is None or "RDL" in keepout.layers:
+            obstacles.append(Obstacle(name=f"keep-out die.keepout[{i}]", polygon=keepout.points()))
+    w, h = design.die_size
+    outline = np.array([(-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)])
+    return RoutingProblem(
+        outline=outline,
+        edge_clearance=design.tech.rule_value("RDL.EDGE", DEFAULT_RDL_EDGE),
+        space=design.tech.rule_value("RDL.S", DEFAULT_RDL_SPACE),
+        nets=tuple(nets),
+        obstacles=tuple(obstacles),
+    )
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The routed RDL of a design: the router's result and the problem it solved."""
+
+    problem: RoutingProblem
+    result: RoutingResult
+
+    @property
+    def complete(self) -> bool:
+        return not self.result.unrouted
+
+
+def route_design(design: Design) -> Routing:
+    """Route every routed net of ``design`` (unrouted nets are in ``result.unrouted``)."""
+    problem = routing_problem(design)
+    return Routing(problem=problem, result=route(problem))
+
+
+def unrouted_message(unrouted: Unrouted) -> str:
+    """``net X: stuck at (x, y): reason``."""
+    x, y = unrouted.at
+    return f"net {unrouted.net}: stuck at ({x:g}, {y:g}): {unrouted.reason}"
+
+
+def unrouted_error(design: Design, unrouted: tuple[Unrouted, ...]) -> SpecError:
+    """Every net that did not route, each located where the spec names it."""
+    located = {net.name: net.loc for net in design.nets}
+    return SpecError(
+        design.source.problem(list(located.get(u.net, ())), unrouted_message(u)) for u in unrouted
+    )
