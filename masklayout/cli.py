@@ -17,6 +17,7 @@ import click
 from masklayout import files, layout, outputs, split
 from masklayout import spec as spec_module
 from masklayout.geometry import marks as mark_geometry
+from masklayout.geometry import rdl as rdl_geometry
 from masklayout.progress import Progress
 from masklayout.source import SpecError
 
@@ -89,6 +90,17 @@ def schema() -> None:
     show_default=True,
     help="Revision printed in each mask's label.",
 )
+@click.option(
+    "--pinmap",
+    type=click.Path(dir_okay=False),
+    help="Also write the pin map (pad, bump, net, x, y of every bump on a net) as CSV.",
+)
+@click.option(
+    "--allow-unrouted",
+    is_flag=True,
+    help="Write what routed when some nets do not, with a marker database of the rest "
+    "(NAME.unrouted.lyrdb beside the layout), and exit 1.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on the terminal.")
 @reports_bad_input
@@ -100,11 +112,18 @@ def build(
     wafermap: str | None,
     split_dir: str | None,
     revision: str,
+    pinmap: str | None,
+    allow_unrouted: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
     """Build the mask set of SPEC (a YAML file, - for stdin) as a hierarchical layout, with its
-    KLayout layer properties (same name, .lyp) beside it."""
+    KLayout layer properties (same name, .lyp) beside it.
+
+    Nets that do not route are all reported, and nothing is written (exit 2); with
+    --allow-unrouted the routed part is written with a marker database of the rest (exit 1)."""
+    from masklayout import nets_report
+
     if die_only and (bumpmap or wafermap):
         raise click.UsageError("--bumpmap and --wafermap need the wafer; drop --die-only")
     if die_only and split_dir:
@@ -114,10 +133,19 @@ def build(
     progress = Progress.for_terminal(quiet)
     design = spec_module.load(spec_file)
     with progress.step("building the layout"):
-        built = layout.build(design, die_only=die_only, revision=revision)
+        built = layout.build(
+            design, die_only=die_only, revision=revision, allow_unrouted=allow_unrouted
+        )
     path = output or f"{design.spec.name}.gds"
     with progress.step(f"writing {path}"):
         size = layout.write(built, path)
+    routing = built.routing
+    unrouted_rdb = None
+    if routing.result.unrouted:
+        unrouted_rdb = nets_report.unrouted_rdb_path(path)
+        nets_report.write_unrouted_rdb(design, built, unrouted_rdb, str(path))
+    if pinmap:
+        nets_report.write_pinmap(design, pinmap)
     lyp = outputs.write_layer_properties(design.tech, outputs.layer_properties_path(path))
     if bumpmap:
         outputs.write_bumpmap(design, built.dies, bumpmap, progress)
@@ -137,9 +165,14 @@ def build(
         "bumpmap": bumpmap,
         "wafermap": wafermap,
         "split": None if masks is None else str(Path(split_dir, split.MANIFEST)),
+        "pinmap": pinmap,
+        "unrouted_markers": None if unrouted_rdb is None else str(unrouted_rdb),
+        **nets_report.nets_json(design, routing),
     }
     if as_json:
         print_json(summary)
+        if unrouted_rdb:
+            sys.exit(EXIT_FAILURE)
         return
     if not die_only:
         click.echo(
@@ -149,8 +182,14 @@ def build(
     if not die_only:
         click.echo(f"bumps on the wafer  {built.bumps_on_wafer}")
     click.echo(f"layers              {', '.join(built.layers)}")
+    totals = summary["totals"]
+    if totals["to_route"]:
+        click.echo(
+            f"RDL nets            {totals['routed']} of {totals['to_route']} routed, "
+            f"{totals['length'] / 1000:.2f} mm, {totals['bends']} bends"
+        )
     click.echo(f"wrote               {path} ({size / 1024:.1f} KiB, top cell {built.top.name})")
-    for written in (lyp, bumpmap, wafermap):
+    for written in (lyp, bumpmap, wafermap, pinmap, unrouted_rdb):
         if written:
             click.echo(f"                    {written}")
     if masks is not None:
@@ -162,6 +201,15 @@ def build(
                 "they sit past the dies, in the edge exclusion",
                 err=True,
             )
+    if unrouted_rdb:
+        for unrouted in routing.result.unrouted:
+            click.echo(f"error: {rdl_geometry.unrouted_message(unrouted)}", err=True)
+        click.echo(
+            f"{len(routing.result.unrouted)} nets not routed: the layout lacks them "
+            f"(markers in {unrouted_rdb})",
+            err=True,
+        )
+        sys.exit(EXIT_FAILURE)
 
 
 @main.command(short_help="PNG pictures: wafer map, die, each opening stack.")

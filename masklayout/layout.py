@@ -94,9 +94,7 @@ def _runs(values: list[int]) -> list[tuple[int, int, int]]:
     return out
 
 
-def build_die(
-    design: Design, library: gdstk.Library, routing: rdl_geometry.Routing
-) -> gdstk.Cell:
+def build_die(design: Design, library: gdstk.Library, routing: rdl_geometry.Routing) -> gdstk.Cell:
     """The die cell (and its stack cells, added to ``library``), its RDL as ``routing`` routed
     it: one shape per net, PI1 openings over the pads of the nets that routed."""
     spec, tag = design.spec, design.tech.layer
