@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 class DieNet:
     """One net of the die. ``pairs`` are the pad-bump pairings known (routes, bumps on pads,
     free assignment), ``assigned`` those the tool chose; ``fixed`` the centrelines of routes
-    with ``via`` waypoints; ``loc`` the key path where the net is first named."""
+    with ``via`` waypoints, ``fixed_routes`` their index in ``die.rdl.routes``; ``loc`` the key path where the net is first named."""
 
     name: str
     pads: tuple[str, ...]
@@ -37,6 +37,7 @@ class DieNet:
     style: str
     plane: bool = False
     fixed: tuple[tuple[tuple[float, float], ...], ...] = ()
+    fixed_routes: tuple[int, ...] = ()
     pairs: tuple[tuple[str, str], ...] = ()
     assigned: tuple[tuple[str, str], ...] = ()
     loc: tuple[str | int, ...] = ()
@@ -138,6 +139,7 @@ def resolve_nets(
 
     pairs: dict[str, list[tuple[str, str]]] = {}
     fixed: dict[str, list[tuple[tuple[float, float], ...]]] = {}
+    fixed_routes: dict[str, list[int]] = {}
     for i, pad, bump in routed:
         route, site, net = spec.die.rdl.routes[i], named[bump], union.name(f"pad {pad}")
         pairs.setdefault(net, []).append((pad, bump))
@@ -146,6 +148,7 @@ def resolve_nets(
             fixed.setdefault(net, []).append(
                 (tuple(at), *(tuple(p) for p in route.via), (site.x, site.y))
             )
+            fixed_routes.setdefault(net, []).append(i)
     for site in sites:
         if site.on_pad is not None and site.on_pad in pads:
             pairs.setdefault(union.name(f"bump {site.name}"), []).append((site.on_pad, site.name))
@@ -173,6 +176,7 @@ def resolve_nets(
                 style=(entry.style if entry else None) or style or spec.die.rdl.style,
                 plane=bool(entry and entry.plane),
                 fixed=tuple(fixed.get(name, ())),
+                fixed_routes=tuple(fixed_routes.get(name, ())),
                 pairs=tuple(pairs.get(name, [])) + tuple(chosen),
                 assigned=tuple(chosen),
                 loc=tuple(first_loc.get(name, ("die",))),

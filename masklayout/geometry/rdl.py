@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import gdstk
 import numpy as np
 
 from masklayout.geometry.die import DEFAULT_RDL_SPACE, pad_capture, pad_polygon, ubm_capture
@@ -25,7 +26,7 @@ from masklayout.routing import (
     Unrouted,
     route,
 )
-from masklayout.source import SpecError
+from masklayout.source import Problem, SpecError
 from masklayout.spec import Design
 
 DEFAULT_RDL_EDGE = 25.0  # bump (RDL) to seal ring, DESIGN.md's public rule table
@@ -105,9 +106,49 @@ class Routing:
 
 
 def route_design(design: Design) -> Routing:
-    """Route every routed net of ``design`` (unrouted nets are in ``result.unrouted``)."""
+    """Route every routed net of ``design`` (unrouted nets are in ``result.unrouted``); routes
+    through waypoints that come too close to metal not their own are an error first."""
     problem = routing_problem(design)
+    clashes = fixed_clashes(design, problem)
+    if clashes:
+        raise SpecError(clashes)
     return Routing(problem=problem, result=route(problem))
+
+
+def fixed_clashes(design: Design, problem: RoutingProblem) -> list[Problem]:
+    """Routes through ``via`` waypoints closer than RDL.S to another net's capture pads or
+    waypoint routes, or to an obstacle: the router takes them as they are."""
+    metal: list[tuple[str, str, gdstk.Polygon]] = []  # (net or "", what, polygon)
+    for net in problem.nets:
+        metal += [(net.name, t.name, gdstk.Polygon(t.polygon)) for t in net.terminals]
+    metal += [("", o.name, gdstk.Polygon(o.polygon)) for o in problem.obstacles]
+    lines = []
+    for net in design.nets:
+        for line, index in zip(net.fixed, net.fixed_routes, strict=True):
+            route = design.spec.die.rdl.routes[index]
+            path = gdstk.FlexPath(line, net.width, simple_path=True).to_polygons()
+            lines.append((net.name, index, f"route {route.pad} -> {route.bump}", path))
+            metal += [(net.name, f"the route of die.rdl.routes[{index}]", p) for p in path]
+    problems = []
+    for name, index, what, path in lines:
+        grown = gdstk.offset(path, problem.space - 1e-3)
+        hit = next(
+            (
+                other
+                for owner, other, polygon in metal
+                if owner != name and gdstk.boolean(grown, polygon, "and")
+            ),
+            None,
+        )
+        if hit is not None:
+            problems.append(
+                design.source.problem(
+                    ["die", "rdl", "routes", index],
+                    f"{what} through its via points comes within {problem.space:g} um "
+                    f"(rule RDL.S) of {hit}",
+                )
+            )
+    return problems
 
 
 def unrouted_message(unrouted: Unrouted) -> str:
