@@ -154,7 +154,7 @@ def resolve_nets(
             pairs.setdefault(union.name(f"bump {site.name}"), []).append((site.on_pad, site.name))
     assigned = _assign(spec, named, pads, members, problems)
 
-    on_pad = {site.on_pad for site in sites if site.on_pad is not None}
+    on_pad = {site.on_pad: site.name for site in sites if site.on_pad is not None}
     nets = []
     order = {name: k for k, name in enumerate(first_loc)}
     for name in sorted(members, key=lambda n: order.get(n, len(order))):
@@ -166,6 +166,13 @@ def resolve_nets(
         chosen = assigned.get(name, [])
         bumps = {k[5:] for k in keys if k.startswith("bump ")} | {b for _, b in chosen}
         net_pads = sorted(k[4:] for k in keys if k.startswith("pad "))
+        carried = [p for p in net_pads if p in on_pad]
+        if carried and len(net_pads) + len(bumps) > 2 * len(carried):
+            problems.add(
+                first_loc.get(name, ["die"]),
+                f"net '{name}': pad {carried[0]} carries bump {on_pad[carried[0]]} (on_pad) and "
+                "cannot also reach the net's other pads and bumps in RDL",
+            )
         nets.append(
             DieNet(
                 name=name,

@@ -358,6 +358,17 @@ class Design:
         names = {p for net in self.nets if net.routed for p in net.rdl_pads}
         return tuple(p for p in self.spec.die.pads if p.name in names)
 
+    @property
+    def wired_nets(self) -> dict[str, set[str]]:
+        """Net name -> the terminals (``pad NAME``, ``bump NAME``) the layout must join: those of
+        the nets drawn in RDL, and each pad with the bumps on it. Nets of a lone terminal, or of
+        bumps and no pad, join nothing and are left out."""
+        return {
+            net.name: net.terminals
+            for net in self.nets
+            if net.routed or (net.pads and not net.rdl_pads and net.bumps)
+        }
+
     def net_of(self, terminal: str) -> DieNet | None:
         """The net of ``pad NAME`` or ``bump NAME``, if it has one."""
         return next((n for n in self.nets if terminal in n.terminals), None)
