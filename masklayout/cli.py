@@ -292,7 +292,7 @@ def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | Non
     "--spec",
     "spec_file",
     type=click.Path(dir_okay=False),
-    help="With a GDS: the spec it was built from (mask films and thicknesses, ball rules).",
+    help="With a GDS: the spec it was built from (mask films and thicknesses, ball rules, nets).",
 )
 @click.option("--top", help="Top cell of a GDS that has several.")
 @click.option(
@@ -316,7 +316,8 @@ def check(
 ) -> None:
     """Check SPEC (built in memory) or a GDS/OASIS layout against the tech's rule deck with
     KLayout, hierarchically: widths, spaces, enclosures, webs, pitch, aspect ratio,
-    printability, and (from a spec) ball width and bridging.
+    printability, and (from a spec) ball width and bridging, and the nets: the connections
+    KLayout extracts (pad, PI1, RDL, PI2, UBM) against the spec's (opens, shorts, wrong ones).
 
     Violations are counted once per cell they lie in; 'on wafer' multiplies by the cell's
     placements. Exit 1 on a violation (a warning only with --strict), 2 on bad input."""
@@ -380,3 +381,54 @@ def size(
         print_json(sizing.to_json(result))
     else:
         click.echo(sizing.to_text(result))
+
+
+@main.command(short_help="Write a starter spec to edit (builds, runs and checks clean).")
+@click.argument("path", metavar="PATH", default="spec.yaml", type=click.Path(dir_okay=False, allow_dash=True))  # fmt: skip
+@click.option("--tech", "tech_name", default="wlcsp-400", show_default=True, help="Built-in tech the spec names ('masklayout tech' lists them).")  # fmt: skip
+@click.option("--name", default="my_wlcsp", show_default=True, help="The design's name (top cell).")
+@reports_bad_input
+def init(path: str, tech_name: str, name: str) -> None:
+    """Write a starter spec to PATH (default spec.yaml; - prints it): a wafer of small dies with
+    a bump array at the tech's pitch, two routed pads, two solder masks and a claim-1 flow,
+    commented key by key. An existing file is never overwritten."""
+    from masklayout.starter import starter_spec
+    from masklayout.tech import builtin_techs
+
+    if tech_name not in builtin_techs():
+        raise click.BadParameter(
+            f"unknown tech '{tech_name}' (built in: {', '.join(builtin_techs())})",
+            param_hint="--tech",
+        )
+    text = starter_spec(name, tech_name)
+    if path == "-":
+        click.echo(text, nl=False)
+        return
+    if Path(path).exists():
+        click.echo(f"error: {path} exists; masklayout init writes new files only", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    files.write_bytes(path, text)
+    click.echo(f"wrote {path}: try 'masklayout build {path}', 'run', 'check', 'preview'")
+
+
+@main.command(short_help="The built-in techs, or one tech's layers, solders and rules.")
+@click.argument("tech_ref", metavar="TECH", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@reports_bad_input
+def tech(tech_ref: str | None, as_json: bool) -> None:
+    """Without TECH: the built-in technologies. With TECH (a built-in name or a tech file):
+    its layer map, alloys, paste and powder solders, and its rule deck."""
+    from masklayout import catalogue
+    from masklayout.tech import builtin_techs, load_tech
+
+    if tech_ref is None:
+        if as_json:
+            print_json({"builtin": builtin_techs()})
+        else:
+            click.echo(catalogue.builtin_table())
+        return
+    loaded = load_tech(tech_ref, Path.cwd())
+    if as_json:
+        print_json(catalogue.describe(loaded))
+    else:
+        click.echo(catalogue.tech_tables(loaded))

@@ -4,7 +4,8 @@ opening stack, as PNG.
 - Wafer map (matplotlib): outline with notch or flat, usable area, full and partial dies, with
   the die count, die step and grid offset in the title.
 - Die (KLayout): the die cell of the built GDS drawn with the ``.lyp`` colours, all levels of
-  hierarchy shown.
+  hierarchy shown; pad and bump names over it where they stay readable (else the bump rows and
+  columns on the margins, as on a datasheet), and the A1 corner marked with a triangle.
 - Bump close-up (matplotlib), one per stack: the stack in plan view with every shape's diameter,
   and its section through the centre with the mask thicknesses.
 """
@@ -29,6 +30,11 @@ from masklayout.spec import Design, Stack
 DIE_IMAGE_PIXELS = 1200  # longest side of the die picture
 DPI = 150
 FULL_COLOR, PARTIAL_COLOR = "#4C8BD6", "#F2B8A0"
+A1_COLOR = "#D62728"  # the A1 corner triangle
+PAD_LABEL_COLOR, BUMP_LABEL_COLOR = "#1A237E", "#202020"
+MAX_LABELS = 400  # names per kind (pads, bumps) drawn at most; beyond, rows and columns only
+LABEL_POINTS = (3.0, 7.0)  # smallest readable and largest font size of a name
+A1_SIDE = 0.06  # the A1 triangle's legs, as a share of the die's shorter side
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,7 @@ def render_layout(gds: str | Path, lyp: str | Path, path: str | Path) -> tuple[f
     view = lay.LayoutView()
     view.set_config("background-color", "#ffffff")
     view.set_config("grid-visible", "false")
-    view.set_config("text-visible", "false")  # one label per bump: unreadable at die scale
+    view.set_config("text-visible", "false")  # names are drawn over it where they fit
     view.load_layout(str(gds), False)
     view.load_layer_props(str(lyp))
     view.max_hier()
@@ -175,8 +181,13 @@ def _layers_in(gds: str | Path, design: Design) -> list[str]:
 
 
 def die_picture(design: Design, gds: str | Path, lyp: str | Path, path: str | Path) -> Path:
-    """The die as KLayout draws it with the ``.lyp`` colours, with axes in µm, a title and a
-    legend of the layers it holds."""
+    """The die as KLayout draws it with the ``.lyp`` colours, with axes in µm, a title, a
+    legend of the layers it holds, pad and bump names and the A1 corner."""
+    return _save(die_figure(design, gds, lyp), Path(path))
+
+
+def die_figure(design: Design, gds: str | Path, lyp: str | Path):  # -> matplotlib Figure
+    """The figure :func:`die_picture` saves."""
     from matplotlib.patches import Patch
 
     fig = _figure(9.2, 8)
@@ -205,7 +216,107 @@ def die_picture(design: Design, gds: str | Path, lyp: str | Path, path: str | Pa
         f"{sum(net.routed for net in design.nets)} RDL nets",
         fontsize=11,
     )
-    return _save(fig, Path(path))
+    _label_die(ax, design)
+    return fig
+
+
+def _points_per_um(ax) -> float:
+    """Typographic points per µm on the drawn axes."""
+    left, right = ax.get_xlim()
+    return ax.get_window_extent().width / abs(right - left) * 72 / ax.figure.dpi
+
+
+def _font_points(ax, xy: np.ndarray, longest: int) -> float:
+    """A font size (pt) at which names ``longest`` characters long, centred on ``xy`` (µm), do
+    not run into each other: from the nearest neighbour distance on the drawn axes; 0 when
+    that is below :data:`LABEL_POINTS`'s smallest or there are more than :data:`MAX_LABELS`."""
+    if len(xy) == 0 or len(xy) > MAX_LABELS:
+        return 0.0
+    if len(xy) == 1:
+        return LABEL_POINTS[1]
+    gaps = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(gaps, np.inf)
+    size = float(gaps.min()) * _points_per_um(ax) / (0.62 * max(longest, 2))  # ~0.6 em glyphs
+    size = min(size, LABEL_POINTS[1])
+    return size if size >= LABEL_POINTS[0] else 0.0
+
+
+def _label_die(ax, design: Design) -> None:
+    """Pad and bump names where they fit (else JEDEC rows and columns on the margins) and the
+    A1 corner triangle."""
+    import matplotlib.patheffects as effects
+    from matplotlib.patches import Polygon
+
+    halo = [effects.withStroke(linewidth=1.5, foreground="white")]
+    pads, sites = design.spec.die.pads, design.sites
+    under = {s.on_pad for s in sites}  # a pad under its bump is named below it
+    groups = (
+        (
+            [p.name for p in pads],
+            np.array([p.at for p in pads], float),
+            ["top" if p.name in under else "center" for p in pads],
+            np.array([p.size[1] / 2 if p.name in under else 0.0 for p in pads]),
+            PAD_LABEL_COLOR,
+        ),
+        (
+            [s.name for s in sites],
+            np.array([(s.x, s.y) for s in sites], float),
+            ["center"] * len(sites),
+            np.zeros(len(sites)),
+            BUMP_LABEL_COLOR,
+        ),
+    )
+    for names, xy, aligns, drops, color in groups:
+        xy = xy.reshape(-1, 2)
+        size = _font_points(ax, xy, max((len(n) for n in names), default=0))
+        for name, (x, y), align, drop in zip(names, xy, aligns, drops, strict=True) if size else ():
+            ax.text(x, y - drop, name, ha="center", va=align, fontsize=size, color=color,
+                    path_effects=halo, gid=f"label {name}")  # fmt: skip
+    if sites and not _font_points(ax, groups[1][1].reshape(-1, 2), max(len(s.name) for s in sites)):
+        _margin_labels(ax, design)
+
+    w, h = design.die_size
+    a1 = next(((s.x, s.y) for s in sites if s.name == "A1"), None)  # else JEDEC's top left
+    sx, sy = (1, -1) if a1 is None else ((1 if a1[0] < 0 else -1), (1 if a1[1] < 0 else -1))
+    cx, cy = -sx * w / 2, -sy * h / 2  # the corner; (sx, sy) points inward from it
+    leg = A1_SIDE * min(w, h)
+    if a1 is not None:
+        leg = min(leg, 0.5 * float(np.hypot(a1[0] - cx, a1[1] - cy)))  # clear of bump A1
+    ax.add_patch(
+        Polygon(
+            [(cx, cy), (cx + sx * leg, cy), (cx, cy + sy * leg)],
+            closed=True, facecolor=A1_COLOR, edgecolor="none", zorder=5, gid="A1 corner",
+        )
+    )  # fmt: skip
+    if leg * _points_per_um(ax) >= 24:  # room for the name inside
+        ax.text(cx + sx * leg * 0.25, cy + sy * leg * 0.25, "A1", ha="center", va="center",
+                fontsize=6, color="white", fontweight="bold", zorder=6)  # fmt: skip
+
+
+def _margin_labels(ax, design: Design) -> None:
+    """Row letters left of the die and column numbers above it, at the bump rows and columns
+    (JEDEC names: letters then digits), for a die with too many bumps to name each."""
+    import re
+
+    rows: dict[str, list[float]] = {}
+    columns: dict[str, list[float]] = {}
+    for site in design.sites:
+        match = re.fullmatch(r"([A-Z]+)(\d+)", site.name)
+        if match:
+            rows.setdefault(match[1], []).append(site.y)
+            columns.setdefault(match[2], []).append(site.x)
+    if not rows:
+        return
+    w, h = design.die_size
+    step = max(1, round(max(len(rows), len(columns)) / 40))  # at most ~40 per side
+    for k, (row, ys) in enumerate(sorted(rows.items(), key=lambda item: -np.mean(item[1]))):
+        if k % step == 0:
+            ax.text(-w / 2, float(np.mean(ys)), f"{row} ", ha="right", va="center",
+                    fontsize=5, color=BUMP_LABEL_COLOR, gid=f"row {row}")  # fmt: skip
+    for k, (column, xs) in enumerate(sorted(columns.items(), key=lambda item: np.mean(item[1]))):
+        if k % step == 0:
+            ax.text(float(np.mean(xs)), h / 2, column, ha="center", va="bottom", rotation=90,
+                    fontsize=5, color=BUMP_LABEL_COLOR, gid=f"column {column}")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- bump close-up

@@ -68,7 +68,7 @@ class Rule(StrictModel):
 
     check: Literal[
         "width", "space", "enclosure", "separation", "center_to_edge", "web", "aspect_ratio",
-        "area_ratio", "pitch", "ball_width", "bridging",
+        "area_ratio", "pitch", "ball_width", "bridging", "edge_clearance",
     ]  # fmt: skip
     value: float | dict[Film, float]
     layer: str | None = None

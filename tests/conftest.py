@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.helpers import BASE_SPEC
+
+# Property tests are derandomised by default, so a run fails or passes the same way every time
+# (CI included); HYPOTHESIS_PROFILE=explore searches with fresh randomness. A failure found
+# while exploring becomes an @example on the test.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

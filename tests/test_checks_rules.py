@@ -75,6 +75,7 @@ def test_clean_gds_passes_and_names_what_it_cannot_check(tmp_path):
     skipped = {r.name for r in report.results if r.skipped}
     assert skipped == {
         "SM3.EN.SM2", "SM.AR:SM1", "SM.AR:SM2", "SM.PRINT:SM1", "SM.PRINT:SM2", "BALL.W", "BALL.GAP",
+        "NET.OPEN", "NET.SHORT", "NET.WRONG",
     }  # fmt: skip
     assert not report.failed()
 
@@ -93,7 +94,11 @@ DIE_CASES = [
     ("UBM.EN.PI2", [circle("UBM", 250, (-1000, -1000)), circle("PI2", 240, (-1000, -1000))], (-1000, -1000), 5),
     ("RDL.EN.UBM", [circle("RDL", 256, (-1000, -1000)), circle("UBM", 250, (-1000, -1000))], (-1000, -1000), 3),
     ("PI1.S.UBM", [circle("UBM", 250, (-1000, -1000)), box("PAD", (-1000, -840), (80, 80)), box("PI1", (-1000, -840), (60, 60))], (-1000, -872.5), 5),
-    ("UBM.EDGE", [circle("UBM", 250, (1400, -1000))], (1400, -1000), 100),
+    ("UBM.EDGE", [circle("UBM", 250, (1348, -1000))], (1348, -1000), 152),
+    ("BUMP.EDGE", [circle("UBM", 330, (1320, -1000))], (1485, -1000), 15),
+    ("BUMP.EDGE", [circle("UBM", 340, (1345, -1000))], (1500, -1000), -15),
+    ("RDL.EDGE", [box("RDL", (1400, -1300), (180, 20))], (1490, -1300), 10),
+    ("RDL.EDGE", [box("RDL", (1400, -1300), (240, 20))], (1500, -1300), -20),
     ("SM2.EN.SM1", [circle("SM1", 300, (-1000, -1000)), circle("SM2", 310, (-1000, -1000))], (-1000, -1000), 5),
     ("SM3.EN.SM2", [circle("SM2", 300, (-1000, -1000)), circle("SM3", 340, (-970, -1000))], (-1000, -1000), -10),
     ("SM.WEB:SM2", [circle("SM2", 200, (-1000, -1000)), circle("SM2", 200, (-760, -1000))], (-880, -1000), 40),
@@ -251,3 +256,36 @@ def test_a_spec_without_a_flow_skips_the_ball_rules():
     text = PAIR_SPEC[: PAIR_SPEC.index("process:")]
     report = check_design(spec.loads(text))
     assert report.result("BALL.W").skipped == "no process flow in the spec"
+
+
+def pi1_above(gap: float) -> list[gdstk.Polygon]:
+    """A bump at (-1000, -1000) (UBM 250 over PI2 220) and a 60 um PI1 in an 80 um pad above
+    it, ``gap`` from the PI2 (and gap - 15 from the UBM)."""
+    y = -1000 + 110 + gap + 30
+    return [
+        circle("UBM", 250, (-1000, -1000)),
+        circle("PI2", 220, (-1000, -1000)),
+        box("PAD", (-1000, y), (80, 80)),
+        box("PI1", (-1000, y), (60, 60)),
+    ]
+
+
+def test_pi1_to_pi2_spacing_is_caught_below_25_um(tmp_path):
+    """At 20 um the PI1 is also 5 um from the UBM (which encloses the PI2 by 15): both rules
+    fire, PI1.S.PI2 with the 20 um it measures, between the two openings."""
+    report = check_gds(write_gds(tmp_path / "bad.gds", pi1_above(20)), TECH)
+    assert violated(report) == {"PI1.S.PI2": 1, "PI1.S.UBM": 1}
+    (v,) = report.result("PI1.S.PI2").violations
+    assert v.value == pytest.approx(20, abs=0.1)
+    assert v.at == pytest.approx((-1000, -1000 + 110 + 10), abs=31)
+
+
+def test_edge_and_pi1_to_pi2_rules_pass_at_the_rule(tmp_path):
+    """A 330 um UBM whose edge is 25 um inside the die edge, an RDL bar 25 um inside it and a
+    PI1 25 um from a PI2 break no rule."""
+    shapes = [
+        circle("UBM", 330, (1500 - 25 - 165, -1000)),
+        box("RDL", (1500 - 25 - 90, -1300), (180, 20)),
+        *pi1_above(25),
+    ]
+    assert violated(check_gds(write_gds(tmp_path / "at.gds", shapes), TECH)) == {}

@@ -95,3 +95,57 @@ def test_a_bad_spec_draws_nothing(tmp_path):
     )
     assert result.exit_code == 2
     assert not (tmp_path / "out").exists()
+
+
+JEDEC_ROWS = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in "IOQSXZ"]
+
+
+def _die_figure(text: str, tmp_path):
+    """The die figure of a spec, drawn from its die-only GDS as ``preview`` draws it."""
+    from masklayout import layout
+    from masklayout.outputs import write_layer_properties
+
+    design = spec.loads(text)
+    gds, lyp = tmp_path / "die.gds", tmp_path / "die.lyp"
+    layout.write(layout.build(design, die_only=True), gds)
+    write_layer_properties(design.tech, lyp)
+    return design, preview.die_figure(design, gds, lyp)
+
+
+def test_the_die_names_every_pad_and_bump_and_marks_the_a1_corner(tmp_path):
+    """BASE_SPEC: pads VDD, GND, IO; a 6 x 5 array, rows A-E and columns 1-6, less A1, and X1
+    on pad IO. Die 3000 x 2600 um: A1 (skipped, so JEDEC's top left) is the corner (-1500, 1300);
+    the triangle there is drawn in A1_COLOR."""
+    _, fig = _die_figure(BASE_SPEC, tmp_path)
+    (ax,) = [a for a in fig.axes if a.texts]
+    names = {t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("label ")}
+    bumps = {f"{row}{col}" for row in "ABCDE" for col in range(1, 7)} - {"A1"} | {"X1"}
+    assert names == {"VDD", "GND", "IO"} | bumps
+    assert all(3 <= t.get_fontsize() <= 7 for t in ax.texts if t.get_text() in names)
+    (corner,) = [p for p in ax.patches if p.get_gid() == "A1 corner"]
+    xy = corner.get_xy()
+    assert (-1500, 1300) in {tuple(np.round(v, 6)) for v in xy}
+    inner = (-1500 + 0.1 * 156, 1300 - 0.6 * 156)  # inside the 156 um (6 % of 2600) triangle
+    assert corner.get_path().contains_point(inner)
+    png = tmp_path / "die.png"
+    fig.savefig(png, format="png", dpi=preview.DPI, facecolor="white")
+    pixels = _pixels(png)
+    x, y = ax.transData.transform(inner)
+    red = int(preview.A1_COLOR.lstrip("#"), 16)
+    pixel = pixels[pixels.shape[0] - int(round(y)), int(round(x))]
+    assert np.abs(pixel - [(red >> 16) & 255, (red >> 8) & 255, red & 255]).max() <= 12
+
+
+def test_a_die_of_900_bumps_names_rows_and_columns_on_the_margins_instead(tmp_path):
+    """flow_c1's 5 x 5 array grown to 30 x 30 at 400 um: rows A..Y (20 JEDEC letters), then
+    AA..AK; columns 1..30; no bump named on the die."""
+    text = (SAMPLES / "flow_c1_two_masks.yaml").read_text()
+    text = text.replace("count: [5, 5]", "count: [30, 30]")
+    text = text.replace("die_step: [2480, 2480]", "die_step: [12480, 12480]")
+    _, fig = _die_figure(text, tmp_path)
+    (ax,) = [a for a in fig.axes if a.texts]
+    gids = [t.get_gid() or "" for t in ax.texts]
+    assert not [g for g in gids if g.startswith("label ")]
+    rows = JEDEC_ROWS + [f"A{c}" for c in JEDEC_ROWS[:10]]
+    assert [g[4:] for g in gids if g.startswith("row ")] == rows
+    assert [g[7:] for g in gids if g.startswith("column ")] == [str(c) for c in range(1, 31)]

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from masklayout.process.phase import SYSTEMS
 from masklayout.process.solder import (
     cap_height,
     cap_radius_max,
@@ -15,7 +16,6 @@ from masklayout.process.solder import (
     composition_wt,
     liquidus,
     metal_fraction,
-    sn_pb_liquidus,
     widest_diameter,
 )
 from masklayout.tech import load_tech
@@ -96,7 +96,9 @@ def test_equal_mass_of_high_lead_and_eutectic_is_34_wt_percent_tin_liquidus_abou
 
 @pytest.mark.parametrize(("sn", "celsius"), [(61.9, 183), (40, 238), (90, 213), (0, 327.5)])
 def test_sn_pb_liquidus_passes_through_the_phase_diagram_points(sn, celsius):
-    assert float(sn_pb_liquidus(sn)) == pytest.approx(celsius)
+    assert float(SYSTEMS[frozenset(("Pb", "Sn"))].liquidus_at(sn)) == pytest.approx(
+        celsius, abs=0.05
+    )
 
 
 def test_a_single_alloy_keeps_its_own_liquidus():
@@ -106,4 +108,6 @@ def test_a_single_alloy_keeps_its_own_liquidus():
 
 def test_a_lead_free_mix_is_not_read_off_the_tin_lead_diagram():
     value = float(liquidus(np.array([[1.0, 1.0]]), _alloys("SAC305", "Sn96.5Ag3.5"))[0])
-    assert 220 <= value <= 221
+    # read off Sn-Ag at 3.25 wt% Ag (its Cu counted with Sn): between the Sn-Ag eutectic and
+    # pure Sn; the real Sn-Ag-Cu ternary melts a few degrees lower (217 °C eutectic)
+    assert 221 <= value <= 223

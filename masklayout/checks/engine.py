@@ -27,6 +27,7 @@ import klayout.db as db
 import numpy as np
 
 from masklayout import layout as layout_module
+from masklayout.checks import connectivity
 from masklayout.checks.results import CheckReport, RuleResult, Violation
 from masklayout.geometry.shapes import GRID, MAX_CIRCLE_VERTICES, shape_points
 from masklayout.process import run as run_process
@@ -129,6 +130,7 @@ def check_layout(
     deck = _Deck(kl, top_cell, tech, design, source)
     try:
         results = [r for name, rule in tech.rules.items() for r in deck.run(name, rule)]
+        results += deck.connectivity()
     finally:
         deck.close()
     return CheckReport(source, top_cell.name, tech.name, tuple(results))
@@ -236,6 +238,30 @@ def _clusters(markers: list[Marker], within: int) -> list[list[int]]:
     return [list(np.flatnonzero(owner == k)) for k in np.unique(owner)]
 
 
+def _placement(
+    layout: db.Layout,
+    top: int,
+    cell: db.Cell,
+    cache: dict[int, tuple[int, db.ICplxTrans]],
+) -> tuple[int, db.ICplxTrans]:
+    """(placements of ``cell`` under the cell ``top`` of ``layout``, the transformation of its
+    first one)."""
+    index = cell.cell_index()
+    if index not in cache:
+        if index == top:
+            cache[index] = (1, db.ICplxTrans())
+        else:
+            count, first = 0, None
+            for parent in cell.each_parent_inst():
+                n, trans = _placement(layout, top, layout.cell(parent.parent_cell_index()), cache)
+                inst = parent.child_inst()
+                count += n * inst.size()
+                if first is None and n:
+                    first = trans * inst.cplx_trans
+            cache[index] = (count, first or db.ICplxTrans())
+    return cache[index]
+
+
 # --------------------------------------------------------------------------- the deck
 class _Deck:
     """The layout's deep regions, a copy of its hierarchy to put results into, and one method
@@ -255,6 +281,7 @@ class _Deck:
         self._regions: dict[str, db.Region] = {}
         self._die_cells: list[int] | None = None
         self._placements: dict[int, tuple[int, db.ICplxTrans]] = {}
+        self._source_placements: dict[int, tuple[int, db.ICplxTrans]] = {}
 
     def close(self) -> None:
         """Take the scratch ball layer out of the caller's layout again."""
@@ -281,14 +308,19 @@ class _Deck:
         die outline (a layout from elsewhere)."""
         shapes = self.top.begin_shapes_rec(index)
         if self._die_cells is None:
-            die = self.layer_index("DIE")
-            outlined = [] if die is None else [c for c in self.layout.each_cell() if not c.shapes(die).is_empty()]  # fmt: skip
-            below = {i for c in outlined for i in c.called_cells()}
-            self._die_cells = sorted({c.cell_index() for c in outlined} | below)
+            below = {i for c in self.outlined_cells() for i in c.called_cells()}
+            self._die_cells = sorted({c.cell_index() for c in self.outlined_cells()} | below)
         if self._die_cells:
             shapes.unselect_all_cells()
             shapes.select_cells(self._die_cells)
         return shapes
+
+    def outlined_cells(self) -> list[db.Cell]:
+        """The cells holding a die outline (layer DIE)."""
+        die = self.layer_index("DIE")
+        if die is None:
+            return []
+        return [c for c in self.layout.each_cell() if not c.shapes(die).is_empty()]
 
     def present(self, name: str) -> bool:
         return not self.region(name).is_empty()
@@ -302,21 +334,8 @@ class _Deck:
 
     # ------------------------------------------------------------ results
     def _cell_placement(self, cell: db.Cell) -> tuple[int, db.ICplxTrans]:
-        """(placements of ``cell`` under the results top, transformation of its first one)."""
-        index = cell.cell_index()
-        if index not in self._placements:
-            if index == self.results_top.cell_index():
-                self._placements[index] = (1, db.ICplxTrans())
-            else:
-                count, first = 0, None
-                for parent in cell.each_parent_inst():
-                    n, trans = self._cell_placement(self.results.cell(parent.parent_cell_index()))
-                    inst = parent.child_inst()
-                    count += n * inst.size()
-                    if first is None:
-                        first = trans * inst.cplx_trans
-                self._placements[index] = (count, first or db.ICplxTrans())
-        return self._placements[index]
+        """(placements of a results ``cell`` under the results top, its first transformation)."""
+        return _placement(self.results, self.results_top.cell_index(), cell, self._placements)
 
     def collect(
         self,
@@ -355,6 +374,7 @@ class _Deck:
         marker: db.EdgePair | db.Polygon,
         placements: int,
         trans: db.ICplxTrans,
+        note: str = "",
     ) -> Violation:
         um = self.dbu
         if isinstance(marker, db.EdgePair):
@@ -374,6 +394,7 @@ class _Deck:
             (round(wafer.x * um, 4), round(wafer.y * um, 4)),
             placements,
             trans.to_itrans(um).to_s(),
+            note,
         )
 
     # ------------------------------------------------------------ measures
@@ -506,6 +527,16 @@ class _Deck:
         findings = [(pairs, self.distance(CENTRE_HALF)), (outside, lambda *_: 0.0)]
         return [self._result(name, rule, value, what, findings, merge=0.0)]
 
+    def rule_edge_clearance(self, name: str, rule: Rule) -> list[RuleResult]:
+        value = self._scalar(rule)
+        what = f"{rule.layer} to die edge (DIE)"
+        if skipped := self._missing(rule.layer, "DIE"):
+            return [self._result(name, rule, value, what, skipped=skipped)]
+        die, shapes = self.region("DIE"), self.region(rule.layer)
+        pairs = die.enclosing_check(shapes, self.at_least(value))
+        findings = [(pairs, self.distance()), (shapes - die, self.protrusion("DIE"))]
+        return [self._result(name, rule, value, what, findings)]
+
     def rule_pitch(self, name: str, rule: Rule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} centre to centre"
@@ -612,6 +643,40 @@ class _Deck:
         return self._per_mask(
             name, rule, what, findings, unit="", needs_thickness=True, deposited_only=True
         )
+
+    # ------------------------------------------------------------ nets
+    def connectivity(self) -> list[RuleResult]:
+        """NET.OPEN, NET.SHORT, NET.WRONG: the nets extracted from each die cell against the
+        spec's nets (skipped without a spec); a violation per defect, in the die cell."""
+        skipped = "needs --spec (the nets)" if self.design is None else None
+        found: dict[str, list[Violation]] = {rule: [] for rule in connectivity.RULES}
+        if self.design is not None:
+            layers = {name: self.layer_index(name) for name in connectivity.LAYERS}
+            under_top = set(self.top.called_cells()) | {self.top.cell_index()}
+            dies = [c for c in self.outlined_cells() if c.cell_index() in under_top]
+            for cell in dies or [self.top]:
+                placements, trans = _placement(
+                    self.layout, self.top.cell_index(), cell, self._source_placements
+                )
+                for f in connectivity.find(self.layout, cell, layers, self.design):
+                    found[f.rule].append(
+                        self._violation(cell, f.value, f.marker, placements, trans, f.note)
+                    )
+        return [
+            RuleResult(
+                name=rule,
+                rule=rule,
+                check="connectivity",
+                limit=connectivity.LIMITS[rule],
+                relation="<=",
+                unit="",
+                what=what,
+                severity="error",
+                violations=tuple(sorted(found[rule], key=lambda v: (v.cell, v.at[1], v.at[0]))),
+                skipped=skipped,
+            )
+            for rule, what in connectivity.RULES.items()
+        ]
 
     # ------------------------------------------------------------ balls
     def _ball_skip(self) -> str | None:

@@ -54,6 +54,7 @@ def to_table(report: CheckReport, shown: int = SHOWN_PER_RULE) -> str:
                 f"  {_num(v.value, r.unit)} at ({_num(v.at[0])}, {_num(v.at[1])}) in {v.cell}, "
                 f"on the wafer at ({_num(v.wafer_at[0])}, {_num(v.wafer_at[1])})"
                 + (f" and {v.placements - 1} more placements" if v.placements > 1 else "")
+                + (f": {v.note}" if v.note else "")
             )
         if r.count > shown:
             lines.append(f"  ... {r.count - shown} more (all in --json and the marker database)")
@@ -91,6 +92,7 @@ def _violation_json(v: Violation) -> dict[str, Any]:
         "first_placement": v.placement,
         "marker": v.kind,
         "points": [list(p) for p in v.points],
+        "note": v.note,
     }
 
 
@@ -154,6 +156,8 @@ def marker_database(report: CheckReport, layout_file: str | None = None) -> rdb.
             item = database.create_item(cells[v.cell].rdb_id(), category.rdb_id())
             item.add_value(_marker(v))
             item.add_value(f"{r.name}: {_num(v.value, r.unit)} (limit {limit_text(r)})")
+            if v.note:
+                item.add_value(v.note)
     return database
 
 

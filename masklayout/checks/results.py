@@ -20,7 +20,8 @@ class Violation:
     """One violation: where (``cell`` coordinates, and ``wafer_at`` at the cell's first placement
     in the top cell), what was measured, and the marker (an edge pair: 4 points, first edge then
     second; or a polygon). ``placement`` is that first placement as a KLayout transformation
-    string (µm), ``placements`` how many times the cell is placed on the wafer."""
+    string (µm), ``placements`` how many times the cell is placed on the wafer. ``note`` says
+    in words what is wrong where a number cannot (the nets of a short)."""
 
     cell: str
     value: float
@@ -30,6 +31,7 @@ class Violation:
     wafer_at: Point
     placements: int
     placement: str
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from masklayout.process.phase import equilibrium
 from masklayout.tech import Alloy, Solder
 
-# Sn-Pb liquidus, wt% Sn -> °C: the phase diagram points of DESIGN.md §7, with pure Sn (231.9).
-SN_PB_LIQUIDUS = (
-    (0.0, 327.5), (30.0, 255.0), (35.0, 247.0), (40.0, 238.0), (45.0, 227.0), (50.0, 216.0),
-    (60.0, 190.0), (61.9, 183.0), (90.0, 213.0), (100.0, 231.9),
-)  # fmt: skip
-SN_PB_SHARE = 0.95  # a mix whose Sn + Pb is at least this mass share follows the Sn-Pb diagram
+ABSOLUTE_ZERO = -273.15  # °C: a temperature to read a mix's liquidus and solidus at
 UM3_TO_CM3 = 1e-12
 
 
@@ -124,51 +120,62 @@ def composition_wt(mass: np.ndarray, alloys: Sequence[Alloy], names: Sequence[st
         return np.where(total > 0, 100.0 * element_mass / np.where(total > 0, total, 1.0), 0.0)
 
 
-def sn_pb_liquidus(sn_wt: np.ndarray | float) -> np.ndarray:
-    """Liquidus of a binary Sn-Pb alloy of ``sn_wt`` wt% Sn, from the phase diagram points."""
-    x, t = zip(*SN_PB_LIQUIDUS, strict=True)
-    return np.interp(np.asarray(sn_wt, dtype=float), x, t)
-
-
 def liquidus(mass: np.ndarray, alloys: Sequence[Alloy]) -> np.ndarray:
     """Liquidus (°C) of mixes given as mass per alloy (rows × alloys): a single alloy's own; a
-    leaded mix that is mostly Sn + Pb from the Sn-Pb phase diagram; any other mix the mass-weighted
-    mean of its alloys' (an estimate). NaN for an empty row."""
-    mass = np.atleast_2d(np.asarray(mass, dtype=float))
-    own = np.array([a.liquidus for a in alloys])
-    total = mass.sum(axis=1)
-    used = np.flatnonzero(mass.any(axis=0))
-    if len(used) == 1:  # one alloy on every row: its own liquidus, no mixing to work out
-        return np.where(total > 0, own[used[0]], np.nan)
-    single = (mass > 0).sum(axis=1) <= 1
-    sn_pb = _sn_pb_mass(mass, alloys)
-    safe_total = np.where(total > 0, total, 1.0)
-    snpb_total = sn_pb.sum(axis=1)
-    sn_pct = 100.0 * sn_pb[:, 0] / np.where(snpb_total > 0, snpb_total, 1.0)
-    leaded = (sn_pb[:, 1] > 0) & (snpb_total >= SN_PB_SHARE * total)
-    mixed = np.where(leaded, sn_pb_liquidus(sn_pct), (mass @ own) / safe_total)
-    result = np.where(single, own[np.argmax(mass, axis=1)], mixed)
-    return np.where(total > 0, result, np.nan)
+    mix's from its phase diagram (:mod:`masklayout.process.phase`); a mix no diagram covers, the
+    highest of its alloys' (all is molten there; :func:`mix_notes` says so). NaN for an empty
+    row."""
+    return _mix_temperature(mass, alloys, "liquidus")
 
 
 def solidus(mass: np.ndarray, alloys: Sequence[Alloy]) -> np.ndarray:
-    """Solidus (°C) of mixes: a single alloy's own, else the lowest of its alloys' (Sn-Pb mixes
-    between 18.3 and 97.8 wt% Sn: the 183 °C eutectic)."""
+    """Solidus (°C) of mixes: a single alloy's own; a mix's from its phase diagram (Sn-Pb
+    between 18.3 and 97.8 wt% Sn: the 183 °C eutectic); uncovered, the lowest of its alloys'."""
+    return _mix_temperature(mass, alloys, "solidus")
+
+
+def mix_notes(mass: np.ndarray, alloys: Sequence[Alloy]) -> list[str]:
+    """What the phase diagrams could not cover among these mixes, one note per distinct mix."""
+    notes = []
+    for composition, _ in _distinct_mixes(np.atleast_2d(np.asarray(mass, dtype=float)), alloys):
+        state = equilibrium(composition, ABSOLUTE_ZERO)
+        if state.system is None:
+            mix = " ".join(f"{e}{w:.3g}" for e, w in composition.items() if w > 0)
+            notes.append(
+                f"mix {mix} wt%: {state.note}; its melting range is bounded by its alloys'"
+            )
+    return notes
+
+
+def _mix_temperature(mass: np.ndarray, alloys: Sequence[Alloy], which: str) -> np.ndarray:
     mass = np.atleast_2d(np.asarray(mass, dtype=float))
-    own = np.array([a.solidus for a in alloys])
-    lowest = np.where(mass > 0, own, np.inf).min(axis=1)
-    sn_pb = _sn_pb_mass(mass, alloys)
-    snpb_total = sn_pb.sum(axis=1)
-    sn_pct = 100.0 * sn_pb[:, 0] / np.where(snpb_total > 0, snpb_total, 1.0)
-    leaded = (sn_pb[:, 1] > 0) & (snpb_total >= SN_PB_SHARE * mass.sum(axis=1))
-    eutectic = leaded & (sn_pct >= 18.3) & (sn_pct <= 97.8)
-    result = np.where(eutectic & ((mass > 0).sum(axis=1) > 1), np.minimum(lowest, 183.0), lowest)
-    return np.where(np.isfinite(lowest), result, np.nan)
+    own = np.array([getattr(a, which) for a in alloys])
+    count = (mass > 0).sum(axis=1)
+    result = np.where(count == 1, own[np.argmax(mass, axis=1)], np.nan)
+    bound = np.max if which == "liquidus" else np.min
+    for composition, rows in _distinct_mixes(mass, alloys):
+        value = getattr(equilibrium(composition, ABSOLUTE_ZERO), which)
+        if np.isnan(value):
+            value = bound(own[mass[rows[0]] > 0])
+        result[rows] = value
+    return result
 
 
-def _sn_pb_mass(mass: np.ndarray, alloys: Sequence[Alloy]) -> np.ndarray:
-    """Mass of Sn and of Pb per row (rows × 2)."""
-    return mass @ composition_matrix(alloys, ("Sn", "Pb"))
+def _distinct_mixes(
+    mass: np.ndarray, alloys: Sequence[Alloy]
+) -> list[tuple[dict[str, float], np.ndarray]]:
+    """The distinct compositions (element wt%) of the rows that mix several alloys, each with
+    its rows: the phase diagrams are read once per mix, not once per row."""
+    mixed = np.flatnonzero((mass > 0).sum(axis=1) > 1)
+    if not len(mixed):
+        return []
+    names = elements(alloys)
+    wt = composition_wt(mass[mixed], alloys, names)
+    unique, inverse = np.unique(np.round(wt, 9), axis=0, return_inverse=True)
+    return [
+        (dict(zip(names, row, strict=True)), mixed[inverse.ravel() == k])
+        for k, row in enumerate(unique)
+    ]
 
 
 def is_sn_pb(alloy: Alloy) -> bool:

@@ -25,6 +25,7 @@ from masklayout.process.solder import (
     composition_matrix,
     composition_wt,
     liquidus,
+    mix_notes,
 )
 from masklayout.spec import Design, Stack
 from masklayout.tech import Tech
@@ -40,6 +41,7 @@ def run(design: Design) -> RunResult:
     where = _Where(design)
     stacks = [_stack_result(sim, row, name) for row, name in enumerate(names)]
     warnings = list(sim.plan.warnings) + _step_warnings(sim, names, where)
+    warnings += mix_notes(sim.mass, sim.alloys)
 
     gap_min = design.tech.rule_value(GAP_RULE, 0.0)
     width_min = design.tech.rule_value(WIDTH_RULE, 0.0)

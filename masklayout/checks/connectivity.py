@@ -1,0 +1,272 @@
+"""Connectivity: the nets of a written die, extracted with KLayout, against the spec's nets.
+
+The conductors are PAD, RDL and UBM. A PI1 opening joins a pad to the RDL over it; a PI2
+opening joins the RDL under it to the UBM over it; a PI2 opening with no RDL under it (a bump on
+its pad, claim 14) joins the pad under it to the UBM. ``KLayout``'s ``LayoutToNetlist`` extracts
+the nets of the die cell with these connections (hierarchically, then flattened).
+
+Terminals are found by geometry, not by names in the layout: a pad is the net of the PAD shape at
+its centre, a bump the net of the UBM shape at its site. Then:
+
+- ``NET.OPEN``: a spec net whose terminals lie in more than one extracted net (or on no metal);
+- ``NET.SHORT``: an extracted net holding the terminals of two or more spec nets;
+- ``NET.WRONG``: an extracted net joining terminals that are in no spec net to a spec net, or to
+  each other.
+
+Each is one finding with a marker in die-cell coordinates (dbu): for an open the box over its
+pieces, for a short or a wrong connection where the nets meet (the contact between the shapes
+reached first from each side, walking the net's shapes outward from its terminals).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import klayout.db as db
+import numpy as np
+
+from masklayout.spec import Design
+
+# (layer, layer) pairs that conduct into each other where they overlap; PI2_BARE is PI2 less RDL
+CONNECTIONS = (
+    ("PAD", "PI1"),
+    ("PI1", "RDL"),
+    ("RDL", "PI2"),
+    ("PI2", "UBM"),
+    ("PAD", "PI2_BARE"),
+    ("PI2_BARE", "UBM"),
+)
+LAYERS = ("PAD", "PI1", "RDL", "PI2", "UBM")
+MAX_LOCATED_SHAPES = 3000  # beyond, a short's marker is the box of its net, not the contact
+RULES = {
+    "NET.OPEN": "spec net in one piece (pieces)",
+    "NET.SHORT": "spec nets per extracted net",
+    "NET.WRONG": "terminals of no spec net joined to a net",
+}
+LIMITS = {"NET.OPEN": 1, "NET.SHORT": 1, "NET.WRONG": 0}
+
+
+def expected_nets(design: Design) -> dict[str, set[str]]:
+    """The spec's nets, net name -> terminals ``"pad NAME"`` / ``"bump NAME"``: each RDL route
+    joins its pad and bump, a bump on a pad joins that pad; a net is named after its pad.
+    Pads and bumps in none of them are to stay unconnected."""
+    nets: dict[str, set[str]] = {}
+    for route in design.spec.die.rdl.routes:
+        nets.setdefault(route.pad, {f"pad {route.pad}"}).add(f"bump {route.bump}")
+    for site in design.sites:
+        if site.on_pad is not None:
+            nets.setdefault(site.on_pad, {f"pad {site.on_pad}"}).add(f"bump {site.name}")
+    return nets
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One connectivity defect: its rule, the measured count, a marker polygon (dbu, die-cell
+    coordinates) and what is wrong in words."""
+
+    rule: str
+    value: int
+    marker: db.Polygon
+    note: str
+
+
+def _terminals(design: Design, dbu: float) -> dict[str, tuple[str, db.Point]]:
+    """Every pad and bump: name -> (layer it is probed on, its centre in dbu)."""
+    out = {
+        f"pad {pad.name}": ("PAD", db.Point(round(pad.at[0] / dbu), round(pad.at[1] / dbu)))
+        for pad in design.spec.die.pads
+    }
+    for site in design.sites:
+        out[f"bump {site.name}"] = ("UBM", db.Point(round(site.x / dbu), round(site.y / dbu)))
+    return out
+
+
+class _Extraction:
+    """The nets of one die cell: LayoutToNetlist over the connections, netlist flattened."""
+
+    def __init__(self, layout: db.Layout, cell: db.Cell, layers: dict[str, int | None]):
+        self.l2n = db.LayoutToNetlist(db.RecursiveShapeIterator(layout, cell, []))
+        self.l2n.threads = 0
+        self.l2n.include_floating_subcircuits = True  # a bump with no trace is still a net
+        self.regions: dict[str, db.Region] = {}
+        for name in LAYERS:
+            index = layers.get(name)
+            self.regions[name] = self.l2n.make_layer(
+                index if index is not None else layout.layer(), name
+            )
+        self.regions["PI2_BARE"] = self.regions["PI2"] - self.regions["RDL"]
+        self.l2n.register(self.regions["PI2_BARE"], "PI2_BARE")
+        for region in self.regions.values():
+            self.l2n.connect(region)
+        for a, b in CONNECTIONS:
+            self.l2n.connect(self.regions[a], self.regions[b])
+        self.l2n.extract_netlist()
+        self.l2n.netlist().flatten()
+        self.nets: dict[int, db.Net] = {}
+
+    def probe(self, layer: str, point: db.Point) -> int | None:
+        """The id of the net at ``point`` on ``layer`` (None: no metal there)."""
+        net = self.l2n.probe_net(self.regions[layer], point)
+        if net is None:
+            return None
+        self.nets[net.cluster_id] = net
+        return net.cluster_id
+
+    def shapes(self, net: int) -> list[tuple[str, db.Polygon]]:
+        """The net's shapes, each with its layer name, in die-cell coordinates."""
+        return [
+            (name, polygon)
+            for name, region in self.regions.items()
+            for polygon in self.l2n.shapes_of_net(self.nets[net], region, True).each()
+        ]
+
+
+def find(
+    layout: db.Layout, cell: db.Cell, layers: dict[str, int | None], design: Design
+) -> list[Finding]:
+    """Compare the nets extracted from die ``cell`` (``layers``: tech layer name -> layout layer
+    index, None when absent) with the spec's nets; one finding per defect."""
+    expected = expected_nets(design)
+    net_of = {t: name for name, terminals in expected.items() for t in terminals}
+    extraction = _Extraction(layout, cell, layers)
+    where = _terminals(design, layout.dbu)
+    found = {t: extraction.probe(layer, point) for t, (layer, point) in where.items()}
+    members: dict[int, list[str]] = {}
+    for terminal, net in found.items():
+        if net is not None:
+            members.setdefault(net, []).append(terminal)
+
+    findings = []
+    for name, terminals in expected.items():
+        pieces: dict[int | None, list[str]] = {}
+        for terminal in sorted(terminals, key=_order):
+            pieces.setdefault(found[terminal], []).append(terminal)
+        if len(pieces) > 1 or None in pieces:
+            findings.append(_open(extraction, name, pieces, where))
+    for net, terminals in sorted(members.items(), key=lambda item: _order(min(item[1]))):
+        spec_nets = sorted({net_of[t] for t in terminals if t in net_of})
+        loose = sorted((t for t in terminals if t not in net_of), key=_order)
+        if len(spec_nets) >= 2:
+            groups = {n: [t for t in terminals if net_of.get(t) == n] for n in spec_nets}
+            text = " with ".join(f"net {n} ({', '.join(sorted(groups[n], key=_order))})"
+                                 for n in spec_nets)  # fmt: skip
+            note = f"short: {text}"
+            findings.append(_joined(extraction, "NET.SHORT", len(spec_nets), net, terminals,
+                                    net_of, where, note))  # fmt: skip
+        elif loose and (spec_nets or len(loose) >= 2):
+            if spec_nets:
+                note = f"net {spec_nets[0]} also connects {', '.join(loose)} (in no net)"
+            else:
+                note = f"{', '.join(loose)} connected, though in no net"
+            findings.append(_joined(extraction, "NET.WRONG", len(loose), net,
+                                    terminals, net_of, where, note))  # fmt: skip
+    return findings
+
+
+def _order(terminal: str) -> tuple[int, str]:
+    return (0 if terminal.startswith("pad") else 1, terminal)
+
+
+def _open(
+    extraction: _Extraction,
+    name: str,
+    pieces: dict[int | None, list[str]],
+    where: dict[str, tuple[str, db.Point]],
+) -> Finding:
+    """An open net: marker over all its pieces (and its terminals that sit on no metal)."""
+    box = db.Box()
+    for net, terminals in pieces.items():
+        for terminal in terminals:
+            box += where[terminal][1]
+        if net is not None:
+            for _, polygon in extraction.shapes(net):
+                box += polygon.bbox()
+    parts = " | ".join(
+        ", ".join(terminals) + (" (on no metal)" if net is None else "")
+        for net, terminals in pieces.items()
+    )
+    count = len(pieces) if None not in pieces else len(pieces) - 1 + len(pieces[None])
+    return Finding(
+        "NET.OPEN", count, db.Polygon(box), f"net {name} open in {count} pieces: {parts}"
+    )
+
+
+def _joined(
+    extraction: _Extraction,
+    rule: str,
+    value: int,
+    net: int,
+    terminals: list[str],
+    net_of: dict[str, str],
+    where: dict[str, tuple[str, db.Point]],
+    note: str,
+) -> Finding:
+    """A short or wrong connection: marker where its parts meet (else the box of the net)."""
+    shapes = extraction.shapes(net)
+    contact = _contact(shapes, terminals, net_of, where)
+    if contact.empty():
+        for _, polygon in shapes:
+            contact += polygon.bbox()
+    return Finding(rule, value, db.Polygon(contact), note)
+
+
+def _contact(
+    shapes: list[tuple[str, db.Polygon]],
+    terminals: list[str],
+    net_of: dict[str, str],
+    where: dict[str, tuple[str, db.Point]],
+) -> db.Box:
+    """Where the parts of one extracted net that belong to different spec nets (or to terminals
+    of no net) meet: walk the net's shapes outward from every terminal at once, each shape
+    taking the label of the terminal that reaches it first; the box over the contacts between
+    shapes of different labels."""
+    if not shapes or len(shapes) > MAX_LOCATED_SHAPES:
+        return db.Box()
+    layers = [name for name, _ in shapes]
+    polygons = [polygon for _, polygon in shapes]
+    boxes = np.array([(p.bbox().left, p.bbox().bottom, p.bbox().right, p.bbox().top)
+                      for p in polygons])  # fmt: skip
+    overlap = (
+        (boxes[:, None, 0] <= boxes[None, :, 2]) & (boxes[None, :, 0] <= boxes[:, None, 2])
+        & (boxes[:, None, 1] <= boxes[None, :, 3]) & (boxes[None, :, 1] <= boxes[:, None, 3])
+    )  # fmt: skip
+    conducts = {(a, b) for a, b in CONNECTIONS} | {(b, a) for a, b in CONNECTIONS}
+    conducts |= {(name, name) for name in layers}
+    neighbours: dict[int, list[int]] = {i: [] for i in range(len(polygons))}
+    for i, j in zip(*np.nonzero(np.triu(overlap, 1)), strict=True):
+        if (layers[i], layers[j]) in conducts and _touch(polygons[i], polygons[j]):
+            neighbours[int(i)].append(int(j))
+            neighbours[int(j)].append(int(i))
+
+    label: dict[int, str] = {}
+    queue: deque[int] = deque()
+    for terminal in sorted(terminals, key=_order):
+        layer, centre = where[terminal]
+        for i, polygon in enumerate(polygons):
+            if layers[i] == layer and i not in label and polygon.inside(centre):
+                label[i] = net_of.get(terminal, terminal)
+                queue.append(i)
+    while queue:
+        i = queue.popleft()
+        for j in neighbours[i]:
+            if j not in label:
+                label[j] = label[i]
+                queue.append(j)
+    box = db.Box()
+    for i, near in neighbours.items():
+        for j in near:
+            if i < j and i in label and j in label and label[i] != label[j]:
+                box += _meeting(polygons[i], polygons[j])
+    return box
+
+
+def _touch(a: db.Polygon, b: db.Polygon) -> bool:
+    return not db.Region(a).interacting(db.Region(b)).is_empty()
+
+
+def _meeting(a: db.Polygon, b: db.Polygon) -> db.Box:
+    common = db.Region(a) & db.Region(b)
+    if common.is_empty():
+        common = db.Region(a).sized(1) & db.Region(b)
+    return common.bbox()

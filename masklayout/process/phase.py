@@ -1,0 +1,256 @@
+"""Phase equilibrium of solder mixes at a reflow peak, from binary phase diagrams by the lever rule.
+
+A mix is reduced to the binary of its two main elements when the others add up to at most
+``MINOR_LIMIT`` wt% (SAC's Ag and Cu in a Sn-Bi mix, say); the minor elements are counted with
+the most abundant element, the matrix they sit in.
+Mixes no table covers are reported as not covered instead of getting an invented number.
+
+Each binary A-B is a eutectic system given in wt% of B at x (0 = pure A, 100 = pure B):
+
+- the liquidus, two branches meeting at the eutectic;
+- the boundary of the solid that forms on each side (a terminal solid solution whose composition
+  moves from the pure metal at its melting point to its solubility limit at the eutectic, or a
+  line compound such as Ag3Sn);
+- in the two-phase field L + solid at a temperature T the lever rule gives the liquid's mass
+  fraction ``fL = (x - xs) / (xl - xs)``, with ``xl`` the liquidus and ``xs`` the solid boundary
+  at T.
+
+Data (``SOURCES``): Sn-Pb liquidus points of DESIGN.md §7 (the ASM diagram), completed by the
+catalogue's Pb95Sn5 and Pb90Sn10 liquidus and solidus; for the other systems the invariant points
+of the assessed diagrams (ASM Alloy Phase Diagrams; NIST solder database; Ag-Sn from CompuTherm's
+assessment), and between a pure metal and the eutectic the ideal-solution liquidus (Schröder-van
+Laar) with an effective heat of fusion fitted so the branch passes through the eutectic. On Sn-Pb,
+where points are tabulated, that construction is within 4 °C of the diagram on the Pb side and
+8 °C on the Sn side: the stated error of the fitted branches.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MINOR_LIMIT = 5.0  # wt%: elements beyond the two main ones that a binary may ignore
+MOLAR_MASS = {"Sn": 118.71, "Pb": 207.2, "Bi": 208.98, "Ag": 107.87, "Cu": 63.55, "In": 114.82}
+MELTING = {"Sn": 231.93, "Pb": 327.46, "Bi": 271.4, "Ag": 961.8, "Cu": 1084.6, "In": 156.6}
+BRANCH_POINTS = 24  # points of a fitted liquidus branch
+TOLERANCE = 1e-9  # °C: at the liquidus within this, all is liquid
+
+
+@dataclass(frozen=True)
+class Binary:
+    """A binary eutectic diagram A-B, compositions in wt% B, temperatures in °C.
+
+    ``liquidus``: (x, T) points from pure A to pure B through the eutectic (or up to
+    ``covers``); ``solid_a`` / ``solid_b``: the boundary of the solid on each side, (x, T) from
+    the eutectic temperature upwards."""
+
+    a: str
+    b: str
+    eutectic: tuple[float, float]
+    liquidus: tuple[tuple[float, float], ...]
+    solid_a: tuple[tuple[float, float], ...]
+    solid_b: tuple[tuple[float, float], ...]
+    covers: float = 100.0  # the highest wt% B the diagram describes
+    source: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.a}-{self.b}"
+
+    def liquidus_at(self, x: np.ndarray) -> np.ndarray:
+        """Liquidus temperature of compositions ``x`` (wt% B)."""
+        xs, ts = np.array(self.liquidus).T
+        return np.interp(x, xs, ts)
+
+    def solidus_at(self, x: np.ndarray) -> np.ndarray:
+        """Temperature where melting starts: the solid boundary within a terminal solution's
+        range, else the eutectic."""
+        x = np.asarray(x, dtype=float)
+        te = self.eutectic[1]
+        xa, ta = np.array(self.solid_a).T
+        xb, tb = np.array(self.solid_b).T
+        on_a = x <= xa.max()
+        on_b = x >= xb.min()
+        result = np.full_like(x, te)
+        # the boundary is tabulated from the eutectic upwards: interpolate along x
+        result = np.where(on_a, np.interp(x, xa[::-1], ta[::-1]), result)
+        return np.where(on_b, np.interp(x, xb, tb), result)
+
+    def liquid_fraction(self, x: np.ndarray, temperature: float) -> tuple[np.ndarray, np.ndarray]:
+        """Mass fraction of liquid and its composition (wt% B) at ``temperature`` for overall
+        compositions ``x``, by the lever rule."""
+        x = np.asarray(x, dtype=float)
+        xe, te = self.eutectic
+        if temperature < te:
+            return np.zeros_like(x), np.full_like(x, np.nan)
+        above = temperature >= self.liquidus_at(x) - TOLERANCE
+        # liquid composition on each branch at this temperature (the branch is monotonic)
+        lx_a, lt_a = _branch(self.liquidus, 0.0, xe)
+        lx_b, lt_b = _branch(self.liquidus, xe, self.covers)
+        xl_a = np.interp(temperature, lt_a[::-1], lx_a[::-1])  # A side: T falls as x rises
+        xl_b = np.interp(temperature, lt_b, lx_b)  # B side: T rises with x
+        sx_a, st_a = np.array(self.solid_a).T
+        sx_b, st_b = np.array(self.solid_b).T
+        xs_a = np.interp(temperature, st_a, sx_a) if len(st_a) > 1 else sx_a[0]
+        xs_b = np.interp(temperature, st_b, sx_b) if len(st_b) > 1 else sx_b[0]
+        on_a = x < xe
+        xl = np.where(on_a, xl_a, xl_b)
+        xs = np.where(on_a, xs_a, xs_b)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fraction = np.clip((x - xs) / np.where(xl != xs, xl - xs, np.inf), 0.0, 1.0)
+        fraction = np.where(above, 1.0, fraction)
+        return fraction, np.where(above, x, xl)
+
+
+def _branch(
+    points: tuple[tuple[float, float], ...], low: float, high: float
+) -> tuple[np.ndarray, np.ndarray]:
+    xs, ts = np.array(points).T
+    keep = (xs >= low - 1e-9) & (xs <= high + 1e-9)
+    return xs[keep], ts[keep]
+
+
+def fitted_branch(
+    solvent: str, solute: str, eutectic: tuple[float, float]
+) -> list[tuple[float, float]]:
+    """Liquidus points (wt% solute, °C) from the pure solvent to the eutectic: the ideal-solution
+    (Schröder-van Laar) curve ``ln x_solvent = -k (1/T - 1/Tm)`` with ``k`` chosen so the curve
+    passes through the eutectic."""
+    xe, te = eutectic
+    tm = MELTING[solvent] + 273.15
+    mole_e = _mole_fraction(xe, solute, solvent)
+    k = -math.log(1.0 - mole_e) / (1.0 / (te + 273.15) - 1.0 / tm)
+    points = []
+    for w in np.linspace(0.0, xe, BRANCH_POINTS):
+        mole = _mole_fraction(float(w), solute, solvent)
+        t = 1.0 / (1.0 / tm - math.log(1.0 - mole) / k) - 273.15
+        points.append((float(w), t))
+    points[-1] = (xe, te)
+    return points
+
+
+def _mole_fraction(wt: float, element: str, other: str) -> float:
+    """Mole fraction of ``element`` in a binary of ``wt`` wt% of it."""
+    a = wt / MOLAR_MASS[element]
+    b = (100.0 - wt) / MOLAR_MASS[other]
+    return a / (a + b)
+
+
+def _from_b_side(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """A branch fitted from the B side (in wt% A), turned into wt% B, ascending."""
+    return sorted((100.0 - w, t) for w, t in points)
+
+
+def _sn_bi() -> Binary:
+    e = (57.0, 139.0)
+    side_sn = fitted_branch("Sn", "Bi", e)
+    side_bi = _from_b_side(fitted_branch("Bi", "Sn", (100.0 - e[0], e[1])))
+    return Binary(
+        "Sn", "Bi", e, tuple(side_sn + side_bi[1:]),
+        solid_a=((21.0, 139.0), (0.0, MELTING["Sn"])),
+        solid_b=((99.9, 139.0), (100.0, MELTING["Bi"])),
+        source="eutectic 139 °C at 57 wt% Bi, (Sn) dissolves 21 wt% Bi (ASM; NIST solder database)",
+    )  # fmt: skip
+
+
+def _sn_ag() -> Binary:
+    e = (3.5, 221.0)
+    return Binary(
+        "Sn", "Ag", e, tuple(fitted_branch("Sn", "Ag", e) + [(49.0, 481.3)]),
+        solid_a=((0.1, 221.0), (0.0, MELTING["Sn"])),
+        solid_b=((73.2, 221.0),),  # Ag3Sn, a line compound
+        covers=49.0,
+        source="eutectic 221 °C at 3.5 wt% Ag into (Sn) + Ag3Sn (73.2 wt% Ag); L + Ag4Sn -> Ag3Sn at 481 °C with L at 49 wt% Ag (CompuTherm Ag-Sn)",
+    )  # fmt: skip
+
+
+def _sn_cu() -> Binary:
+    e = (0.7, 227.0)
+    return Binary(
+        "Sn", "Cu", e, tuple(fitted_branch("Sn", "Cu", e)),
+        solid_a=((0.01, 227.0), (0.0, MELTING["Sn"])),
+        solid_b=((39.1, 227.0),),  # Cu6Sn5
+        covers=0.7,  # the Cu6Sn5 liquidus beyond the eutectic is not tabulated here
+        source="eutectic 227 °C at 0.7 wt% Cu into (Sn) + Cu6Sn5 (ASM); hypereutectic Sn-Cu not covered",
+    )  # fmt: skip
+
+
+def _in_sn() -> Binary:
+    e = (48.0, 118.0)  # wt% Sn: In-48Sn
+    side_in = fitted_branch("In", "Sn", e)
+    side_sn = _from_b_side(fitted_branch("Sn", "In", (100.0 - e[0], e[1])))
+    return Binary(
+        "In", "Sn", e, tuple(side_in + side_sn[1:]),
+        solid_a=((44.8, 118.0), (0.0, MELTING["In"])),  # beta (In-rich)
+        solid_b=((77.6, 118.0), (100.0, MELTING["Sn"])),  # gamma and (Sn) lumped
+        source="eutectic 118 °C at 48 wt% Sn into beta (44.8) + gamma (77.6 wt% Sn) (ASM); beta and gamma treated as terminal solutions: approximate",
+    )  # fmt: skip
+
+
+def _pb_sn() -> Binary:
+    liquidus = (
+        (0.0, MELTING["Pb"]), (5.0, 312.0), (10.0, 302.0), (30.0, 255.0), (35.0, 247.0),
+        (40.0, 238.0), (45.0, 227.0), (50.0, 216.0), (60.0, 190.0), (61.9, 183.0),
+        (90.0, 213.0), (100.0, MELTING["Sn"]),
+    )  # fmt: skip
+    return Binary(
+        "Pb", "Sn", (61.9, 183.0), liquidus,
+        solid_a=((18.3, 183.0), (10.0, 268.0), (5.0, 308.0), (0.0, MELTING["Pb"])),
+        solid_b=((97.8, 183.0), (100.0, MELTING["Sn"])),
+        source="DESIGN.md §7 liquidus points (ASM Pb-Sn); (Pb) solidus through the catalogue's Pb90Sn10 and Pb95Sn5; solubility limits 18.3 and 97.8 wt% Sn",
+    )  # fmt: skip
+
+
+SYSTEMS: dict[frozenset[str], Binary] = {
+    frozenset((s.a, s.b)): s for s in (_pb_sn(), _sn_bi(), _sn_ag(), _sn_cu(), _in_sn())
+}
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """A mix at a temperature: its binary (``None`` when no diagram covers it), the liquid's
+    mass fraction, and the mix's liquidus and solidus on that diagram (°C)."""
+
+    system: str | None
+    liquid_fraction: float
+    liquidus: float
+    solidus: float
+    note: str = ""
+
+
+def equilibrium(composition: dict[str, float], temperature: float) -> Equilibrium:
+    """The phase equilibrium of a mix given in wt% per element at ``temperature`` (°C)."""
+    total = sum(composition.values())
+    parts = sorted(((w * 100.0 / total, e) for e, w in composition.items() if w > 0), reverse=True)
+    if len(parts) == 1 or parts[0][0] >= 100.0 - 1e-9:
+        element = parts[0][1]
+        tm = MELTING.get(element, math.nan)
+        molten = 1.0 if temperature >= tm else 0.0
+        return Equilibrium(element, molten, tm, tm)
+    (w1, e1), (w2, e2) = parts[0], parts[1]
+    minor = 100.0 - w1 - w2
+    system = SYSTEMS.get(frozenset((e1, e2)))
+    if system is None or minor > MINOR_LIMIT:
+        why = f"no {e1}-{e2} diagram" if system is None else f"{minor:.1f} wt% beyond {e1}-{e2}"
+        return Equilibrium(None, math.nan, math.nan, math.nan, f"not covered: {why}")
+    # the minor elements are counted with the most abundant element, the matrix they sit in
+    b_wt = (w1 + minor if e1 == system.b else w2) / (w1 + w2 + minor) * 100.0
+    if b_wt > system.covers:
+        return Equilibrium(
+            None, math.nan, math.nan, math.nan,
+            f"not covered: {b_wt:.1f} wt% {system.b} is beyond the {system.name} data ({system.covers:g})",
+        )  # fmt: skip
+    x = np.array([b_wt])
+    fraction, _ = system.liquid_fraction(x, temperature)
+    note = f"{system.name} at {b_wt:.1f} wt% {system.b}"
+    if minor > 0:
+        note += f" ({minor:.1f} wt% other elements counted with {system.a})"
+    return Equilibrium(
+        system.name,
+        float(fraction[0]),
+        float(system.liquidus_at(x)[0]),
+        float(system.solidus_at(x)[0]),
+        note,
+    )

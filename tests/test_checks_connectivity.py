@@ -1,0 +1,183 @@
+"""The connectivity check: nets extracted from a written GDS with KLayout against the spec's.
+
+Layouts are built from specs, written, read back and edited with ``klayout.db`` (a trace
+deleted, a bridge added), then checked through the CLI; what the check must name comes from the
+spec's routes and pad positions, worked out here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import klayout.db as kdb
+import klayout.rdb as rdb
+import pytest
+from click.testing import CliRunner
+
+from masklayout import layout, spec
+from masklayout.checks import check_gds
+from masklayout.checks.connectivity import expected_nets
+from masklayout.cli import main
+from masklayout.tech import load_tech
+from tests.helpers import BASE_SPEC, SAMPLES
+
+NET_RULES = ("NET.OPEN", "NET.SHORT", "NET.WRONG")
+TECH = load_tech("wlcsp-400")
+
+
+def built(tmp_path: Path, text: str = BASE_SPEC, name: str = "s") -> tuple[Path, Path]:
+    """The spec written to ``name.yaml`` and its wafer built to ``name.gds`` by the CLI."""
+    spec_path, gds = tmp_path / f"{name}.yaml", tmp_path / f"{name}.gds"
+    spec_path.write_text(text)
+    result = CliRunner().invoke(main, ["build", str(spec_path), "-q", "-o", str(gds)])
+    assert result.exit_code == 0, result.output
+    return spec_path, gds
+
+
+def edit_die(gds: Path, change) -> None:
+    """Read ``gds`` back, apply ``change(layout, die_cell)``, write it again."""
+    layout = kdb.Layout()
+    layout.read(str(gds))
+    (die,) = [c for c in layout.each_cell() if c.name.endswith("_DIE")]
+    change(layout, die)
+    layout.write(str(gds))
+
+
+def checked(spec_path: Path, gds: Path, tmp_path: Path) -> tuple[int, dict, rdb.ReportDatabase]:
+    """``masklayout check GDS --spec SPEC --json -o markers.lyrdb``: exit code, JSON, markers."""
+    markers = tmp_path / "markers.lyrdb"
+    args = ["check", str(gds), "--spec", str(spec_path), "--json", "-o", str(markers)]
+    result = CliRunner().invoke(main, args)
+    database = rdb.ReportDatabase("")
+    database.load(str(markers))
+    return result.exit_code, json.loads(result.output), database
+
+
+def net_markers(report: dict) -> dict[str, list[dict]]:
+    return {r["name"]: r["markers"] for r in report["rules"] if r["name"] in NET_RULES}
+
+
+def box_of(marker: dict) -> tuple[float, float, float, float]:
+    xs, ys = [p[0] for p in marker["points"]], [p[1] for p in marker["points"]]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def inside(point: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
+
+
+def rdb_polygons(database: rdb.ReportDatabase, category: str) -> list[kdb.DBox]:
+    (cat,) = [c for c in database.each_category() if c.name() == category]
+    return [
+        value.polygon().bbox()
+        for item in database.each_item_per_category(cat.rdb_id())
+        for value in item.each_value()
+        if value.is_polygon()
+    ]
+
+
+# --------------------------------------------------------------------------- expected nets
+def test_expected_nets_are_the_routes_and_the_bumps_on_pads():
+    """BASE_SPEC routes VDD to A2 and GND to A6 and puts X1 on pad IO; nothing else is wired."""
+    assert expected_nets(spec.loads(BASE_SPEC)) == {
+        "VDD": {"pad VDD", "bump A2"},
+        "GND": {"pad GND", "bump A6"},
+        "IO": {"pad IO", "bump X1"},
+    }
+
+
+@pytest.mark.parametrize(
+    "sample", ["wlcsp_rdl_400.yaml", "wlcsp_on_pad.yaml", "flow_c1_two_masks.yaml"]
+)
+def test_built_samples_connect_exactly_their_routes(sample, tmp_path):
+    """Routed, on-pad and unwired bumps (flow_c1: 25 bumps, no pads, each its own net)."""
+    design = spec.load(SAMPLES / sample)
+    gds = tmp_path / "sample.gds"
+    layout.write(layout.build(design, die_only=True), gds)
+    report = check_gds(gds, design.tech, design)
+    assert {name: report.result(name).count for name in NET_RULES} == dict.fromkeys(NET_RULES, 0)
+    assert all(report.result(name).skipped is None for name in NET_RULES)
+
+
+def test_a_gds_without_its_spec_skips_the_nets(tmp_path):
+    _, gds = built(tmp_path)
+    report = check_gds(gds, TECH)
+    assert {report.result(name).skipped for name in NET_RULES} == {"needs --spec (the nets)"}
+
+
+# --------------------------------------------------------------------------- defects
+def test_a_deleted_trace_is_an_open_on_its_net_marked_where_it_ran(tmp_path):
+    """VDD at (-1300, 1200) routes to A2 at (-700, 800) (6 x 5 array at 400 centred on
+    (-100, 0), row A at y 800): its trace, with the pad's capture, is one RDL shape over the
+    pad. Deleted, the pad and the bump are two pieces; the marker spans the L's corner."""
+    spec_path, gds = built(tmp_path)
+
+    def delete_vdd_trace(layout: kdb.Layout, die: kdb.Cell) -> None:
+        rdl = die.shapes(layout.layer(12, 0))
+        (trace,) = [s for s in rdl.each() if s.polygon.inside(kdb.Point(-1300000, 1200000))]
+        rdl.erase(trace)
+
+    edit_die(gds, delete_vdd_trace)
+    code, report, database = checked(spec_path, gds, tmp_path)
+    assert code == 1
+    found = net_markers(report)
+    assert [len(found[name]) for name in NET_RULES] == [1, 0, 0]
+    (open_,) = found["NET.OPEN"]
+    assert open_["value"] == 2
+    assert "net VDD" in open_["note"] and "pad VDD | bump A2" in open_["note"]
+    box = box_of(open_)
+    for point in ((-1300, 1200), (-700, 800), (-700, 1200)):
+        assert inside(point, box)
+    assert open_["placements"] > 1  # the die cell, once per die on the wafer
+    (marker,) = rdb_polygons(database, "NET.OPEN")
+    assert marker.contains(kdb.DPoint(-700, 1200))
+
+
+def test_an_rdl_bridge_between_two_nets_is_a_short_naming_both_where_they_touch(tmp_path):
+    """VDD's trace runs along y = 1200 from x -1300 to -700, GND's from 1300 to 900: a bar
+    from x -700 to 900 at y 1200 joins them and touches nothing else."""
+    spec_path, gds = built(tmp_path)
+    edit_die(gds, lambda layout, die: die.shapes(layout.layer(12, 0)).insert(
+        kdb.DBox(-700, 1190, 900, 1210)))  # fmt: skip
+    code, report, database = checked(spec_path, gds, tmp_path)
+    assert code == 1
+    found = net_markers(report)
+    assert [len(found[name]) for name in NET_RULES] == [0, 1, 0]
+    (short,) = found["NET.SHORT"]
+    assert short["value"] == 2
+    assert "net GND (pad GND, bump A6)" in short["note"]
+    assert "net VDD (pad VDD, bump A2)" in short["note"]
+    x0, y0, x1, y1 = box_of(short)
+    assert y0 >= 1190 - 20 and y1 <= 1210 + 20  # on the bar (where it meets a trace)
+    assert -700 - 20 <= x0 <= x1 <= 900 + 20
+    assert len(rdb_polygons(database, "NET.SHORT")) == 1
+
+
+def test_a_trace_run_onto_a_bump_of_no_net_is_a_wrong_connection(tmp_path):
+    """A bar from A2's capture (-700, 800) to unrouted A3 (-300, 800) wires A3 into VDD."""
+    spec_path, gds = built(tmp_path)
+    edit_die(gds, lambda layout, die: die.shapes(layout.layer(12, 0)).insert(
+        kdb.DBox(-700, 790, -300, 810)))  # fmt: skip
+    code, report, _ = checked(spec_path, gds, tmp_path)
+    assert code == 1
+    found = net_markers(report)
+    assert [len(found[name]) for name in NET_RULES] == [0, 0, 1]
+    (wrong,) = found["NET.WRONG"]
+    assert wrong["note"] == "net VDD also connects bump A3 (in no net)"
+    x0, _, x1, _ = box_of(wrong)
+    assert -700 <= x0 <= x1 <= -300 + 135
+
+
+def test_pads_bridged_under_their_on_pad_bumps_are_a_short(tmp_path):
+    """wlcsp_on_pad: bump A1 on pad PA1 at (-1250, 1250), A2 on PA2 at (-750, 1250); a PAD
+    bar between the two pads joins the two nets."""
+    text = (SAMPLES / "wlcsp_on_pad.yaml").read_text()
+    spec_path, gds = built(tmp_path, text, "on_pad")
+    edit_die(gds, lambda layout, die: die.shapes(layout.layer(10, 0)).insert(
+        kdb.DBox(-1250, 1240, -750, 1260)))  # fmt: skip
+    code, report, _ = checked(spec_path, gds, tmp_path)
+    assert code == 1
+    (short,) = net_markers(report)["NET.SHORT"]
+    assert "net PA1 (pad PA1, bump A1)" in short["note"]
+    assert "net PA2 (pad PA2, bump A2)" in short["note"]
+    assert not net_markers(report)["NET.OPEN"]
