@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -369,9 +370,13 @@ class Design:
             if net.routed or (net.pads and not net.rdl_pads and net.bumps)
         }
 
+    @cached_property
+    def _net_by_terminal(self) -> dict[str, DieNet]:
+        return {terminal: net for net in self.nets for terminal in net.terminals}
+
     def net_of(self, terminal: str) -> DieNet | None:
         """The net of ``pad NAME`` or ``bump NAME``, if it has one."""
-        return next((n for n in self.nets if terminal in n.terminals), None)
+        return self._net_by_terminal.get(terminal)
 
 
 def load(path: str | Path) -> Design:
