@@ -160,3 +160,27 @@ def test_keepout_is_a_rect_or_a_polygon_on_known_layers():
     assert "die.keepout[0]" in message and "either 'rect" in message
     message = _error((RDL, "  keepout:\n    - {polygon: [[0, 0], [10, 0], [20, 0]]}\n" + RDL))
     assert "die.keepout[0]: a keep-out must enclose an area" in message
+
+
+def test_shipped_route_lists_mean_what_they_meant():
+    from masklayout import load
+    from tests.helpers import SAMPLES
+
+    design = load(SAMPLES / "wlcsp_rdl_400.yaml")
+    routes = design.spec.die.rdl.routes
+    assert design.wired_nets == {r.pad: {f"pad {r.pad}", f"bump {r.bump}"} for r in routes}
+    for route in routes:
+        net = design.net(route.pad)
+        expected = [(tuple(design.pad(route.pad).at), *map(tuple, route.via))] if route.via else []
+        assert [line[:-1] for line in net.fixed] == expected
+        assert net.width == 20 and net.style == "manhattan"
+
+
+def test_bump_map_nets_name_routed_nets_and_bump_only_nets_join_nothing():
+    from masklayout import load
+    from tests.helpers import SAMPLES
+
+    design = load(SAMPLES / "bumps_from_csv.yaml")
+    assert design.wired_nets["IO1"] == {"pad PA1", "bump A1"}  # CSV: A1 is on net IO1
+    assert "VSS" not in design.wired_nets  # eight VSS bumps and no pad: not routed
+    assert len(design.net("VSS").bumps) == 8
