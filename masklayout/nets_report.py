@@ -37,9 +37,11 @@ def nets_json(design: Design, routing: Routing) -> dict[str, Any]:
             "assigned": [{"pad": p, "bump": b} for p, b in net.assigned],
         }
         if net.name in routed:
-            entry |= {"length": round(routed[net.name].length, 3), "bends": routed[net.name].bends}
+            done = routed[net.name]
+            entry |= {"length": round(float(done.length), 3), "bends": int(done.bends)}
         elif net.name in stuck:
-            entry |= {"stuck_at": list(stuck[net.name].at), "reason": stuck[net.name].reason}
+            x, y = stuck[net.name].at
+            entry |= {"stuck_at": [float(x), float(y)], "reason": stuck[net.name].reason}
         else:
             entry["routed"] = None  # nothing to route: no pad, or a single terminal
         nets.append(entry)
@@ -50,8 +52,8 @@ def nets_json(design: Design, routing: Routing) -> dict[str, Any]:
             "to_route": len(routing.problem.nets),
             "routed": len(routed),
             "unrouted": len(stuck),
-            "length": round(sum(n.length for n in routed.values()), 3),
-            "bends": sum(n.bends for n in routed.values()),
+            "length": round(float(sum(n.length for n in routed.values())), 3),
+            "bends": int(sum(n.bends for n in routed.values())),
         },
     }
 
