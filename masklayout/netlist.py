@@ -152,7 +152,8 @@ def resolve_nets(
     for site in sites:
         if site.on_pad is not None and site.on_pad in pads:
             pairs.setdefault(union.name(f"bump {site.name}"), []).append((site.on_pad, site.name))
-    assigned = _assign(spec, named, pads, members, problems)
+    paired = {pad for net_pairs in pairs.values() for pad, _ in net_pairs}
+    assigned = _assign(spec, named, pads, members, paired, problems)
 
     on_pad = {site.on_pad: site.name for site in sites if site.on_pad is not None}
     nets = []
@@ -256,10 +257,12 @@ def _assign(
     named: dict[str, Site],
     pads: dict[str, int],
     members: dict[str, list[str]],
+    paired: set[str],
     problems: _Problems,
 ) -> dict[str, list[tuple[str, str]]]:
-    """(pad, bump) chosen for every pad of the nets whose bumps are ``auto`` or ``{any: ...}``:
-    the nets drawing from the same candidates are assigned together, in table order."""
+    """(pad, bump) chosen for every pad of the nets whose bumps are ``auto`` or ``{any: ...}``
+    that has no bump yet (``paired``: routed or carrying one): the nets drawing from the same
+    candidates are assigned together, in table order."""
     taken = {k[5:] for keys in members.values() for k in keys if k.startswith("bump ")}
     groups: dict[tuple[str, ...] | None, list[str]] = {}
     for name, entry in spec.die.nets.items():
@@ -292,6 +295,7 @@ def _assign(
             (net, pad)
             for net in nets
             for pad in sorted(k[4:] for k in members[net] if k.startswith("pad "))
+            if pad not in paired
         ]
         if len(wanting) > len(pool):
             problems.add(

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 import gdstk
 import numpy as np
-from pydantic import Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from masklayout.bumpmap import BumpFile, import_bumps
 from masklayout.fields import NonNegativeLength, Point, PositiveLength, Size, StrictModel
@@ -140,15 +140,38 @@ class AnyBumps(StrictModel):
     any: list[str] = Field(min_length=1)
 
 
+def _net_bumps_kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else "auto" if isinstance(value, str) else "pick"
+
+
 class NetEntry(StrictModel):
     """A net of ``die.nets``: its pads and bumps (a list, ``auto`` for one free bump per pad,
     or ``{any: [...]}``), trace width and style, and whether it is poured as a plane."""
 
     pads: list[str] = Field(default_factory=list)
-    bumps: list[str] | Literal["auto"] | AnyBumps = Field(default_factory=list)
+    bumps: Annotated[
+        Annotated[list[str], Tag("list")]
+        | Annotated[Literal["auto"], Tag("auto")]
+        | Annotated[AnyBumps, Tag("pick")],
+        Discriminator(_net_bumps_kind),
+    ] = Field(default_factory=list)
     width: PositiveLength | None = None
     style: Literal["manhattan", "diagonal"] | None = None
     plane: bool = False
+
+    @field_validator("bumps", mode="before")
+    @classmethod
+    def _bumps_form(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != "auto":
+            raise ValueError(
+                f"bumps is a list of bump names, 'auto' or {{any: [names]}} (found {value!r}"
+                + ("; did you mean 'auto'?)" if value.lower().startswith("au") else ")")
+            )
+        if not isinstance(value, (str, list, dict, AnyBumps)):
+            raise ValueError(
+                f"bumps is a list of bump names, 'auto' or {{any: [names]}} (found {value!r})"
+            )
+        return value
 
 
 class Keepout(StrictModel):

@@ -184,3 +184,24 @@ def test_bump_map_nets_name_routed_nets_and_bump_only_nets_join_nothing():
     assert design.wired_nets["IO1"] == {"pad PA1", "bump A1"}  # CSV: A1 is on net IO1
     assert "VSS" not in design.wired_nets  # eight VSS bumps and no pad: not routed
     assert len(design.net("VSS").bumps) == 8
+
+
+@pytest.mark.parametrize(
+    ("bumps", "expected"),
+    [
+        ("autoo", "die.nets.P.bumps: bumps is a list of bump names, 'auto' or {any: [names]} "
+         "(found 'autoo'; did you mean 'auto'?)"),
+        ("{anyy: [A2]}", "die.nets.P.bumps.anyy: unknown key 'anyy' (did you mean 'any'?"),
+        ("{any: A3}", "die.nets.P.bumps.any: input should be a valid list"),
+        ("{any: [A22]}", "die.nets.P.bumps.any[0]: unknown bump 'A22' (did you mean 'A2'?)"),
+        ("{any: [X1]}", "die.nets.P.bumps.any[0]: bump 'X1' sits on pad 'IO'"),
+    ],
+)  # fmt: skip
+def test_free_assignment_forms_are_checked(bumps, expected):
+    assert expected in _error((RDL, f"  nets:\n    P: {{pads: [VDD], bumps: {bumps}}}\n" + RDL))
+
+
+def test_a_routed_pad_gets_no_second_bump_from_auto():
+    design = loads(_spec((RDL, "  nets:\n    P: {pads: [VDD, GND], bumps: auto}\n" + RDL)))
+    assert design.net("P").assigned == ()
+    assert set(design.net("P").bumps) == {"A2", "A6"}
