@@ -112,6 +112,8 @@ def route_design(design: Design) -> Routing:
     clashes = fixed_clashes(design, problem)
     if clashes:
         raise SpecError(clashes)
+    if not problem.nets:  # no RDL: nothing to ask the router
+        return Routing(problem=problem, result=RoutingResult(routed=(), unrouted=()))
     return Routing(problem=problem, result=route(problem))
 
 
