@@ -26,7 +26,8 @@ from masklayout.geometry.shapes import GRID
 from masklayout.spec import Design
 
 UNIT, PRECISION = 1e-6, 1e-9
-TIMESTAMP = datetime.datetime(2000, 1, 1)  # fixed: the same spec gives the same bytes
+TIMESTAMP = datetime.datetime(2000, 1, 1)
+MAX_POINTS = 199  # GDSII's vertex limit: a net's shape is written as abutting pieces within it  # fixed: the same spec gives the same bytes
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ def build_die(design: Design, library: gdstk.Library, routing: rdl_geometry.Rout
     layer, datatype = tag("RDL")
     for net in routing.result.routed:
         metal = [gdstk.Polygon(rdl_geometry.points(p)) for p in net.polygons]
-        die.add(*gdstk.boolean(metal, [], "or", layer=layer, datatype=datatype))  # one per net
+        merged = gdstk.boolean(metal, [], "or", layer=layer, datatype=datatype)  # one per net
+        die.add(*(piece for polygon in merged for piece in polygon.fracture(MAX_POINTS)))
 
     placements: dict[tuple[str, bool], list[tuple[float, float]]] = defaultdict(list)
     for site in design.sites:
