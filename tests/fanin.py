@@ -15,7 +15,7 @@ import numpy as np
 
 from masklayout.routing import Net, Obstacle, RoutingProblem, Terminal
 
-WIDTH = 12.0
+WIDTH = 10.0
 SPACE = 10.0
 EDGE = 30.0
 PAD_CAPTURE = 60.0  # PI1 opening 50 + 10
@@ -155,21 +155,19 @@ def _rc(case: Case):
 
 
 def _planned(signal_pads, free_bumps) -> list[str]:
-    """Bumps in angular order, as many as pads, chosen evenly and rotated to match the pads."""
-    by_angle = sorted(free_bumps, key=lambda b: (_angle(b[1]), -math.hypot(*b[1])))
-    m, k = len(by_angle), len(signal_pads)
-    pick = [by_angle[int(i * m / k)] for i in range(k)]
+    """Each pad to the bump nearest in angle, order preserved: the bumps farthest from the die
+    centre are used (the innermost spares stay free), taken in angular order and rotated to
+    match the pads."""
+    k = len(signal_pads)
+    keep = sorted(free_bumps, key=lambda b: (-math.hypot(*b[1]), b[0]))[:k]
+    pick = sorted(keep, key=lambda b: (_angle(b[1]), -math.hypot(*b[1])))
     pa = np.array([_angle(p[1]) for p in signal_pads])
-    best = min(
-        range(k),
-        key=lambda s: float(
-            np.abs(
-                (np.array([_angle(b[1]) for b in pick[s:] + pick[:s]]) - pa + math.pi)
-                % (2 * math.pi)
-                - math.pi
-            ).sum()
-        ),
-    )
+    ba = np.array([_angle(b[1]) for b in pick])
+
+    def error(s: int) -> float:
+        return float(np.abs((np.roll(ba, -s) - pa + math.pi) % (2 * math.pi) - math.pi).sum())
+
+    best = min(range(k), key=error)
     return [b[0] for b in pick[best:] + pick[:best]]
 
 

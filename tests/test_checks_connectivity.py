@@ -181,3 +181,61 @@ def test_pads_bridged_under_their_on_pad_bumps_are_a_short(tmp_path):
     assert "net PA1 (pad PA1, bump A1)" in short["note"]
     assert "net PA2 (pad PA2, bump A2)" in short["note"]
     assert not net_markers(report)["NET.OPEN"]
+
+
+def test_a_pad_wired_to_the_wrong_bump_is_one_wrong_connection_naming_the_bump_left_apart(
+    tmp_path,
+):
+    """VDD's trace replaced by one from its pad down x = -1300 and across y = 400 to B1
+    (-1100, 400), a bump of no net: one NET.WRONG that names B1 and A2 (VDD's own bump, now
+    alone), and no NET.OPEN besides."""
+    spec_path, gds = built(tmp_path)
+
+    def rewire(layout: kdb.Layout, die: kdb.Cell) -> None:
+        rdl = die.shapes(layout.layer(12, 0))
+        (trace,) = [s for s in rdl.each() if s.polygon.inside(kdb.Point(-1300000, 1200000))]
+        rdl.erase(trace)
+        for box in (
+            (-1340, 1160, -1260, 1240),
+            (-1310, 390, -1290, 1200),
+            (-1310, 390, -1100, 410),
+        ):
+            rdl.insert(kdb.DBox(*box))
+
+    edit_die(gds, rewire)
+    code, report, _ = checked(spec_path, gds, tmp_path)
+    assert code == 1
+    found = net_markers(report)
+    assert [len(found[name]) for name in NET_RULES] == [0, 0, 1]
+    (wrong,) = found["NET.WRONG"]
+    assert wrong["note"] == "net VDD also connects bump B1 (in no net); apart from it: bump A2"
+    x0, y0, x1, y1 = box_of(wrong)  # somewhere on the new wire (it is as narrow everywhere)
+    assert -1340 <= x0 <= x1 <= -1100 + 135
+    assert 400 - 135 <= y0 <= y1 <= 1240
+    assert x1 - x0 < 100 and y1 - y0 < 100
+
+
+def test_a_short_inside_one_merged_rdl_shape_is_marked_at_its_narrowest_neck(tmp_path):
+    """VDD's trace corner (-700, 1200) joined by a 20 um neck (x -700 to -600) to a 200 um
+    block (x -600 to 900) over GND's trace end, all merged into one RDL polygon as the layout
+    draws metal (no seam between the nets): the marker is still the neck, where the walk out
+    from VDD's terminals meets the walk from GND's (KLayout hands the net back in pieces)."""
+    spec_path, gds = built(tmp_path)
+
+    def bridge_and_merge(layout: kdb.Layout, die: kdb.Cell) -> None:
+        rdl = die.shapes(layout.layer(12, 0))
+        rdl.insert(kdb.DBox(-700, 1190, -600, 1210))
+        rdl.insert(kdb.DBox(-600, 1100, 900, 1300))
+        merged = kdb.Region(rdl).merged()
+        rdl.clear()
+        rdl.insert(merged)
+        assert rdl.size() == 1
+
+    edit_die(gds, bridge_and_merge)
+    code, report, _ = checked(spec_path, gds, tmp_path)
+    assert code == 1
+    (short,) = net_markers(report)["NET.SHORT"]
+    assert "net GND" in short["note"] and "net VDD" in short["note"]
+    x0, y0, x1, y1 = box_of(short)
+    assert -710 <= x0 <= x1 <= -590
+    assert 1180 <= y0 <= y1 <= 1220

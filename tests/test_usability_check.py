@@ -13,6 +13,7 @@ from tests.helpers import SAMPLES
 def test_summary_names_the_tech_and_counts_one_rule_in_the_singular():
     report = checks.check_design(load(SAMPLES / "wlcsp_rdl_400.yaml"))  # no SM3: one skip
     line = checks.summary(report)
+    # 22 deck rules, PI1.S.PI2, BUMP.EDGE, RDL.EDGE and the three NET rules
     assert line.startswith("wlcsp_rdl_400 (tech wlcsp-400): clean, 28 rules checked")
     assert line.endswith("; 1 rule skipped"), line
 

@@ -3,7 +3,8 @@ as a table, JSON and a KLayout marker database.
 
 ``check_file(path, tech, spec)`` is ``masklayout check``; ``check_design(design)`` builds the wafer and checks it, ball rules included;
 ``check_gds(path, tech, design=None)`` checks a layout file (with a design, also the films,
-thicknesses and balls of that spec); ``write_rdb`` writes the markers for KLayout.
+thicknesses and balls of that spec, and its nets: opens, shorts and wrong connections);
+``write_rdb`` writes the markers for KLayout.
 """
 
 from masklayout.checks.engine import (

@@ -15,7 +15,10 @@ its centre, a bump the net of the UBM shape at its site. Then:
 
 Each is one finding with a marker in die-cell coordinates (dbu): for an open the box over its
 pieces, for a short or a wrong connection where the nets meet (the contact between the shapes
-reached first from each side, walking the net's shapes outward from its terminals).
+reached first from each side, walking the net's shapes outward from its terminals). A net that
+is split because part of it went to the wrong place is reported once, by the short or wrong
+connection, whose note names the terminals left apart (a pad wired to a bump of no net instead
+of its own: one NET.WRONG, no NET.OPEN).
 """
 
 from __future__ import annotations
@@ -131,30 +134,34 @@ def find(
         if net is not None:
             members.setdefault(net, []).append(terminal)
 
-    findings = []
-    for name, terminals in expected.items():
-        pieces: dict[int | None, list[str]] = {}
-        for terminal in sorted(terminals, key=_order):
-            pieces.setdefault(found[terminal], []).append(terminal)
-        if len(pieces) > 1 or None in pieces:
-            findings.append(_open(extraction, name, pieces, where))
+    findings, explained = [], set()
     for net, terminals in sorted(members.items(), key=lambda item: _order(min(item[1]))):
         spec_nets = sorted({net_of[t] for t in terminals if t in net_of})
         loose = sorted((t for t in terminals if t not in net_of), key=_order)
+        apart = sorted((t for n in spec_nets for t in expected[n] if found[t] != net), key=_order)
+        tail = f"; apart from it: {', '.join(apart)}" if apart else ""
         if len(spec_nets) >= 2:
             groups = {n: [t for t in terminals if net_of.get(t) == n] for n in spec_nets}
             text = " with ".join(f"net {n} ({', '.join(sorted(groups[n], key=_order))})"
                                  for n in spec_nets)  # fmt: skip
-            note = f"short: {text}"
             findings.append(_joined(extraction, "NET.SHORT", len(spec_nets), net, terminals,
-                                    net_of, where, note))  # fmt: skip
+                                    net_of, where, f"short: {text}{tail}"))  # fmt: skip
         elif loose and (spec_nets or len(loose) >= 2):
             if spec_nets:
-                note = f"net {spec_nets[0]} also connects {', '.join(loose)} (in no net)"
+                note = f"net {spec_nets[0]} also connects {', '.join(loose)} (in no net){tail}"
             else:
                 note = f"{', '.join(loose)} connected, though in no net"
             findings.append(_joined(extraction, "NET.WRONG", len(loose), net,
                                     terminals, net_of, where, note))  # fmt: skip
+        else:
+            continue
+        explained.update(spec_nets)
+    for name, terminals in expected.items():
+        pieces: dict[int | None, list[str]] = {}
+        for terminal in sorted(terminals, key=_order):
+            pieces.setdefault(found[terminal], []).append(terminal)
+        if (len(pieces) > 1 or None in pieces) and name not in explained:
+            findings.append(_open(extraction, name, pieces, where))
     return findings
 
 

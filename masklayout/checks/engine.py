@@ -13,6 +13,9 @@ measurement passes when it is within :func:`allowance` (tens of nm) of the rule 
 
 Only the dies are checked: the cells holding a die outline (layer DIE) and everything below
 them; the wafer outline, alignment marks and labels of the top cell are not bump geometry.
+
+With a spec, each die cell's nets are also extracted and compared with the spec's
+(:mod:`masklayout.checks.connectivity`: NET.OPEN, NET.SHORT, NET.WRONG after the deck's rules).
 """
 
 from __future__ import annotations

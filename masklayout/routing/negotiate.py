@@ -28,10 +28,11 @@ from masklayout.routing.model import Net
 from masklayout.routing.ports import Port, candidate_ports
 from masklayout.routing.search import cheapest_path
 
-PASSES = 40
+PASSES = 15
 PRESENT_START = 0.5
-PRESENT_GROWTH = 1.7
-HISTORY_STEP = 1.0
+PRESENT_GROWTH = 2.0
+HISTORY_STEP = 2.0
+RESETTLE = 3  # passes for the remaining nets after each net is dropped
 
 
 @dataclass
@@ -227,7 +228,7 @@ class Negotiator:
         lo, hi = every.min(0), every.max(0)
         if len(st.fixed_cells):
             lo, hi = np.minimum(lo, st.fixed_cells.min(0)), np.maximum(hi, st.fixed_cells.max(0))
-        margin = max(12, int(0.5 * (hi - lo).max()))
+        margin = max(10, int(0.25 * (hi - lo).max()))
         for window in (margin, None):
             if window is None:
                 rows, cols = slice(0, self.grid.ny), slice(0, self.grid.nx)
@@ -359,7 +360,8 @@ class Negotiator:
         self._drop(states)
 
     def _drop(self, states: list[NetState]) -> None:
-        """Drop the most-sharing nets until none share, then retry each strictly."""
+        """Drop the most-sharing net, let the others settle, repeat until none share; then
+        retry each dropped net where no other net is."""
         dropped = []
         while True:
             counts = [(len(self.shared_cells(st)), i) for i, st in enumerate(states)]
@@ -370,6 +372,12 @@ class Negotiator:
             st.shared = self.shared_cells(st)
             self.rip_up(st)
             dropped.append(st)
+            for _ in range(RESETTLE):
+                sharing = [other for other in states if len(self.shared_cells(other))]
+                for other in sharing:
+                    self.rip_up(other)
+                    self.route(other)
+                    self.place(other)
         for st in dropped:
             keep = st.pieces
             self.route(st, strict=True)

@@ -22,10 +22,10 @@ def pour(
     opened by the net's width (so no neck is narrower than the width), keeping the pieces that
     touch the net's terminals.
     """
-    s = int(round(space / DBU)) + 2
+    s = int(round(space / DBU)) + 50  # 50 nm over: sizing approximates round corners
     half = int(round(net.width / 2 / DBU))
     free = inner - foreign.sized(s)
-    opened = free.sized(-half).sized(half) & free
+    opened = free.sized(-half).sized(half)
     terminals = polygon_region([t.polygon for t in net.terminals]) + fixed
     metal = (opened + terminals).merged()
     metal = metal.interacting(terminals)

@@ -53,9 +53,20 @@ class Smoother:
                     return False
             return True
 
+        junctions = {tuple(p.cells[0]) for p in st.pieces if p.start is None}
         pieces = []
+        tree: list[np.ndarray] = [st.fixed_cells] if len(st.fixed_cells) else []
         for piece in st.pieces:
-            v = corners(piece.cells)
+            cells = piece.cells
+            if piece.start is None and tree:
+                cells = neg._square_junction(cells, tree, walls)
+            v = corners(cells)
+            pinned = np.flatnonzero([tuple(c) in junctions for c in cells])
+            if len(pinned):
+                v = np.unique(np.concatenate([v, cells[pinned]]), axis=0)
+                order = {tuple(c): i for i, c in enumerate(cells)}
+                v = np.array(sorted(v.tolist(), key=lambda c: order[tuple(c)]))
+            stops = [k for k, c in enumerate(v) if tuple(c) in junctions]
             before = None
             if piece.start is not None:
                 before = _unit(self._cell_dir(piece.start.leg[-1] - piece.start.leg[-2]))
@@ -69,7 +80,8 @@ class Smoother:
             if fixed_head:
                 before = _unit(v[1] - v[0])
             while i < len(v) - 1:
-                for j in range(len(v) - 1, i, -1):
+                limit = min([k for k in stops if k > i], default=len(v) - 1)
+                for j in range(limit, i, -1):
                     nxt = after if j == len(v) - 1 else _unit(v[j + 1] - v[j])
                     chosen = None
                     for option in _options(v[i], v[j], st.diagonal):
@@ -92,6 +104,7 @@ class Smoother:
                 [line_cells(a, b)[:-1] for a, b in zip(out[:-1], out[1:], strict=True)] + [out[-1:]]
             )
             pieces.append(Piece(start=piece.start, cells=cells, end=piece.end))
+            tree.append(cells)
         neg.rip_up(st)
         st.pieces = pieces
         neg.place(st)
