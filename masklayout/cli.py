@@ -188,6 +188,10 @@ def build(
             f"RDL nets            {totals['routed']} of {totals['to_route']} routed, "
             f"{totals['length'] / 1000:.2f} mm, {totals['bends']} bends"
         )
+    for net in design.nets:
+        if net.assigned:
+            pins = ", ".join(f"{pad} -> {bump}" for pad, bump in net.assigned)
+            click.echo(f"bumps chosen        {net.name}: {pins}")
     click.echo(f"wrote               {path} ({size / 1024:.1f} KiB, top cell {built.top.name})")
     for written in (lyp, bumpmap, wafermap, pinmap, unrouted_rdb):
         if written:

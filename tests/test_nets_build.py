@@ -156,6 +156,7 @@ def test_pinmap_lists_every_bump_on_a_net_with_its_pad(spec_file, tmp_path):
         args=["--pinmap", str(pins)],
     )
     assert result.exit_code == 0, result.output
+    assert "bumps chosen        PWR: VDD -> A2" in result.output
     rows = list(csv.DictReader(pins.open()))
     assert list(rows[0]) == ["pad", "bump", "net", "x", "y"]
     by_bump = {row["bump"]: row for row in rows}
