@@ -54,7 +54,6 @@ def _connected(rdl: kdb.Region, gds: GdsReader, points: list[tuple[float, float]
     return shape.count() == 1 and all(not (shape & _dot(gds, *p)).is_empty() for p in points)
 
 
-@pytest.mark.xfail(strict=True, reason="router: a 30 um tree is rejected as narrower than 30 um")
 def test_a_net_of_two_pads_and_three_bumps_is_one_rdl_shape(spec_file, tmp_path):
     _, out, result = _build(
         spec_file,
