@@ -110,3 +110,14 @@ def test_a_full_ring_matches_each_pad_to_the_bump_in_front_of_it():
 def test_more_pads_than_bumps_is_refused():
     with pytest.raises(ValueError, match="3 pads and only 2 bumps"):
         assign_bumps(np.zeros((3, 2)), np.ones((2, 2)))
+
+
+def test_the_cyclic_rotation_of_least_length_wins_across_the_angle_cut():
+    # Pads at 170°, 125°, 80°, ...; each pad's own bump 15° further round, so the bump of the
+    # pad at 170° sits at 185° = -175°, first in angular order while its pad is last: matching
+    # the sorted lists without rotating would hand every pad its neighbour's bump.
+    pad_angles = np.radians(170 - 45 * np.arange(8))
+    bump_angles = pad_angles + np.radians(15)
+    pads = 2000 * np.c_[np.cos(pad_angles), np.sin(pad_angles)]
+    bumps = 1000 * np.c_[np.cos(bump_angles), np.sin(bump_angles)]
+    assert assign_bumps(pads, bumps) == list(range(8))
