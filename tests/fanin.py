@@ -40,7 +40,7 @@ class Case:
 
 CASES = {
     "10x10": Case("10x10", 10, 400.0, 250.0, 112, 420.0, power_pads=16, power_bumps=6),
-    "11x11": Case("11x11", 11, 350.0, 220.0, 120, 420.0, 2, 3, power_pads=18, power_bumps=5),
+    "11x11": Case("11x11", 11, 350.0, 200.0, 120, 420.0, 2, 3, power_pads=18, power_bumps=5),
     "12x12": Case("12x12", 12, 400.0, 250.0, 150, 420.0, power_pads=24, power_bumps=8),
 }
 
@@ -110,10 +110,11 @@ def pin_map(case: Case, order: str) -> dict[str, tuple[tuple[str, ...], tuple[st
     vdd = [pad_list[i][0] for i in range(1, k // 2, 3)][: case.power_pads]
     vss = [pad_list[i][0] for i in range(k // 2 + 1, k, 3)][: case.power_pads]
     power = set(vdd) | set(vss)
-    # Power bumps: the second ring, nearest in angle to the middle of each arc.
+    # Power bumps: the innermost ring, nearest in angle to the middle of each arc.
     n = case.count
     ring = {name: min(r, c, n - 1 - r, n - 1 - c) for name, r, c in _rc(case)}
-    second = [b for b in bump_list if ring[b[0]] == 1]
+    deepest = max(ring.get(b[0], 0) for b in bump_list)
+    second = [b for b in bump_list if ring[b[0]] >= deepest - 1]
     mid_vdd = np.mean([_angle(dict(pad_list)[p]) for p in vdd]) if vdd else 0.0
     mid_vss = np.mean([_angle(dict(pad_list)[p]) for p in vss]) if vss else 0.0
 
@@ -132,7 +133,7 @@ def pin_map(case: Case, order: str) -> dict[str, tuple[tuple[str, ...], tuple[st
     if len(free_bumps) < len(signal_pads):
         raise ValueError(f"{case.name}: {len(signal_pads)} signal pads, {len(free_bumps)} bumps")
     if order == "planned":
-        chosen = _planned(signal_pads, free_bumps)
+        chosen = _planned(signal_pads, free_bumps, ring)
     elif order == "rows":
         chosen = [b[0] for b in free_bumps[: len(signal_pads)]]
     elif order == "rings":
@@ -154,12 +155,19 @@ def _rc(case: Case):
             yield f"{rows[r]}{c + 1}", r, c
 
 
-def _planned(signal_pads, free_bumps) -> list[str]:
-    """Each pad to the bump nearest in angle, order preserved: the bumps farthest from the die
-    centre are used (the innermost spares stay free), taken in angular order and rotated to
-    match the pads."""
+def _planned(signal_pads, free_bumps, ring) -> list[str]:
+    """Each pad to the bump nearest in angle, order preserved: whole rings from the outside in,
+    the last ring thinned evenly in angle, then matched in angular order at the best rotation."""
     k = len(signal_pads)
-    keep = sorted(free_bumps, key=lambda b: (-math.hypot(*b[1]), b[0]))[:k]
+    keep: list = []
+    for r in sorted({ring[b[0]] for b in free_bumps}):
+        this = sorted((b for b in free_bumps if ring[b[0]] == r), key=lambda b: _angle(b[1]))
+        need = k - len(keep)
+        if len(this) > need:
+            this = [this[int(i * len(this) / need)] for i in range(need)]
+        keep += this
+        if len(keep) == k:
+            break
     pick = sorted(keep, key=lambda b: (_angle(b[1]), -math.hypot(*b[1])))
     pa = np.array([_angle(p[1]) for p in signal_pads])
     ba = np.array([_angle(b[1]) for b in pick])

@@ -111,13 +111,18 @@ class Negotiator:
         lo = np.array([p.min(0) for _, p, _ in statics]).reshape(-1, 2)
         hi = np.array([p.max(0) for _, p, _ in statics]).reshape(-1, 2)
         self.static_lo, self.static_hi = lo, hi
+        self._walls: dict[int, np.ndarray] = {}
+        self._legs: dict[int, tuple[Port, np.ndarray]] = {}
 
     # -- setup -------------------------------------------------------------------------------
 
     def walls(self, k: int, width: float) -> np.ndarray:
         """Cells net k may not use: the static mask for its width and other nets' fixed traces."""
-        owner = self.fixed_owner
-        return self.blocked[width] | ((owner != -1) & (owner != k))
+        if k not in self._walls:
+            owner = self.fixed_owner
+            foreign = (owner != -1) & (owner != k)
+            self._walls[k] = self.blocked[width] | foreign if foreign.any() else self.blocked[width]
+        return self._walls[k]
 
     def state(self, k: int, net: Net, fixed_cells: np.ndarray, fixed_terms: frozenset[int]):
         walls = self.walls(k, net.width)
@@ -164,6 +169,12 @@ class Negotiator:
 
     def leg_cells(self, port: Port, width: float, polygon: np.ndarray) -> np.ndarray:
         """Cells along a leg where its metal reaches outside its terminal."""
+        key = id(port)
+        if key not in self._legs:
+            self._legs[key] = (port, self._leg_cells(port, width, polygon))
+        return self._legs[key][1]
+
+    def _leg_cells(self, port: Port, width: float, polygon: np.ndarray) -> np.ndarray:
         pts = [port.leg[:1]]
         for a, b in zip(port.leg[:-1], port.leg[1:], strict=True):
             n = max(1, int(math.ceil(np.hypot(*(b - a)) / (self.grid.pitch / 2))))
