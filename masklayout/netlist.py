@@ -21,7 +21,7 @@ from masklayout.source import did_you_mean, format_path
 
 if TYPE_CHECKING:
     from masklayout.source import Loc
-    from masklayout.spec import Site, Spec, _Problems
+    from masklayout.spec import Route, Site, Spec, _Problems
 
 
 @dataclass(frozen=True)
@@ -156,19 +156,24 @@ def resolve_nets(
     assigned = _assign(spec, named, pads, members, paired, problems)
 
     on_pad = {site.on_pad: site.name for site in sites if site.on_pad is not None}
+    net_routes: dict[str, list[Route]] = {}
+    for i, pad, _ in routed:
+        net_routes.setdefault(union.name(f"pad {pad}"), []).append(spec.die.rdl.routes[i])
     nets = []
     order = {name: k for k, name in enumerate(first_loc)}
     for name in sorted(members, key=lambda n: order.get(n, len(order))):
         keys = members[name]
         entry = spec.die.nets.get(name)
-        routes = [spec.die.rdl.routes[i] for i, p, _ in routed if union.name(f"pad {p}") == name]
+        routes = net_routes.get(name, [])
         widths = [r.width for r in routes if r.width is not None]
         style = next((r.style for r in routes if r.style is not None), None)
         chosen = assigned.get(name, [])
         bumps = {k[5:] for k in keys if k.startswith("bump ")} | {b for _, b in chosen}
         net_pads = sorted(k[4:] for k in keys if k.startswith("pad "))
         carried = [p for p in net_pads if p in on_pad]
-        if carried and len(net_pads) + len(bumps) > 2 * len(carried):
+        rdl_pads = tuple(p for p in net_pads if p not in on_pad)
+        rdl_bumps = tuple(sorted(b for b in bumps if named[b].on_pad is None))
+        if carried and (rdl_pads or rdl_bumps):
             problems.add(
                 first_loc.get(name, ["die"]),
                 f"net '{name}': pad {carried[0]} carries bump {on_pad[carried[0]]} (on_pad) and "
@@ -188,8 +193,8 @@ def resolve_nets(
                 pairs=tuple(pairs.get(name, [])) + tuple(chosen),
                 assigned=tuple(chosen),
                 loc=tuple(first_loc.get(name, ("die",))),
-                rdl_pads=tuple(p for p in net_pads if p not in on_pad),
-                rdl_bumps=tuple(sorted(b for b in bumps if named[b].on_pad is None)),
+                rdl_pads=rdl_pads,
+                rdl_bumps=rdl_bumps,
             )
         )
     return tuple(nets)

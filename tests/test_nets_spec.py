@@ -205,3 +205,8 @@ def test_a_routed_pad_gets_no_second_bump_from_auto():
     design = loads(_spec((RDL, "  nets:\n    P: {pads: [VDD, GND], bumps: auto}\n" + RDL)))
     assert design.net("P").assigned == ()
     assert set(design.net("P").bumps) == {"A2", "A6"}
+
+
+def test_a_pad_carrying_a_bump_cannot_also_be_routed_to_its_net():
+    message = _error(("{name: IO, at:", "{name: IO, net: VDD, at:"))
+    assert "net 'VDD': pad IO carries bump X1 (on_pad) and cannot also reach" in message
