@@ -12,6 +12,7 @@ the earlier pad and bump in angular order.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 
 def assign_bumps(
@@ -27,13 +28,10 @@ def assign_bumps(
         return []
     pad_order, bump_order = _angular(pads, center), _angular(bumps, center)
     p, b = pads[pad_order], bumps[bump_order]
-    rotations = (np.arange(m)[:, None] + np.arange(m)[None, :]) % m  # [offset, j] -> bump index
     distance = np.linalg.norm(p[:, None, :] - b[None, :, :], axis=2)  # (n, m)
-    best = _matching_costs(distance, rotations)
-    offset = int(np.argmin(best))
-    picked = _matching(distance[:, rotations[offset]])
-    chosen = rotations[offset][picked]
-    chosen = _uncrossed(p, b, chosen)
+    offset = int(np.argmin(_matching_costs(distance)))
+    rotation = (offset + np.arange(m)) % m
+    chosen = _uncrossed(p, b, rotation[_matching(distance[:, rotation])])
     result = np.empty(n, dtype=int)
     result[pad_order] = bump_order[chosen]
     return [int(k) for k in result]
@@ -47,15 +45,25 @@ def _angular(points: np.ndarray, center: tuple[float, float]) -> np.ndarray:
     return np.lexsort((np.arange(len(points)), radius, angle))
 
 
-def _matching_costs(distance: np.ndarray, rotations: np.ndarray) -> np.ndarray:
-    """The least total length of an order-keeping matching for every rotation of the bumps."""
-    n = distance.shape[0]
-    cost = distance[0][rotations]  # (offsets, m): pad 0 on bump j
+def _matching_costs(distance: np.ndarray) -> np.ndarray:
+    """The least total length of an order-keeping matching for every rotation of the bumps.
+
+    Row ``o`` of a sliding window over the pad's distances written twice is the rotation by
+    ``o``. Pad ``i`` can only take bump ``i .. i + m - n`` of a rotation (the other pads must
+    fit before and after it), so each step of the programme is that band: ``cost[o, k]`` is
+    pad ``i`` on bump ``i + k``.
+    """
+    n, m = distance.shape
+    band = m - n + 1
+
+    def rotated(i: int) -> np.ndarray:
+        doubled = np.concatenate([distance[i], distance[i]])
+        return sliding_window_view(doubled, m)[:m, i : i + band]
+
+    cost = rotated(0).copy()
     for i in range(1, n):
-        reach = np.minimum.accumulate(cost, axis=1)  # best with pad i-1 on a bump <= j
-        before = np.full_like(reach, np.inf)
-        before[:, 1:] = reach[:, :-1]
-        cost = distance[i][rotations] + before
+        # pad i on bump i + k follows pad i - 1 on any bump (i - 1) + k' with k' <= k
+        cost = rotated(i) + np.minimum.accumulate(cost, axis=1)
     return cost.min(axis=1)
 
 
@@ -77,21 +85,29 @@ def _matching(distance: np.ndarray) -> np.ndarray:
 
 
 def _uncrossed(pads: np.ndarray, bumps: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Swap the bumps of crossing segments until none cross."""
+    """Swap the bumps of crossing segments until none cross (each swap shortens the total
+    length, so this ends); only the two swapped segments are tested again."""
     chosen = chosen.copy()
-    for _ in range(10 * len(chosen) ** 2 + 10):
-        i, j = first_crossing(pads, bumps[chosen])
-        if i < 0:
-            return chosen
+    crossing = _crossings(pads, bumps[chosen], pads, bumps[chosen])
+    counts = crossing.sum(axis=1)
+    while counts.any():
+        i = int(np.flatnonzero(counts)[0])
+        j = int(np.flatnonzero(crossing[i])[0])
         chosen[i], chosen[j] = chosen[j], chosen[i]
-    raise AssertionError("uncrossing did not settle")  # each swap shortens the total: unreachable
+        ends = bumps[chosen]
+        for k in (i, j):
+            row = _crossings(pads[k : k + 1], ends[k : k + 1], pads, ends)[0]
+            row[k] = False
+            counts += row.astype(int) - crossing[k].astype(int)
+            crossing[k, :], crossing[:, k] = row, row
+            counts[k] = row.sum()
+    return chosen
 
 
-def first_crossing(starts: np.ndarray, ends: np.ndarray) -> tuple[int, int]:
-    """The first pair (i < j) of segments ``starts[k] -> ends[k]`` that cross properly (each
-    one's ends strictly on either side of the other), or (-1, -1)."""
-    a, b = starts[:, None, :], ends[:, None, :]
-    c, d = starts[None, :, :], ends[None, :, :]
+def _crossings(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """[i, j]: segment ``a[i]-b[i]`` and segment ``c[j]-d[j]`` cross properly (each one's ends
+    strictly on either side of the other)."""
+    a, b, c, d = a[:, None, :], b[:, None, :], c[None, :, :], d[None, :, :]
 
     def side(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
         cross = (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (
@@ -99,6 +115,4 @@ def first_crossing(starts: np.ndarray, ends: np.ndarray) -> tuple[int, int]:
         )
         return np.sign(np.round(cross, 6))
 
-    crossing = (side(a, b, c) * side(a, b, d) < 0) & (side(c, d, a) * side(c, d, b) < 0)
-    hits = np.argwhere(np.triu(crossing, k=1))
-    return (int(hits[0][0]), int(hits[0][1])) if len(hits) else (-1, -1)
+    return (side(a, b, c) * side(a, b, d) < 0) & (side(c, d, a) * side(c, d, b) < 0)
