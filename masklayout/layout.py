@@ -125,6 +125,8 @@ def build_die(design: Design, library: gdstk.Library, routing: rdl_geometry.Rout
     layer, datatype = tag("RDL")
     for net in routing.result.routed:
         metal = [gdstk.Polygon(rdl_geometry.points(p)) for p in net.polygons]
+        if spec.die.rdl.teardrop:
+            metal += [gdstk.Polygon(p) for p in rdl_geometry.teardrops(routing, net)]
         merged = gdstk.boolean(metal, [], "or", layer=layer, datatype=datatype)  # one per net
         die.add(*(piece for polygon in merged for piece in polygon.fracture(MAX_POINTS)))
 

@@ -203,12 +203,14 @@ class Rdl(StrictModel):
 
     ``pi1`` is the PI1 opening over a routed pad (default: the pad less the PAD.EN.PI1 rule);
     capture pads enclose the PI1 opening and the UBM by the tech rules RDL.EN.PI1, RDL.EN.UBM.
+    ``teardrop`` widens each trace into its capture pads where the room allows.
     """
 
     width: PositiveLength = 20.0
     style: Literal["manhattan", "diagonal"] = "manhattan"
     pi1: PositiveLength | None = None
     routes: list[Route] = Field(default_factory=list)
+    teardrop: bool = False
 
 
 class Die(StrictModel):

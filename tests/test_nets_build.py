@@ -207,3 +207,24 @@ def test_fanin_sample_builds_and_checks_clean(tmp_path):
         points = [tuple(pads[p].at) for p in net.pads]
         points += [(design.site(b).x, design.site(b).y) for b in net.bumps]
         assert _connected(rdl, gds, points), net.name
+
+
+def test_teardrops_add_metal_only_at_the_captures_and_stay_clean(spec_file, tmp_path):
+    _, plain_out, plain = _build(spec_file, tmp_path)
+    assert plain.exit_code == 0, plain.output
+    plain_rdl = _rdl(GdsReader(plain_out))
+    path = spec_file((RDL, RDL + "    teardrop: true\n"), name="drops.yaml")
+    out = tmp_path / "drops.gds"
+    result = CliRunner().invoke(main, ["build", str(path), "-o", str(out), "--die-only"])
+    assert result.exit_code == 0, result.output
+    gds = GdsReader(out)
+    extra = _rdl(gds) - plain_rdl
+    assert extra.area() * gds.layout.dbu**2 > 100
+    # pad captures reach 42.5 um, UBM captures 135 um; a drop ends half a reach past them
+    ends = {(-1300, 1200): 42.5, (1300, 1200): 42.5, (-700, 800): 135, (900, 800): 135}
+    for polygon in extra.each():
+        box = polygon.bbox()
+        x, y = box.center().x * gds.layout.dbu, box.center().y * gds.layout.dbu
+        assert any(math.hypot(x - cx, y - cy) <= 1.5 * r + 10 for (cx, cy), r in ends.items())
+    checked = CliRunner().invoke(main, ["check", str(out), "--spec", str(path)])
+    assert checked.exit_code == 0, checked.output

@@ -20,6 +20,7 @@ from masklayout.geometry.shapes import shape
 from masklayout.routing import (
     Net,
     Obstacle,
+    RoutedNet,
     RoutingProblem,
     RoutingResult,
     Terminal,
@@ -165,3 +166,65 @@ def unrouted_error(design: Design, unrouted: tuple[Unrouted, ...]) -> SpecError:
     return SpecError(
         design.source.problem(list(located.get(u.net, ())), unrouted_message(u)) for u in unrouted
     )
+
+
+TEARDROP_LENGTH = 0.5  # of the capture's reach along the trace, past the capture
+
+
+def teardrops(routing: Routing, net: RoutedNet) -> list[np.ndarray]:
+    """Teardrops where ``net``'s traces leave its capture pads: the convex hull of the capture
+    and the trace's cross-section half the capture's reach beyond it. A teardrop that would come
+    within RDL.S of metal not the net's own, or past the die-edge clearance, is left out."""
+    problem = routing.problem
+    own = next(n for n in problem.nets if n.name == net.name)
+    foreign = [gdstk.Polygon(o.polygon) for o in problem.obstacles]
+    for other in routing.result.routed:
+        if other.name != net.name:
+            foreign += [gdstk.Polygon(points(p)) for p in other.polygons]
+    (x0, y0), (x1, y1) = problem.outline.min(axis=0), problem.outline.max(axis=0)
+    edge = problem.edge_clearance
+    inside = gdstk.rectangle((x0 + edge, y0 + edge), (x1 - edge, y1 - edge))
+    drops = []
+    for line in net.centrelines:
+        line = np.asarray(line, dtype=float)
+        for end, toward in ((line[0], line[1]), (line[-1], line[-2])):
+            leg = toward - end
+            u = leg / np.hypot(*leg)
+            for terminal in own.terminals:
+                capture = points(terminal.polygon)
+                if not gdstk.inside([tuple(end)], gdstk.Polygon(capture))[0]:
+                    continue
+                reach = float(np.max((capture - end) @ u))
+                length = reach * (1 + TEARDROP_LENGTH)
+                if np.hypot(*leg) < length:
+                    continue  # the first leg turns before the drop would end
+                n = np.array([-u[1], u[0]]) * net.width / 2
+                tip = end + u * length
+                drop = _convex_hull(np.vstack([capture, tip + n, tip - n]))
+                polygon = gdstk.Polygon(drop)
+                grown = gdstk.offset(polygon, problem.space - 1e-3)
+                near = [f for f in foreign if gdstk.boolean(grown, f, "and")]
+                if not near and not gdstk.boolean(polygon, inside, "not"):
+                    drops.append(drop)
+    return drops
+
+
+def _convex_hull(pts: np.ndarray) -> np.ndarray:
+    """Convex hull, counter-clockwise (Andrew's monotone chain)."""
+    pts = np.unique(np.round(pts, 6), axis=0)
+
+    def half(seq: np.ndarray) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        for p in seq:
+            while len(out) >= 2 and _turn(out[-2], out[-1], p) <= 0:
+                out.pop()
+            out.append(p)
+        return out
+
+    lower, upper = half(pts), half(pts[::-1])
+    return np.array(lower[:-1] + upper[:-1])
+
+
+def _turn(o: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """> 0 when o -> a -> b turns left."""
+    return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
