@@ -6,16 +6,19 @@ Exit codes: 0 success, 1 the checks or the process found a failure, 2 bad input 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
 
 from masklayout import files, layout, outputs, split
 from masklayout import spec as spec_module
+from masklayout.bumpmap import BumpFile
 from masklayout.geometry import marks as mark_geometry
 from masklayout.geometry import rdl as rdl_geometry
 from masklayout.progress import Progress
@@ -26,24 +29,94 @@ EXIT_FAILURE, EXIT_BAD_INPUT = 1, 2
 
 def reports_bad_input(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a SpecError (or a missing file, or an output that cannot be written) into its
-    message on stderr and exit code 2."""
+    message on stderr and exit code 2.
+
+    With ``--json`` the error is also printed on stdout as ``{"error": "..."}`` (usage errors
+    too, before click reports them)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except (SpecError, FileNotFoundError, files.OutputError) as exc:
+            if kwargs.get("as_json"):
+                print_json({"error": str(exc)})
             click.echo(str(exc) if isinstance(exc, SpecError) else f"error: {exc}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except click.UsageError as exc:
+            if kwargs.get("as_json"):
+                print_json({"error": exc.format_message()})
+            raise
 
     return wrapper
+
+
+def spec_inputs(design: spec_module.Design, spec_file: str) -> dict[str, Path]:
+    """Every file a spec command reads, by what it is: the spec, its tech file and the one that
+    extends (where they are files), its bump map files; no output may be one of them."""
+    base = Path(spec_file).parent if spec_file != "-" else Path.cwd()
+    found = {"the spec": Path(spec_file)}
+    tech = base / design.spec.tech
+    if tech.is_file():
+        found["the tech file"] = tech
+    if design.tech.extends is not None:
+        for folder in {base, tech.parent}:
+            if (folder / design.tech.extends).is_file():
+                found[f"the tech file extended ({folder / design.tech.extends})"] = (
+                    folder / design.tech.extends
+                )
+    for i, entry in enumerate(design.spec.die.bumps):
+        if isinstance(entry, BumpFile):
+            found[f"the bump map die.bumps[{i}]"] = base / entry.file
+    return found
+
+
+def check_layout_output(output: str) -> None:
+    """Refuse a layout output ``layout.write`` does not write: it writes GDSII, OASIS or
+    gzipped GDSII, to a file (on stdout, binary would mix with the summary)."""
+    supported = ", ".join(layout.LAYOUT_SUFFIXES)
+    if output == "-":
+        raise click.BadParameter(
+            f"a layout is not written to standard output; give a file name ending {supported}",
+            param_hint="-o/--output",
+        )
+    if layout.layout_format(output) is None:
+        raise click.BadParameter(
+            f"'{output}' is not a layout file name: it must end {supported} "
+            "(GDSII, OASIS, gzipped GDSII)",
+            param_hint="-o/--output",
+        )
 
 
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Command(click.Command):
+    """A command whose usage errors (a bad option, a missing value) with ``--json`` in its
+    arguments are also ``{"error": "..."}`` on stdout."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        json_asked = "--json" in args  # before parsing, which consumes the list
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            if json_asked:
+                print_json({"error": exc.format_message()})
+            raise
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="masklayout")
 def main() -> None:
     """masklayout: wafer-level solder bumping mask sets from one YAML spec.
@@ -130,28 +203,47 @@ def build(
         raise click.UsageError("--split needs the wafer; drop --die-only")
     if not mark_geometry.REVISION.fullmatch(revision):
         raise click.BadParameter(mark_geometry.REVISION_HELP, param_hint="--revision")
+    if output is not None:
+        check_layout_output(output)
     progress = Progress.for_terminal(quiet)
     design = spec_module.load(spec_file)
+    path = output or f"{design.spec.name}.gds"
+    out = files.OutputSet(spec_inputs(design, spec_file))
+    out.add(path, "-o", "the layout output")
+    lyp = out.add(outputs.layer_properties_path(path), "", "the layer properties beside -o")
+    if bumpmap:
+        out.add(bumpmap, "--bumpmap", "the bump map output")
+    if wafermap:
+        out.add(wafermap, "--wafermap", "the wafer map output")
+    if split_dir:
+        out.add(split_dir, "--split", "the mask set folder", directory=True)
     with progress.step("building the layout"):
         built = layout.build(
             design, die_only=die_only, revision=revision, allow_unrouted=allow_unrouted
         )
-    path = output or f"{design.spec.name}.gds"
-    with progress.step(f"writing {path}"):
-        size = layout.write(built, path)
     routing = built.routing
+    if pinmap:
+        out.add(pinmap, "--pinmap", "the pin map output")
     unrouted_rdb = None
     if routing.result.unrouted:
-        unrouted_rdb = nets_report.unrouted_rdb_path(path)
-        nets_report.write_unrouted_rdb(design, built, unrouted_rdb, str(path))
-    if pinmap:
-        nets_report.write_pinmap(design, pinmap)
-    lyp = outputs.write_layer_properties(design.tech, outputs.layer_properties_path(path))
-    if bumpmap:
-        outputs.write_bumpmap(design, built.dies, bumpmap, progress)
-    if wafermap:
-        outputs.write_wafermap(built.dies, wafermap)
-    masks = split.write_split(design, built, split_dir, progress) if split_dir else None
+        unrouted_rdb = out.add(
+            nets_report.unrouted_rdb_path(path), "", "the unrouted nets' markers beside -o"
+        )
+    with out:
+        with progress.step(f"writing {path}"):
+            size = layout.write(built, out.temporary(path))
+        outputs.write_layer_properties(design.tech, out.temporary(lyp))
+        if bumpmap:
+            outputs.write_bumpmap(design, built.dies, out.temporary(bumpmap), progress)
+        if wafermap:
+            outputs.write_wafermap(built.dies, out.temporary(wafermap))
+        if pinmap:
+            nets_report.write_pinmap(design, out.temporary(pinmap))
+        if unrouted_rdb:
+            nets_report.write_unrouted_rdb(design, built, out.temporary(unrouted_rdb), str(path))
+        masks = None
+        if split_dir:
+            masks = split.write_split(design, built, out.temporary(split_dir), progress)
     summary = {
         "output": str(path),
         "top_cell": built.top.name,
@@ -164,7 +256,7 @@ def build(
         "layer_properties": str(lyp),
         "bumpmap": bumpmap,
         "wafermap": wafermap,
-        "split": None if masks is None else str(Path(split_dir, split.MANIFEST)),
+        "split": str(Path(split_dir, split.MANIFEST)) if split_dir else None,
         "pinmap": pinmap,
         "unrouted_markers": None if unrouted_rdb is None else str(unrouted_rdb),
         **nets_report.nets_json(design, routing),
@@ -236,7 +328,17 @@ def preview(spec_file: str, directory: str, as_json: bool, quiet: bool) -> None:
     from masklayout import preview as pictures
 
     design = spec_module.load(spec_file)
-    written = pictures.write_previews(design, directory, Progress.for_terminal(quiet))
+    out = files.OutputSet(spec_inputs(design, spec_file))
+    folder = out.add(directory, "-o", "the picture folder", directory=True)
+    with out:
+        staged = pictures.write_previews(
+            design, out.temporary(folder), Progress.for_terminal(quiet)
+        )
+    written = pictures.Previews(
+        wafer=folder / staged.wafer.name,
+        die=folder / staged.die.name,
+        bumps={stack: folder / p.name for stack, p in staged.bumps.items()},
+    )
     if as_json:
         print_json(written.as_dict())
         return
@@ -271,13 +373,19 @@ def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | Non
     from masklayout.process import report
 
     design = spec_module.load(spec_file)
-    result = process.run(design)
+    out = files.OutputSet(spec_inputs(design, spec_file))
     if csv_file:
-        files.write_bytes(csv_file, report.to_csv(result))
+        out.add(csv_file, "--csv", "the CSV output")
     if plot_dir:
-        from masklayout.process.plot import plot_run
+        out.add(plot_dir, "--plot", "the plot folder", directory=True)
+    result = process.run(design)
+    with out:
+        if csv_file:
+            files.write_bytes(out.temporary(csv_file), report.to_csv(result))
+        if plot_dir:
+            from masklayout.process.plot import plot_run
 
-        plot_run(design, result, plot_dir)
+            plot_run(design, result, out.temporary(plot_dir))
     if as_json:
         print_json(report.to_json(result))
     else:
@@ -327,10 +435,25 @@ def check(
     placements. Exit 1 on a violation (a warning only with --strict), 2 on bad input."""
     from masklayout import checks
 
-    report = checks.check_file(input_file, tech, spec_file, top)
+    out = files.OutputSet(
+        {
+            "the file checked": input_file,
+            "the spec --spec": spec_file,
+            "the tech file --tech": tech if tech and Path(tech).is_file() else None,
+        }
+    )
     if rdb_file:
-        layout_file = input_file if checks.is_layout_file(input_file) else None
-        checks.write_rdb(report, rdb_file, layout_file)
+        if not rdb_file.lower().endswith(".lyrdb"):
+            raise click.BadParameter(
+                f"'{rdb_file}' is not a marker database name: it must end .lyrdb",
+                param_hint="-o/--rdb",
+            )
+        out.add(rdb_file, "-o", "the marker database output")
+    report = checks.check_file(input_file, tech, spec_file, top)
+    with out:
+        if rdb_file:
+            layout_file = input_file if checks.is_layout_file(input_file) else None
+            checks.write_rdb(report, out.temporary(rdb_file), layout_file)
     if as_json:
         print_json({**checks.to_json(report), "failed": report.failed(strict)})
     else:
@@ -436,3 +559,17 @@ def tech(tech_ref: str | None, as_json: bool) -> None:
         print_json(catalogue.describe(loaded))
     else:
         click.echo(catalogue.tech_tables(loaded))
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM and SIGHUP unwind like an error: the temporaries of the outputs are removed."""
+    raise SystemExit(128 + signum)
+
+
+def entry_point() -> None:
+    """The ``masklayout`` command: :func:`main` with SIGTERM and SIGHUP turned into SystemExit
+    (SIGINT is already KeyboardInterrupt), so that no temporary file outlives the command."""
+    for number in files.STOP_SIGNALS:
+        if number != signal.SIGINT:
+            signal.signal(number, _terminate)
+    main()

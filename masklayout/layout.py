@@ -9,6 +9,8 @@ are written as GDS AREFs. Database unit 1 nm, user unit 1 µm; the bytes depend 
 from __future__ import annotations
 
 import datetime
+import gzip
+import shutil
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from pathlib import Path
 import gdstk
 import numpy as np
 
-from masklayout.files import atomic_write
+from masklayout import files
 from masklayout.geometry import die as die_geometry
 from masklayout.geometry import marks as mark_geometry
 from masklayout.geometry import rdl as rdl_geometry
@@ -26,8 +28,11 @@ from masklayout.geometry.shapes import GRID
 from masklayout.spec import Design
 
 UNIT, PRECISION = 1e-6, 1e-9
-TIMESTAMP = datetime.datetime(2000, 1, 1)
-MAX_POINTS = 199  # GDSII's vertex limit: a net's shape is written as abutting pieces within it  # fixed: the same spec gives the same bytes
+TIMESTAMP = datetime.datetime(2000, 1, 1)  # fixed: the same spec gives the same bytes
+LAYOUT_SUFFIXES = (".gds", ".oas", ".gds.gz")  # what write() writes: GDSII, OASIS, gzipped GDSII
+GDS_HEADER, GDS_ENDLIB = b"\x00\x06\x00\x02", b"\x00\x04\x04\x00"  # first and last records
+OASIS_MAGIC, OASIS_END, OASIS_END_SIZE = b"%SEMI-OASIS\r\n", 2, 256  # END is always 256 bytes
+MAX_POINTS = 199  # GDSII's vertex limit: a net's shape is written as abutting pieces within it
 
 
 @dataclass(frozen=True)
@@ -178,12 +183,63 @@ def build(
     return MaskLayout(library, top, dies, sites, names, routing)
 
 
+def layout_format(path: str | Path) -> str | None:
+    """The format ``write`` gives ``path`` by its ending (any case): one of
+    :data:`LAYOUT_SUFFIXES`, or None when it writes none."""
+    name = Path(path).name.lower()
+    return next((suffix for suffix in reversed(LAYOUT_SUFFIXES) if name.endswith(suffix)), None)
+
+
 def write(layout: MaskLayout, path: str | Path) -> int:
-    """Write GDSII (or OASIS when ``path`` ends in ``.oas``) atomically; return the file size."""
+    """Write GDSII, OASIS (``.oas``) or gzipped GDSII (``.gds.gz``) atomically, the file's head
+    and tail read back before it takes the name; return the file size."""
     path = Path(path)
-    with atomic_write(path) as tmp:
-        if path.suffix.lower() == ".oas":
-            layout.library.write_oas(tmp)
+    kind = layout_format(path) or ".gds"
+    with files.atomic_write(path, None if kind == ".gds.gz" else check_layout_file(kind)) as tmp:
+        if kind == ".gds.gz":
+            plain = tmp.with_name(f"{tmp.name}.gds")  # a temporary too: hidden, same prefix
+            try:
+                write_library(layout.library, plain, ".gds")
+                files.verify(plain, check_gds)
+                with (
+                    open(plain, "rb") as raw,
+                    open(tmp, "wb") as out,
+                    gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as packed,
+                ):
+                    shutil.copyfileobj(raw, packed, 1 << 20)
+            finally:
+                plain.unlink(missing_ok=True)
         else:
-            layout.library.write_gds(tmp, timestamp=TIMESTAMP)
+            write_library(layout.library, tmp, kind)
     return path.stat().st_size
+
+
+def write_library(library: gdstk.Library, path: Path, kind: str) -> None:
+    """gdstk writes ``library`` (it reports no write error: ``write`` reads the file back)."""
+    if kind == ".oas":
+        library.write_oas(path)
+    else:
+        library.write_gds(path, timestamp=TIMESTAMP)
+
+
+def check_layout_file(kind: str) -> files.Check:
+    """The read-back of a written layout: a GDSII stream starts with HEADER and ends with
+    ENDLIB; an OASIS file starts with its magic and ends with the 256-byte END record."""
+    return check_oasis if kind == ".oas" else check_gds
+
+
+check_gds = files.tail_check(GDS_HEADER, GDS_ENDLIB, "GDSII stream")
+
+
+def check_oasis(path: Path) -> str | None:
+    """What is wrong with a written OASIS file's head or END record, or None."""
+    problem = files.tail_check(OASIS_MAGIC, b"", "OASIS file")(path)
+    if problem is not None:
+        return problem
+    size = path.stat().st_size
+    with open(path, "rb") as file:
+        file.seek(max(size - OASIS_END_SIZE, 0))
+        end = file.read(1)
+    if size < len(OASIS_MAGIC) + OASIS_END_SIZE or end != bytes([OASIS_END]):
+        return "the OASIS file written is cut short (it does not end with its END record)"
+    return None

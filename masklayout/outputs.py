@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from masklayout.files import atomic_write
+from masklayout.files import atomic_write, klayout_error, tail_check
 from masklayout.geometry.wafer import DieGrid
 from masklayout.progress import SILENT, Progress
 from masklayout.spec import Design, Site
@@ -109,14 +109,23 @@ def write_layer_properties(tech: Tech, path: str | Path) -> Path:
         props.width = style.width
         props.transparent = style.transparent
         view.insert_layer(view.end_layers(), props)
-    with atomic_write(path) as tmp:
-        view.save_layer_props(str(tmp))
+    with atomic_write(path, LYP_CHECK) as tmp:
+        try:
+            view.save_layer_props(str(tmp))
+        except RuntimeError as exc:
+            raise klayout_error(exc) from None
     return Path(path)
 
 
+LYP_CHECK = tail_check(b"<?xml", b"</layer-properties>\n", "layer properties file")
+
+
 def layer_properties_path(layout_path: str | Path) -> Path:
-    """Where the ``.lyp`` of a layout goes: beside it, same stem."""
-    return Path(layout_path).with_suffix(".lyp")
+    """Where the ``.lyp`` of a layout goes: beside it, same stem (``x.gds.gz`` -> ``x.lyp``)."""
+    path = Path(layout_path)
+    if path.suffix.lower() == ".gz":
+        path = path.with_suffix("")
+    return path.with_suffix(".lyp")
 
 
 # --------------------------------------------------------------------------- wafer map

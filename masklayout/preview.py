@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from masklayout import layout
-from masklayout.files import atomic_write
+from masklayout.files import atomic_write, tail_check
 from masklayout.geometry import wafer as wafer_geometry
 from masklayout.geometry.shapes import shape_points
 from masklayout.geometry.wafer import DieGrid
@@ -67,8 +67,11 @@ def _figure(width: float, height: float):  # -> matplotlib Figure
     return fig
 
 
+PNG_CHECK = tail_check(b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82", "PNG picture")  # signature, IEND
+
+
 def _save(fig, path: Path) -> Path:
-    with atomic_write(path) as tmp:
+    with atomic_write(path, PNG_CHECK) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI, facecolor="white")
     return path
 

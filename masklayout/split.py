@@ -13,17 +13,15 @@ stays where exposed, so the drawn shapes are chrome on a clear field: a clear-fi
 and tones come from the spec (solder masks) and ``tech.mask_set``. Mirroring for the exposure
 tool (right- or wrong-reading) is the mask shop's job order, not written here.
 
-Files are written to a staging directory beside the target and moved in at the end: a failure
-leaves no file; the same spec gives the same bytes.
+Files are written to a hidden staging folder (see :mod:`masklayout.files`) and moved in at the
+end, each GDSII file's head and tail read back first: a failure leaves no file; the same spec
+gives the same bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +32,7 @@ import gdstk
 from masklayout import files
 from masklayout.geometry import die as die_geometry
 from masklayout.geometry import marks as mark_geometry
-from masklayout.layout import TIMESTAMP, MaskLayout
+from masklayout.layout import MaskLayout, check_gds, write_library
 from masklayout.progress import SILENT, Progress
 from masklayout.spec import Design
 from masklayout.tech import MaskFilm, Tone
@@ -250,12 +248,6 @@ def manifest(design: Design, layout: MaskLayout, masks: list[dict[str, Any]]) ->
     }
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_split(
     design: Design, layout: MaskLayout, directory: str | Path, progress: Progress = SILENT
 ) -> dict[str, Any]:
@@ -265,30 +257,19 @@ def write_split(
         raise ValueError("a split needs the wafer layout, not --die-only")
     masks = split(design, layout, progress)
     directory = Path(directory)
-    try:
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    except OSError as exc:
-        raise files.OutputError(directory, exc) from None
-    try:
+    out = files.OutputSet()
+    out.add(directory, "--split", "the mask set folder", directory=True)
+    with out:
+        staging = out.temporary(directory)
         records = []
         for mask in progress.track(masks, "writing the masks"):
             path = staging / mask.file
-            mask.library.write_gds(path, timestamp=TIMESTAMP)
+            with files.atomic_write(path, check_gds) as tmp:
+                write_library(mask.library, tmp, ".gds")
             data = path.read_bytes()
             records.append(
                 {**mask.record, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
             )
         document = manifest(design, layout, records)
-        (staging / MANIFEST).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        if directory.is_dir():
-            for name in [*(mask.file for mask in masks), MANIFEST]:
-                os.replace(staging / name, directory / name)
-            staging.rmdir()
-        else:
-            staging.chmod(0o777 & ~_umask())  # mkdtemp makes it 0700
-            os.replace(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        files.write_bytes(staging / MANIFEST, json.dumps(document, indent=2) + "\n")
     return document

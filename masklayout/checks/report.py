@@ -10,7 +10,7 @@ import klayout.db as db
 import klayout.rdb as rdb
 
 from masklayout.checks.results import CheckReport, RuleResult, Violation
-from masklayout.files import atomic_write
+from masklayout.files import atomic_write, klayout_error, tail_check
 from masklayout.table import format_table
 
 SHOWN_PER_RULE = 5
@@ -169,7 +169,14 @@ def _marker(v: Violation) -> db.DEdgePair | db.DPolygon:
 
 
 def write_rdb(report: CheckReport, path: str | Path, layout_file: str | None = None) -> Path:
-    """Write the marker database atomically (a temporary file renamed at the end)."""
-    with atomic_write(path) as tmp:
-        marker_database(report, layout_file).save(str(tmp))
+    """Write the marker database atomically (a temporary file renamed at the end, its head and
+    tail read back first)."""
+    with atomic_write(path, RDB_CHECK) as tmp:
+        try:
+            marker_database(report, layout_file).save(str(tmp))
+        except RuntimeError as exc:
+            raise klayout_error(exc) from None
     return Path(path)
+
+
+RDB_CHECK = tail_check(b"<?xml", b"</report-database>\n", "marker database")
