@@ -31,7 +31,7 @@ def main() -> None:
     sizes = [
         fanin.Case("6x6", 6, 400.0, 250.0, 32, 420.0, power_pads=4, power_bumps=2),
         fanin.Case("8x8", 8, 400.0, 250.0, 64, 420.0, power_pads=8, power_bumps=4),
-        fanin.Case("10x10", 10, 400.0, 250.0, 112, 420.0, power_pads=16, power_bumps=6),
+        fanin.Case("10x10", 10, 400.0, 240.0, 112, 420.0, power_pads=16, power_bumps=6),
         fanin.CASES["12x12"],
     ]
     if "--large" in sys.argv:

@@ -101,7 +101,6 @@ def test_keepout_is_routed_around():
     assert problems(p, result) == []
 
 
-@pytest.mark.xfail(strict=True, reason="a branch can still join the trunk at 45° after smoothing")
 def test_multi_terminal_net_is_one_tree():
     terms = (pad("P", 100, 300), bump("B1", 700, 120), bump("B2", 700, 480), bump("B3", 850, 300))
     p = RoutingProblem(

@@ -65,6 +65,9 @@ class NetState:
         return self.net.style != "manhattan"
 
 
+_RING = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+
+
 def _disk(radius: float, pitch: float) -> np.ndarray:
     k = int(math.ceil(radius / pitch))
     dy, dx = np.mgrid[-k : k + 1, -k : k + 1]
@@ -278,7 +281,8 @@ class Negotiator:
 
     def _grow(self, st, walls, rows, cols, strict) -> bool:
         net = st.net
-        costs = self._costs(st, walls, rows, cols, strict)
+        base = self._costs(st, walls, rows, cols, strict)
+        shape = np.array(base.shape)
         off = np.array([rows.start, cols.start])
         connected = set(st.fixed_terminals)
         tree: list[np.ndarray] = [st.fixed_cells] if len(st.fixed_cells) else []
@@ -286,68 +290,91 @@ class Negotiator:
         if first:
             connected.add(0)
         while len(connected) < len(net.terminals):
+            costs, junction = base, {}
             if first:
                 start_ports = st.ports[0]
                 starts = np.array([p.cell for p in start_ports]) - off
             else:
-                starts = np.concatenate(tree) - off
+                paths = [p.cells for p in st.pieces]
+                costs, starts, junction = self._branch_starts(base, paths, off, net.width)
+                if len(st.fixed_cells):
+                    starts = np.concatenate([starts, st.fixed_cells - off])
             targets = [p for t, ps in enumerate(st.ports) if t not in connected for p in ps]
             ends = np.array([p.cell for p in targets]) - off
-            inside = np.all((ends >= 0) & (ends < costs.shape), 1)
-            sinside = np.all((starts >= 0) & (starts < costs.shape), 1)
+            inside = np.all((ends >= 0) & (ends < shape), 1)
+            sinside = np.all((starts >= 0) & (starts < shape), 1)
             if not inside.any() or not sinside.any():
                 return False
             path = cheapest_path(costs, starts[sinside], ends[inside], st.diagonal)
             if path is None:
                 return False
-            path = path + off
-            end = next(p for p in targets if p.cell == tuple(path[-1]))
+            end = next(p for p in targets if p.cell == tuple(path[-1] + off))
             start = None
             if first:
-                start = next(p for p in start_ports if p.cell == tuple(path[0]))
-            else:
-                path = self._square_junction(path, tree, walls)
+                start = next(p for p in start_ports if p.cell == tuple(path[0] + off))
+            elif tuple(path[0]) in junction:
+                path = np.concatenate([junction[tuple(path[0])], path])
+            path = path + off
             st.pieces.append(Piece(start=start, cells=path, end=end))
             tree.append(path)
             connected.add(end.terminal)
             first = False
         return True
 
-    def _square_junction(self, path: np.ndarray, tree: list[np.ndarray], walls) -> np.ndarray:
-        """Move a branch's junction so it leaves the tree square, not at an acute 45°."""
-        if len(path) < 2:
-            return path
-        s = path[0]
-        d1 = path[1] - s
-        arms = []
+    def clear_run(self, width: float) -> int:
+        """Cells a junction keeps from any bend of the trunk, so branch and bend do not notch."""
+        return int(math.ceil((width + self.space) / self.grid.pitch)) + 1
+
+    def _branch_starts(self, base: np.ndarray, tree: list[np.ndarray], off, width: float):
+        """Costs and start cells for a branch that leaves the tree square: each start ends a
+        stub drawn across a straight run of the tree (clear of its bends) long enough to clear
+        ``width + space``; the cells closer than that to the tree are walls, so the branch can
+        neither hug the tree nor fold back onto it."""
+        shape = np.array(base.shape)
+        costs = base.copy()
+        m = self.clear_run(width)
+        clear = width + self.space
+        disk = _disk(clear, self.grid.pitch)
+        starts, junction = [], {}
         for cells in tree:
-            hits = np.flatnonzero(np.all(cells == s, 1))
-            for h in hits[:1]:
-                if h > 0:
-                    arms.append(cells[h - 1] - s)
-                if h + 1 < len(cells):
-                    arms.append(cells[h + 1] - s)
-        acute = [a for a in arms if d1 @ a > 0 and d1[0] * a[1] - d1[1] * a[0] != 0]
-        if not acute:
-            return path
-        a = acute[0]
-        tree_set = {tuple(c) for cells in tree for c in cells}
-        run = 1
-        while run + 1 < len(path) and np.array_equal(path[run + 1] - path[run], d1):
-            run += 1
-        for j in range(run, 0, -1):
-            num = j * int(d1 @ a)
-            den = int(a @ a)
-            if num % den:
+            local = cells - off
+            ring = (local[:, None, :] + disk[None]).reshape(-1, 2)
+            ring = ring[np.all((ring >= 0) & (ring < shape), 1)]
+            costs[ring[:, 0], ring[:, 1]] = -1.0
+        for cells in tree:
+            local = cells - off
+            if len(local) < 2 * m + 1:
                 continue
-            f = s + (num // den) * a
-            if tuple(f) not in tree_set:
-                continue
-            stub = line_cells(f, path[j])
-            if walls[stub[:, 0], stub[:, 1]].any():
-                continue
-            return np.concatenate([stub[:-1], path[j:]])
-        return path
+            d = np.diff(local, axis=0)
+            turn = np.flatnonzero(np.any(d[1:] != d[:-1], axis=1)) + 1
+            ok = np.ones(len(local), bool)
+            ok[:m] = ok[-m:] = False
+            for t in turn:
+                ok[max(0, t - m) : t + m + 1] = False
+            for k in np.flatnonzero(ok):
+                t = local[k + 1] - local[k]
+                for p in (np.array([-t[1], t[0]]), np.array([t[1], -t[0]])):
+                    n = int(math.ceil(clear / (self.grid.pitch * math.hypot(*p))))
+                    c = local[k] + n * p
+                    if tuple(c) in junction or not np.all((c >= 0) & (c < shape)):
+                        continue
+                    stub = line_cells(local[k], c)
+                    if (base[stub[:, 0], stub[:, 1]] < 0).any():
+                        continue
+                    junction[tuple(c)] = stub[:-1]
+                    starts.append((c, p))
+        if not starts:
+            cells = np.concatenate(tree) if tree else np.zeros((0, 2), np.int64)
+            return base, cells - off, {}
+        for c, p in starts:
+            for q in _RING:
+                if q @ p < 0:
+                    y, x = c + q
+                    if 0 <= y < shape[0] and 0 <= x < shape[1]:
+                        costs[y, x] = -1.0
+        cells = np.array([c for c, _ in starts])
+        costs[cells[:, 0], cells[:, 1]] = base[cells[:, 0], cells[:, 1]]
+        return costs, cells, junction
 
     # -- the loop ----------------------------------------------------------------------------
 

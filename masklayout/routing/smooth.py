@@ -58,15 +58,17 @@ class Smoother:
         tree: list[np.ndarray] = [st.fixed_cells] if len(st.fixed_cells) else []
         for piece in st.pieces:
             cells = piece.cells
-            if piece.start is None and tree:
-                cells = neg._square_junction(cells, tree, walls)
             v = corners(cells)
-            pinned = np.flatnonzero([tuple(c) in junctions for c in cells])
+            hits = np.flatnonzero([tuple(c) in junctions for c in cells])
+            m = neg.clear_run(st.net.width)
+            pinned = np.unique(np.clip(np.concatenate([hits - m, hits, hits + m]), 0, len(cells) - 1))
+            pinned = pinned if len(hits) else hits
             if len(pinned):
                 v = np.unique(np.concatenate([v, cells[pinned]]), axis=0)
                 order = {tuple(c): i for i, c in enumerate(cells)}
                 v = np.array(sorted(v.tolist(), key=lambda c: order[tuple(c)]))
-            stops = [k for k, c in enumerate(v) if tuple(c) in junctions]
+            pinned_set = {tuple(c) for c in cells[pinned]}
+            stops = [k for k, c in enumerate(v) if tuple(c) in pinned_set]
             before = None
             if piece.start is not None:
                 before = _unit(self._cell_dir(piece.start.leg[-1] - piece.start.leg[-2]))
