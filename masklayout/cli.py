@@ -20,6 +20,7 @@ from masklayout import files, layout, outputs, split
 from masklayout import spec as spec_module
 from masklayout.bumpmap import BumpFile
 from masklayout.geometry import marks as mark_geometry
+from masklayout.geometry import rdl as rdl_geometry
 from masklayout.progress import Progress
 from masklayout.source import SpecError
 
@@ -162,6 +163,17 @@ def schema() -> None:
     show_default=True,
     help="Revision printed in each mask's label.",
 )
+@click.option(
+    "--pinmap",
+    type=click.Path(dir_okay=False),
+    help="Also write the pin map (pad, bump, net, x, y of every bump on a net) as CSV.",
+)
+@click.option(
+    "--allow-unrouted",
+    is_flag=True,
+    help="Write what routed when some nets do not, with a marker database of the rest "
+    "(NAME.unrouted.lyrdb beside the layout), and exit 1.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on the terminal.")
 @reports_bad_input
@@ -173,11 +185,18 @@ def build(
     wafermap: str | None,
     split_dir: str | None,
     revision: str,
+    pinmap: str | None,
+    allow_unrouted: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
     """Build the mask set of SPEC (a YAML file, - for stdin) as a hierarchical layout, with its
-    KLayout layer properties (same name, .lyp) beside it."""
+    KLayout layer properties (same name, .lyp) beside it.
+
+    Nets that do not route are all reported, and nothing is written (exit 2); with
+    --allow-unrouted the routed part is written with a marker database of the rest (exit 1)."""
+    from masklayout import nets_report
+
     if die_only and (bumpmap or wafermap):
         raise click.UsageError("--bumpmap and --wafermap need the wafer; drop --die-only")
     if die_only and split_dir:
@@ -199,7 +218,17 @@ def build(
     if split_dir:
         out.add(split_dir, "--split", "the mask set folder", directory=True)
     with progress.step("building the layout"):
-        built = layout.build(design, die_only=die_only, revision=revision)
+        built = layout.build(
+            design, die_only=die_only, revision=revision, allow_unrouted=allow_unrouted
+        )
+    routing = built.routing
+    if pinmap:
+        out.add(pinmap, "--pinmap", "the pin map output")
+    unrouted_rdb = None
+    if routing.result.unrouted:
+        unrouted_rdb = out.add(
+            nets_report.unrouted_rdb_path(path), "", "the unrouted nets' markers beside -o"
+        )
     with out:
         with progress.step(f"writing {path}"):
             size = layout.write(built, out.temporary(path))
@@ -208,6 +237,10 @@ def build(
             outputs.write_bumpmap(design, built.dies, out.temporary(bumpmap), progress)
         if wafermap:
             outputs.write_wafermap(built.dies, out.temporary(wafermap))
+        if pinmap:
+            nets_report.write_pinmap(design, out.temporary(pinmap))
+        if unrouted_rdb:
+            nets_report.write_unrouted_rdb(design, built, out.temporary(unrouted_rdb), str(path))
         masks = None
         if split_dir:
             masks = split.write_split(design, built, out.temporary(split_dir), progress)
@@ -224,9 +257,14 @@ def build(
         "bumpmap": bumpmap,
         "wafermap": wafermap,
         "split": str(Path(split_dir, split.MANIFEST)) if split_dir else None,
+        "pinmap": pinmap,
+        "unrouted_markers": None if unrouted_rdb is None else str(unrouted_rdb),
+        **nets_report.nets_json(design, routing),
     }
     if as_json:
         print_json(summary)
+        if unrouted_rdb:
+            sys.exit(EXIT_FAILURE)
         return
     if not die_only:
         click.echo(
@@ -236,8 +274,18 @@ def build(
     if not die_only:
         click.echo(f"bumps on the wafer  {built.bumps_on_wafer}")
     click.echo(f"layers              {', '.join(built.layers)}")
+    totals = summary["totals"]
+    if totals["to_route"]:
+        click.echo(
+            f"RDL nets            {totals['routed']} of {totals['to_route']} routed, "
+            f"{totals['length'] / 1000:.2f} mm, {totals['bends']} bends"
+        )
+    for net in design.nets:
+        if net.assigned:
+            pins = ", ".join(f"{pad} -> {bump}" for pad, bump in net.assigned)
+            click.echo(f"bumps chosen        {net.name}: {pins}")
     click.echo(f"wrote               {path} ({size / 1024:.1f} KiB, top cell {built.top.name})")
-    for written in (lyp, bumpmap, wafermap):
+    for written in (lyp, bumpmap, wafermap, pinmap, unrouted_rdb):
         if written:
             click.echo(f"                    {written}")
     if masks is not None:
@@ -249,6 +297,15 @@ def build(
                 "they sit past the dies, in the edge exclusion",
                 err=True,
             )
+    if unrouted_rdb:
+        for unrouted in routing.result.unrouted:
+            click.echo(f"error: {rdl_geometry.unrouted_message(unrouted)}", err=True)
+        click.echo(
+            f"{len(routing.result.unrouted)} nets not routed: the layout lacks them "
+            f"(markers in {unrouted_rdb})",
+            err=True,
+        )
+        sys.exit(EXIT_FAILURE)
 
 
 @main.command(short_help="PNG pictures: wafer map, die, each opening stack.")

@@ -22,6 +22,7 @@ import numpy as np
 from masklayout import files
 from masklayout.geometry import die as die_geometry
 from masklayout.geometry import marks as mark_geometry
+from masklayout.geometry import rdl as rdl_geometry
 from masklayout.geometry import wafer as wafer_geometry
 from masklayout.geometry.shapes import GRID
 from masklayout.spec import Design
@@ -31,6 +32,7 @@ TIMESTAMP = datetime.datetime(2000, 1, 1)  # fixed: the same spec gives the same
 LAYOUT_SUFFIXES = (".gds", ".oas", ".gds.gz")  # what write() writes: GDSII, OASIS, gzipped GDSII
 GDS_HEADER, GDS_ENDLIB = b"\x00\x06\x00\x02", b"\x00\x04\x04\x00"  # first and last records
 OASIS_MAGIC, OASIS_END, OASIS_END_SIZE = b"%SEMI-OASIS\r\n", 2, 256  # END is always 256 bytes
+MAX_POINTS = 199  # GDSII's vertex limit: a net's shape is written as abutting pieces within it
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class MaskLayout:
     dies: wafer_geometry.DieGrid
     bumps_per_die: int
     layers: tuple[str, ...]
+    routing: rdl_geometry.Routing | None = None
 
     @property
     def bumps_on_wafer(self) -> int:
@@ -97,8 +100,9 @@ def _runs(values: list[int]) -> list[tuple[int, int, int]]:
     return out
 
 
-def build_die(design: Design, library: gdstk.Library) -> gdstk.Cell:
-    """The die cell (and its stack cells, added to ``library``)."""
+def build_die(design: Design, library: gdstk.Library, routing: rdl_geometry.Routing) -> gdstk.Cell:
+    """The die cell (and its stack cells, added to ``library``), its RDL as ``routing`` routed
+    it: one shape per net, PI1 openings over the pads of the nets that routed."""
     spec, tag = design.spec, design.tech.layer
     text_layer, text_type = tag("TEXT")
     masks = {name: tag(name) for name in spec.masks}
@@ -116,15 +120,20 @@ def build_die(design: Design, library: gdstk.Library) -> gdstk.Cell:
 
     w, h = design.die_size
     die.add(gdstk.rectangle((-w / 2, -h / 2), (w / 2, h / 2), *tag("DIE")))
-    routed = {route.pad for route in spec.die.rdl.routes}
+    routed_nets = {net.name for net in routing.result.routed}
+    routed = {p for net in design.nets if net.name in routed_nets for p in net.rdl_pads}
     for pad in spec.die.pads:
         die.add(die_geometry.pad_polygon(pad, *tag("PAD")))
         die.add(gdstk.Label(pad.name, pad.at, layer=text_layer, texttype=text_type))
         if pad.name in routed:
             die.add(die_geometry.pi1_opening(design, pad, *tag("PI1")))
-    rdl = [p for trace in die_geometry.route_traces(design) for p in trace.polygons]
     layer, datatype = tag("RDL")
-    die.add(*gdstk.boolean(rdl, [], "or", layer=layer, datatype=datatype))  # one shape per net
+    for net in routing.result.routed:
+        metal = [gdstk.Polygon(rdl_geometry.points(p)) for p in net.polygons]
+        if spec.die.rdl.teardrop:
+            metal += [gdstk.Polygon(p) for p in rdl_geometry.teardrops(routing, net)]
+        merged = gdstk.boolean(metal, [], "or", layer=layer, datatype=datatype)  # one per net
+        die.add(*(piece for polygon in merged for piece in polygon.fracture(MAX_POINTS)))
 
     placements: dict[tuple[str, bool], list[tuple[float, float]]] = defaultdict(list)
     for site in design.sites:
@@ -141,12 +150,20 @@ def build_die(design: Design, library: gdstk.Library) -> gdstk.Cell:
     return die
 
 
-def build(design: Design, die_only: bool = False, revision: str = "A") -> MaskLayout:
+def build(
+    design: Design, die_only: bool = False, revision: str = "A", allow_unrouted: bool = False
+) -> MaskLayout:
     """Build the whole mask set (or, with ``die_only``, the die alone); the wafer carries each
-    mask's alignment marks and its label (product, layer, ``revision``)."""
+    mask's alignment marks and its label (product, layer, ``revision``).
+
+    Nets that do not route are one error listing them all (a SpecError), unless
+    ``allow_unrouted``: then the layout holds what routed and ``routing`` says what did not."""
     spec, tag = design.spec, design.tech.layer
+    routing = rdl_geometry.route_design(design)
+    if routing.result.unrouted and not allow_unrouted:
+        raise rdl_geometry.unrouted_error(design, routing.result.unrouted)
     library = gdstk.Library(spec.name, unit=UNIT, precision=PRECISION)
-    die = build_die(design, library)
+    die = build_die(design, library, routing)
     library.add(die)
     dies = wafer_geometry.place_dies(spec.wafer)
     top = die
@@ -163,7 +180,7 @@ def build(design: Design, die_only: bool = False, revision: str = "A") -> MaskLa
     layers |= {(label.layer, label.texttype) for cell in library.cells for label in cell.labels}
     names = tuple(name for name, tag_ in design.tech.layers.items() if tag_ in layers)
     sites = len(design.sites)
-    return MaskLayout(library, top, dies, sites, names)
+    return MaskLayout(library, top, dies, sites, names, routing)
 
 
 def layout_format(path: str | Path) -> str | None:

@@ -179,16 +179,15 @@ def write_wafermap(grid: DieGrid, path: str | Path) -> int:
 
 # --------------------------------------------------------------------------- bump map
 def site_net(design: Design, site: Site) -> str:
-    """A bump's net: given in the spec, else the bond pad it sits on or is routed to."""
+    """A bump's net (given in the spec, else named after the bond pad it sits on or is routed
+    to), or nothing."""
     return _site_nets(design, [site])[0]
 
 
 def _site_nets(design: Design, sites: Sequence[Site]) -> list[str]:
-    """:func:`site_net` of each of ``sites``, the routes looked up once."""
-    routed: dict[str, str] = {}
-    for route in design.spec.die.rdl.routes:
-        routed.setdefault(route.bump, route.pad)
-    return [s.net or s.on_pad or routed.get(s.name, "") for s in sites]
+    """:func:`site_net` of each of ``sites``."""
+    nets = (design.net_of(f"bump {s.name}") for s in sites)
+    return [net.name if net else "" for net in nets]
 
 
 def _csv_fields(*fields: str) -> str:

@@ -216,7 +216,7 @@ def die_figure(design: Design, gds: str | Path, lyp: str | Path):  # -> matplotl
     w, h = design.die_size
     fig.suptitle(
         f"{design.spec.name}: die {w:g} × {h:g} µm, {len(design.sites)} bumps, "
-        f"{len(design.spec.die.rdl.routes)} RDL routes",
+        f"{sum(net.routed for net in design.nets)} RDL nets",
         fontsize=11,
     )
     _label_die(ax, design)

@@ -221,6 +221,12 @@ def _tag_key(err: dict) -> list[str]:
     return [key.strip("'")] if key.startswith("'") and key.endswith("'") else []
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'VDD'?)`` when a known name is close to ``name``, else nothing."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def unknown_key_hint(key: str, known: Iterable[str]) -> str:
     """``unknown key 'pich' (did you mean 'pitch'?; known: count, pitch)``."""
     known = sorted(known)

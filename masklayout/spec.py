@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import gdstk
 import numpy as np
-from pydantic import Discriminator, Field, Tag, ValidationError
+from pydantic import Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from masklayout.bumpmap import BumpFile, import_bumps
 from masklayout.fields import NonNegativeLength, Point, PositiveLength, Size, StrictModel
 from masklayout.geometry.overlaps import overlapping_pairs
 from masklayout.geometry.shapes import ShapeName, contains, shape_points
-from masklayout.source import Loc, Problem, SourceMap, SpecError
+from masklayout.netlist import DieNet, resolve_nets
+from masklayout.source import Loc, Problem, SourceMap, SpecError, did_you_mean
 from masklayout.tech import MASK_LAYERS, DepositMethodName, Film, Tech, load_tech
 
 MAX_DIES = 2e6  # grid positions on a wafer: far beyond any product, short of exhausting memory
@@ -51,6 +54,7 @@ class Pad(StrictModel):
     name: str
     at: Point
     size: Size
+    net: str | None = None
 
 
 class Grid(StrictModel):
@@ -73,6 +77,7 @@ class BumpArray(StrictModel):
     array: Grid
     stack: str | None = None
     skip: list[str] = Field(default_factory=list)
+    nets: dict[str, str] = Field(default_factory=dict, description="site name -> net")
 
 
 class BumpRing(StrictModel):
@@ -81,6 +86,7 @@ class BumpRing(StrictModel):
     ring: Ring
     stack: str | None = None
     skip: list[str] = Field(default_factory=list)
+    nets: dict[str, str] = Field(default_factory=dict, description="site name -> net")
 
 
 class Bump(StrictModel):
@@ -120,12 +126,78 @@ BumpEntry = Annotated[
 
 
 class Route(StrictModel):
-    """An RDL trace from a bond pad to a bump, automatic or through ``via`` waypoints."""
+    """An RDL trace from a bond pad to a bump, automatic or through ``via`` waypoints: a
+    one-pad one-bump net (named after the pad unless the pad or bump has a net)."""
 
     pad: str
     bump: str
     via: list[Point] = Field(default_factory=list)
     style: Literal["manhattan", "diagonal"] | None = None
+    width: PositiveLength | None = None
+
+
+class AnyBumps(StrictModel):
+    """Free assignment among the listed bumps: the tool picks one per pad of the net."""
+
+    any: list[str] = Field(min_length=1)
+
+
+def _net_bumps_kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else "auto" if isinstance(value, str) else "pick"
+
+
+class NetEntry(StrictModel):
+    """A net of ``die.nets``: its pads and bumps (a list, ``auto`` for one free bump per pad,
+    or ``{any: [...]}``), trace width and style, and whether it is poured as a plane."""
+
+    pads: list[str] = Field(default_factory=list)
+    bumps: Annotated[
+        Annotated[list[str], Tag("list")]
+        | Annotated[Literal["auto"], Tag("auto")]
+        | Annotated[AnyBumps, Tag("pick")],
+        Discriminator(_net_bumps_kind),
+    ] = Field(default_factory=list)
+    width: PositiveLength | None = None
+    style: Literal["manhattan", "diagonal"] | None = None
+    plane: bool = False
+
+    @field_validator("bumps", mode="before")
+    @classmethod
+    def _bumps_form(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != "auto":
+            raise ValueError(
+                f"bumps is a list of bump names, 'auto' or {{any: [names]}} (found {value!r}"
+                + ("; did you mean 'auto'?)" if value.lower().startswith("au") else ")")
+            )
+        if not isinstance(value, (str, list, dict, AnyBumps)):
+            raise ValueError(
+                f"bumps is a list of bump names, 'auto' or {{any: [names]}} (found {value!r})"
+            )
+        return value
+
+
+class Keepout(StrictModel):
+    """An area the router keeps out of: a rectangle (two corners) or a polygon, on ``layers``
+    (default: all). Keep-outs are drawn nowhere."""
+
+    rect: tuple[Point, Point] | None = None
+    polygon: list[Point] | None = Field(None, min_length=3)
+    layers: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Keepout:
+        if (self.rect is None) == (self.polygon is None):
+            raise ValueError(
+                "a keep-out is either 'rect: [[x0, y0], [x1, y1]]' or 'polygon: [[x, y], ...]'"
+            )
+        return self
+
+    def points(self) -> np.ndarray:
+        """The keep-out's outline as an (n, 2) array."""
+        if self.rect is not None:
+            (x0, y0), (x1, y1) = self.rect
+            return np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], dtype=float)
+        return np.asarray(self.polygon, dtype=float)
 
 
 class Rdl(StrictModel):
@@ -133,20 +205,24 @@ class Rdl(StrictModel):
 
     ``pi1`` is the PI1 opening over a routed pad (default: the pad less the PAD.EN.PI1 rule);
     capture pads enclose the PI1 opening and the UBM by the tech rules RDL.EN.PI1, RDL.EN.UBM.
+    ``teardrop`` widens each trace into its capture pads where the room allows.
     """
 
     width: PositiveLength = 20.0
     style: Literal["manhattan", "diagonal"] = "manhattan"
     pi1: PositiveLength | None = None
     routes: list[Route] = Field(default_factory=list)
+    teardrop: bool = False
 
 
 class Die(StrictModel):
-    """The chip: bond pads, bump sites, RDL."""
+    """The chip: bond pads, bump sites, RDL, nets and keep-outs."""
 
     pads: list[Pad] = Field(default_factory=list)
     bumps: list[BumpEntry] = Field(default_factory=list)
     rdl: Rdl = Field(default_factory=Rdl)
+    nets: dict[str, NetEntry] = Field(default_factory=dict)
+    keepout: list[Keepout] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- stacks and masks
@@ -289,6 +365,7 @@ class Design:
     tech: Tech
     source: SourceMap
     sites: tuple[Site, ...]
+    nets: tuple[DieNet, ...] = ()
 
     def error(self, loc: Loc, message: str) -> SpecError:
         """A located error at key path ``loc`` of the spec."""
@@ -304,6 +381,34 @@ class Design:
 
     def pad(self, name: str) -> Pad:
         return next(p for p in self.spec.die.pads if p.name == name)
+
+    def net(self, name: str) -> DieNet:
+        return next(n for n in self.nets if n.name == name)
+
+    @property
+    def routed_pads(self) -> tuple[Pad, ...]:
+        """The pads RDL reaches (they get a PI1 opening and a capture pad), in spec order."""
+        names = {p for net in self.nets if net.routed for p in net.rdl_pads}
+        return tuple(p for p in self.spec.die.pads if p.name in names)
+
+    @property
+    def wired_nets(self) -> dict[str, set[str]]:
+        """Net name -> the terminals (``pad NAME``, ``bump NAME``) the layout must join: those of
+        the nets drawn in RDL, and each pad with the bumps on it. Nets of a lone terminal, or of
+        bumps and no pad, join nothing and are left out."""
+        return {
+            net.name: net.terminals
+            for net in self.nets
+            if net.routed or (net.pads and not net.rdl_pads and net.bumps)
+        }
+
+    @cached_property
+    def _net_by_terminal(self) -> dict[str, DieNet]:
+        return {terminal: net for net in self.nets for terminal in net.terminals}
+
+    def net_of(self, terminal: str) -> DieNet | None:
+        """The net of ``pad NAME`` or ``bump NAME``, if it has one."""
+        return self._net_by_terminal.get(terminal)
 
 
 def load(path: str | Path) -> Design:
@@ -331,10 +436,10 @@ def from_source(source: SourceMap, base: Path) -> Design:
         tech = load_tech(spec.tech, base)
     except FileNotFoundError as exc:
         raise source.error(["tech"], str(exc)) from None
-    sites, problems = _check(spec, tech, source, base)
+    sites, nets, problems = _check(spec, tech, source, base)
     if problems:
         raise SpecError(problems)
-    return Design(spec, tech, source, tuple(sites))
+    return Design(spec, tech, source, tuple(sites), nets)
 
 
 def _known(names: Any) -> str:
@@ -353,7 +458,7 @@ class _Problems:
 
 def _check(
     spec: Spec, tech: Tech, source: SourceMap, base: Path
-) -> tuple[list[Site], list[Problem]]:
+) -> tuple[list[Site], tuple[DieNet, ...], list[Problem]]:
     """Cross-references and geometry the schema cannot express; bump files are read from
     ``base``."""
     problems = _Problems(source)
@@ -364,8 +469,10 @@ def _check(
     _check_wafer(spec.wafer, problems)
     _check_placement(spec, sites, problems)
     _check_routes(spec, pads, named, file_lost, problems)
+    nets = resolve_nets(spec, list(named.values()), pads, problems)
+    _check_keepouts(spec, tech, problems)
     _check_process(spec, tech, problems)
-    return sites, problems.found
+    return sites, nets, problems.found
 
 
 def _check_stacks(spec: Spec, problems: _Problems) -> None:
@@ -453,10 +560,14 @@ def _resolve_sites(
         for name, x, y, _, _ in grid_sites(grid):
             names.add(name)
             if name not in entry.skip:
-                sites.append(Site(name, x, y, stack, i))
+                sites.append(Site(name, x, y, stack, i, net=entry.nets.get(name)))
         for k, name in enumerate(entry.skip):
             if name not in names:
                 problems.add([*loc, "skip", k], f"'{name}' is not a site of this {kind}")
+        for name in entry.nets:
+            if name not in names or name in entry.skip:
+                why = "skipped" if name in names else f"not a site of this {kind}"
+                problems.add([*loc, "nets", name], f"'{name}' is {why}")
     return sites, file_lost
 
 
@@ -560,8 +671,7 @@ def _more(problems: _Problems, what: str, count: int) -> None:
 def _check_routes(
     spec: Spec, pads: dict[str, int], named: dict[str, Site], file_lost: bool, problems: _Problems
 ) -> None:
-    """Each route joins a known pad to a known bump that has no other route and no pad of its own."""
-    routed: dict[str, int] = {}
+    """Each route joins a known pad to a known bump that has no pad of its own."""
     for i, route in enumerate(spec.die.rdl.routes):
         loc = ["die", "rdl", "routes", i]
         if route.pad not in pads:
@@ -571,17 +681,25 @@ def _check_routes(
                 problems.add(
                     [*loc, "bump"], f"unknown bump '{route.bump}' (known: {_summary(named)})"
                 )
-        elif route.bump in routed:
-            problems.add(
-                [*loc, "bump"],
-                f"bump '{route.bump}' is already routed by die.rdl.routes[{routed[route.bump]}]",
-            )
         elif named[route.bump].on_pad:
             problems.add(
                 [*loc, "bump"],
                 f"bump '{route.bump}' sits on pad '{named[route.bump].on_pad}' and needs no route",
             )
-        routed.setdefault(route.bump, i)
+
+
+def _check_keepouts(spec: Spec, tech: Tech, problems: _Problems) -> None:
+    """Keep-outs name layers of the tech and enclose an area."""
+    for i, keepout in enumerate(spec.die.keepout):
+        for k, layer in enumerate(keepout.layers or []):
+            if layer not in tech.layers:
+                problems.add(
+                    ["die", "keepout", i, "layers", k],
+                    f"unknown layer '{layer}'{did_you_mean(layer, tech.layers)} "
+                    f"(known: {_known(tech.layers)})",
+                )
+        if gdstk.Polygon(keepout.points()).area() <= 0:
+            problems.add(["die", "keepout", i], "a keep-out must enclose an area")
 
 
 def _step_masks(step: FormMask | Deposit | Reflow | Strip) -> list[tuple[Loc, str]]:

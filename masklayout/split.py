@@ -85,7 +85,7 @@ def critical_dimensions(design: Design, layer: str) -> tuple[Feature, ...]:
     spec = design.spec
     stacks = Counter(site.stack for site in design.sites)
     routed_stacks = Counter(site.stack for site in design.sites if site.on_pad is None)
-    routed_pads = [design.pad(route.pad) for route in spec.die.rdl.routes]
+    routed_pads = design.routed_pads
     found: Counter[tuple[str, str | None, str, Any]] = Counter()
     if layer == "PI1":
         for pad in routed_pads:
@@ -93,8 +93,9 @@ def critical_dimensions(design: Design, layer: str) -> tuple[Feature, ...]:
                 ("opening over bond pad", None, *_rectangle(die_geometry.pi1_opening(design, pad)))
             ] += 1
     elif layer == "RDL":
-        if routed_pads:
-            found[("trace", None, "line", spec.die.rdl.width)] += len(routed_pads)
+        for net in design.nets:
+            if net.routed:
+                found[("trace", None, "line", net.width)] += 1
         for pad in routed_pads:
             found[
                 ("capture over PI1", None, *_rectangle(die_geometry.pad_capture(design, pad)))

@@ -337,11 +337,12 @@ def test_zero_dies_with_split_writes_nothing(work, monkeypatch):
 # --------------------------------------------------------------------------- a full disk
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 64 KiB tmpfs (as root; skipped where mounting is not allowed)."""
+    """A 128 KiB tmpfs, room for the layout and little more (as root; skipped where mounting
+    is not allowed)."""
     disk = tmp_path / "disk"
     disk.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "none", str(disk)],
+        ["mount", "-t", "tmpfs", "-o", "size=128k", "none", str(disk)],
         capture_output=True,
         check=False,
     )

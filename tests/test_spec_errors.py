@@ -130,26 +130,16 @@ def test_build_with_bad_spec_exits_2_and_writes_nothing(spec_file, tmp_path, cas
     assert not list(tmp_path.glob("out/*")), "a temporary file was left behind"
 
 
-def test_route_crossing_a_bump_names_route_and_bump(spec_file, tmp_path):
-    # VDD at the top left routed to B3: both L paths cross another bump's capture pad.
-    path = spec_file(("{pad: VDD, bump: A2}", "{pad: VDD, bump: B3}"))
-    out = tmp_path / "mask.gds"
-    result = CliRunner().invoke(main, ["build", str(path), "-o", str(out)])
-    assert result.exit_code == 2
-    assert f"{path}:23:9: die.rdl.routes[0]:" in result.stderr
-    assert "from pad VDD to bump B3" in result.stderr
-    assert "bump A3" in result.stderr
-    assert not out.exists()
-
-
-def test_route_crossing_another_route_names_both(spec_file):
-    # GND at the top right routed through a waypoint right across the VDD trace.
+def test_waypoint_route_crossing_another_names_both(spec_file):
+    # GND at the top right routed through waypoints right across VDD's waypoint route.
     path = spec_file(
-        ("{pad: GND, bump: A6}", "{pad: GND, bump: A6, via: [[-1300, 1000], [900, 1000]]}")
+        ("{pad: VDD, bump: A2}", "{pad: VDD, bump: A2, via: [[-900, 1200]]}"),
+        ("{pad: GND, bump: A6}", "{pad: GND, bump: A6, via: [[-1000, 1000], [-800, 1250]]}"),
     )
     with pytest.raises(
         SpecError,
-        match=r"route from pad GND to bump A6 through its via points .* route VDD->A2 \(die.rdl.routes\[0\]\)",
+        match=r"23:9: die.rdl.routes\[0\]: route VDD -> A2 through its via points comes within "
+        r"10 um \(rule RDL.S\) of the route of die.rdl.routes\[1\]",
     ):
         from masklayout.layout import build
 

@@ -51,16 +51,10 @@ LIMITS = {"NET.OPEN": 1, "NET.SHORT": 1, "NET.WRONG": 0}
 
 
 def expected_nets(design: Design) -> dict[str, set[str]]:
-    """The spec's nets, net name -> terminals ``"pad NAME"`` / ``"bump NAME"``: each RDL route
-    joins its pad and bump, a bump on a pad joins that pad; a net is named after its pad.
-    Pads and bumps in none of them are to stay unconnected."""
-    nets: dict[str, set[str]] = {}
-    for route in design.spec.die.rdl.routes:
-        nets.setdefault(route.pad, {f"pad {route.pad}"}).add(f"bump {route.bump}")
-    for site in design.sites:
-        if site.on_pad is not None:
-            nets.setdefault(site.on_pad, {f"pad {site.on_pad}"}).add(f"bump {site.name}")
-    return nets
+    """The spec's nets, net name -> terminals ``"pad NAME"`` / ``"bump NAME"`` the layout must
+    join (``Design.wired_nets``: the nets drawn in RDL, each pad with the bumps on it). Pads and
+    bumps in none of them are to stay unconnected."""
+    return design.wired_nets
 
 
 @dataclass(frozen=True)

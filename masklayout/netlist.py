@@ -1,0 +1,324 @@
+"""The die's nets, resolved from everything in a spec that names one.
+
+A net gathers pads and bumps from ``die.nets`` (its table), ``die.pads[i].net``, a bump's ``net``
+(explicit, an array's or ring's ``nets`` map, a bump file's net column), the pad under an
+``on_pad`` bump, and ``die.rdl.routes`` (a route joins its pad and its bump; the net is named
+after the pad unless one of them has a net). Nets whose table says ``bumps: auto`` or
+``bumps: {any: [...]}`` get one free bump per pad, chosen by :func:`assign.assign_bumps`.
+Terminals are named ``pad NAME`` and ``bump NAME``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from masklayout.routing.assign import assign_bumps
+from masklayout.source import did_you_mean, format_path
+
+if TYPE_CHECKING:
+    from masklayout.source import Loc
+    from masklayout.spec import Route, Site, Spec, _Problems
+
+
+@dataclass(frozen=True)
+class DieNet:
+    """One net of the die. ``pairs`` are the pad-bump pairings known (routes, bumps on pads,
+    free assignment), ``assigned`` those the tool chose; ``fixed`` the centrelines of routes
+    with ``via`` waypoints, ``fixed_routes`` their index in ``die.rdl.routes``; ``loc`` the key path where the net is first named."""
+
+    name: str
+    pads: tuple[str, ...]
+    bumps: tuple[str, ...]
+    width: float
+    style: str
+    plane: bool = False
+    fixed: tuple[tuple[tuple[float, float], ...], ...] = ()
+    fixed_routes: tuple[int, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
+    assigned: tuple[tuple[str, str], ...] = ()
+    loc: tuple[str | int, ...] = ()
+    rdl_pads: tuple[str, ...] = ()
+    rdl_bumps: tuple[str, ...] = ()
+
+    @property
+    def routed(self) -> bool:
+        """Whether the net is drawn in RDL: it has a pad and another terminal to reach (pads
+        under an ``on_pad`` bump and those bumps are joined without RDL)."""
+        return bool(self.rdl_pads) and len(self.rdl_pads) + len(self.rdl_bumps) >= 2
+
+    @property
+    def terminals(self) -> set[str]:
+        """``pad NAME`` and ``bump NAME`` of every pad and bump on the net."""
+        return {f"pad {p}" for p in self.pads} | {f"bump {b}" for b in self.bumps}
+
+
+class _Union:
+    """Union-find over terminal keys (``pad X``, ``bump Y``) and net names (``net Z``); each
+    component knows its net's name, if it has one."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+
+    def find(self, key: str) -> str:
+        if key not in self.parent:
+            self.parent[key] = key
+            if key.startswith("net "):
+                self.names[key] = key[4:]
+        while self.parent[key] != key:
+            self.parent[key] = self.parent[self.parent[key]]
+            key = self.parent[key]
+        return key
+
+    def name(self, key: str) -> str | None:
+        return self.names.get(self.find(key))
+
+    def join(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            keep, other = min(ra, rb), max(ra, rb)
+            self.parent[other] = keep
+            if keep not in self.names and other in self.names:
+                self.names[keep] = self.names[other]
+
+
+def resolve_nets(
+    spec: Spec, sites: Sequence[Site], pads: dict[str, int], problems: _Problems
+) -> tuple[DieNet, ...]:
+    """The die's nets, in the order they are first named; problems are added to ``problems``."""
+    named = {site.name: site for site in sites}
+    explicit = _explicit(spec, sites, pads, named, problems)
+    union = _Union()
+    for key, (net, _) in explicit.items():
+        union.join(key, f"net {net}")
+
+    def join(a: str, b: str, loc: Loc, what: str) -> bool:
+        na, nb = union.name(a), union.name(b)
+        if na is not None and nb is not None and na != nb:
+            problems.add(loc, f"{what} joins net '{na}' ({a}) and net '{nb}' ({b})")
+            return False
+        union.join(a, b)
+        return True
+
+    for site in sites:
+        if site.on_pad is not None and site.on_pad in pads:
+            join(f"bump {site.name}", f"pad {site.on_pad}", ["die", "bumps", site.entry], "on_pad")
+    routed: list[tuple[int, str, str]] = []
+    for i, route in enumerate(spec.die.rdl.routes):
+        if route.pad not in pads or route.bump not in named or named[route.bump].on_pad:
+            continue  # reported by the route checks
+        a, b = f"pad {route.pad}", f"bump {route.bump}"
+        if join(a, b, ["die", "rdl", "routes", i], f"route {route.pad} -> {route.bump}"):
+            routed.append((i, route.pad, route.bump))
+    for _, pad, _ in routed:  # unnamed: after the first route's pad (the same name, the same net)
+        if union.name(f"pad {pad}") is None:
+            union.join(f"pad {pad}", f"net {pad}")
+    for site in sites:
+        if site.on_pad is not None and union.name(f"bump {site.name}") is None:
+            union.join(f"bump {site.name}", f"net {site.on_pad}")
+
+    first_loc: dict[str, Loc] = {name: ["die", "nets", name] for name in spec.die.nets}
+    for net, loc in explicit.values():
+        first_loc.setdefault(net, loc)
+    for i, pad, _ in routed:
+        first_loc.setdefault(union.name(f"pad {pad}"), ["die", "rdl", "routes", i])
+    for site in sites:
+        if site.on_pad is not None and site.on_pad in pads:
+            first_loc.setdefault(union.name(f"bump {site.name}"), ["die", "bumps", site.entry])
+    members: dict[str, list[str]] = {}
+    for key in list(union.parent):
+        name = union.name(key)
+        if name is not None and not key.startswith("net "):
+            members.setdefault(name, []).append(key)
+    for name in spec.die.nets:
+        members.setdefault(name, [])
+
+    pairs: dict[str, list[tuple[str, str]]] = {}
+    fixed: dict[str, list[tuple[tuple[float, float], ...]]] = {}
+    fixed_routes: dict[str, list[int]] = {}
+    for i, pad, bump in routed:
+        route, site, net = spec.die.rdl.routes[i], named[bump], union.name(f"pad {pad}")
+        pairs.setdefault(net, []).append((pad, bump))
+        if route.via:
+            at = spec.die.pads[pads[pad]].at
+            fixed.setdefault(net, []).append(
+                (tuple(at), *(tuple(p) for p in route.via), (site.x, site.y))
+            )
+            fixed_routes.setdefault(net, []).append(i)
+    for site in sites:
+        if site.on_pad is not None and site.on_pad in pads:
+            pairs.setdefault(union.name(f"bump {site.name}"), []).append((site.on_pad, site.name))
+    paired = {pad for net_pairs in pairs.values() for pad, _ in net_pairs}
+    assigned = _assign(spec, named, pads, members, paired, problems)
+
+    on_pad = {site.on_pad: site.name for site in sites if site.on_pad is not None}
+    net_routes: dict[str, list[Route]] = {}
+    for i, pad, _ in routed:
+        net_routes.setdefault(union.name(f"pad {pad}"), []).append(spec.die.rdl.routes[i])
+    nets = []
+    order = {name: k for k, name in enumerate(first_loc)}
+    for name in sorted(members, key=lambda n: order.get(n, len(order))):
+        keys = members[name]
+        entry = spec.die.nets.get(name)
+        routes = net_routes.get(name, [])
+        widths = [r.width for r in routes if r.width is not None]
+        style = next((r.style for r in routes if r.style is not None), None)
+        chosen = assigned.get(name, [])
+        bumps = {k[5:] for k in keys if k.startswith("bump ")} | {b for _, b in chosen}
+        net_pads = sorted(k[4:] for k in keys if k.startswith("pad "))
+        carried = [p for p in net_pads if p in on_pad]
+        rdl_pads = tuple(p for p in net_pads if p not in on_pad)
+        rdl_bumps = tuple(sorted(b for b in bumps if named[b].on_pad is None))
+        if carried and (rdl_pads or rdl_bumps):
+            problems.add(
+                first_loc.get(name, ["die"]),
+                f"net '{name}': pad {carried[0]} carries bump {on_pad[carried[0]]} (on_pad) and "
+                "cannot also reach the net's other pads and bumps in RDL",
+            )
+        nets.append(
+            DieNet(
+                name=name,
+                pads=tuple(net_pads),
+                bumps=tuple(sorted(bumps)),
+                width=(entry.width if entry else None)
+                or (max(widths) if widths else spec.die.rdl.width),
+                style=(entry.style if entry else None) or style or spec.die.rdl.style,
+                plane=bool(entry and entry.plane),
+                fixed=tuple(fixed.get(name, ())),
+                fixed_routes=tuple(fixed_routes.get(name, ())),
+                pairs=tuple(pairs.get(name, [])) + tuple(chosen),
+                assigned=tuple(chosen),
+                loc=tuple(first_loc.get(name, ("die",))),
+                rdl_pads=rdl_pads,
+                rdl_bumps=rdl_bumps,
+            )
+        )
+    return tuple(nets)
+
+
+def _explicit(
+    spec: Spec,
+    sites: Sequence[Site],
+    pads: dict[str, int],
+    named: dict[str, Site],
+    problems: _Problems,
+) -> dict[str, tuple[str, Loc]]:
+    """Terminal key -> (net, where it is named) from the nets table, pads' and bumps' ``net``;
+    a terminal named on two different nets is an error."""
+    found: dict[str, tuple[str, Loc]] = {}
+
+    def put(key: str, net: str, loc: Loc) -> None:
+        if key in found and found[key][0] != net:
+            other, where = found[key]
+            problems.add(
+                loc,
+                f"{key} is already on net '{other}' ({format_path(where)}); a terminal has one net",
+            )
+            return
+        found.setdefault(key, (net, loc))
+
+    from masklayout.spec import _known, _summary
+
+    for name, entry in spec.die.nets.items():
+        for k, pad in enumerate(entry.pads):
+            loc = ["die", "nets", name, "pads", k]
+            if pad not in pads:
+                problems.add(
+                    loc, f"unknown pad '{pad}'{did_you_mean(pad, pads)} (known: {_known(pads)})"
+                )
+            else:
+                put(f"pad {pad}", name, loc)
+        if isinstance(entry.bumps, list):
+            for k, bump in enumerate(entry.bumps):
+                loc = ["die", "nets", name, "bumps", k]
+                if bump not in named:
+                    problems.add(
+                        loc,
+                        f"unknown bump '{bump}'{did_you_mean(bump, named)} (known: {_summary(named)})",
+                    )
+                else:
+                    put(f"bump {bump}", name, loc)
+    for i, pad in enumerate(spec.die.pads):
+        if pad.net is not None:
+            put(f"pad {pad.name}", pad.net, ["die", "pads", i, "net"])
+    for site in sites:
+        if site.net is not None:
+            entry = spec.die.bumps[site.entry]
+            loc: Loc = ["die", "bumps", site.entry]
+            if getattr(entry, "nets", None):
+                loc = [*loc, "nets", site.name]
+            elif getattr(entry, "net", None):
+                loc = [*loc, "net"]
+            put(f"bump {site.name}", site.net, loc)
+    return found
+
+
+def _assign(
+    spec: Spec,
+    named: dict[str, Site],
+    pads: dict[str, int],
+    members: dict[str, list[str]],
+    paired: set[str],
+    problems: _Problems,
+) -> dict[str, list[tuple[str, str]]]:
+    """(pad, bump) chosen for every pad of the nets whose bumps are ``auto`` or ``{any: ...}``
+    that has no bump yet (``paired``: routed or carrying one): the nets drawing from the same
+    candidates are assigned together, in table order."""
+    taken = {k[5:] for keys in members.values() for k in keys if k.startswith("bump ")}
+    groups: dict[tuple[str, ...] | None, list[str]] = {}
+    for name, entry in spec.die.nets.items():
+        if isinstance(entry.bumps, list):
+            continue
+        if entry.bumps == "auto":
+            groups.setdefault(None, []).append(name)
+            continue
+        known = True
+        for k, bump in enumerate(entry.bumps.any):
+            loc = ["die", "nets", name, "bumps", "any", k]
+            if bump not in named:
+                problems.add(loc, f"unknown bump '{bump}'{did_you_mean(bump, named)}")
+                known = False
+            elif named[bump].on_pad is not None:
+                problems.add(loc, f"bump '{bump}' sits on pad '{named[bump].on_pad}'")
+                known = False
+        if known:
+            groups.setdefault(tuple(sorted(set(entry.bumps.any))), []).append(name)
+    chosen: dict[str, list[tuple[str, str]]] = {}
+    for candidates, nets in groups.items():
+        pool = [
+            site
+            for site in named.values()
+            if site.on_pad is None
+            and site.name not in taken
+            and (candidates is None or site.name in candidates)
+        ]
+        wanting = [
+            (net, pad)
+            for net in nets
+            for pad in sorted(k[4:] for k in members[net] if k.startswith("pad "))
+            if pad not in paired
+        ]
+        if len(wanting) > len(pool):
+            problems.add(
+                ["die", "nets", nets[0], "bumps"],
+                f"{_plural(len(wanting), 'pad')} of net{'s' if len(nets) > 1 else ''} "
+                f"{', '.join(nets)} need{'s' if len(wanting) == 1 else ''} a bump each; "
+                f"{_plural(len(pool), 'free bump')} to choose from",
+            )
+            continue
+        if not wanting:
+            continue
+        pad_xy = np.array([spec.die.pads[pads[pad]].at for _, pad in wanting], dtype=float)
+        bump_xy = np.array([(s.x, s.y) for s in pool], dtype=float)
+        for (net, pad), k in zip(wanting, assign_bumps(pad_xy, bump_xy), strict=True):
+            chosen.setdefault(net, []).append((pad, pool[k].name))
+            taken.add(pool[k].name)
+    return chosen
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,99 @@
+"""Why a net did not route: the narrowest shared passage on its best path, and its capacity."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from masklayout.routing.grid import edges, segment_distance
+from masklayout.routing.negotiate import Negotiator, NetState
+
+SAMPLES = 24
+
+
+def _nearest_point(p: np.ndarray, polygon: np.ndarray) -> tuple[float, np.ndarray]:
+    a, b = edges(polygon)
+    d = b - a
+    t = np.clip(((p - a) * d).sum(1) / np.maximum((d * d).sum(1), 1e-300), 0, 1)
+    q = a + t[:, None] * d
+    dist = np.hypot(*(q - p).T)
+    k = int(np.argmin(dist))
+    return float(dist[k]), q[k]
+
+
+def _gap(a: np.ndarray, b: np.ndarray) -> float:
+    return float(min(segment_distance(a, *edges(b)).min(), segment_distance(b, *edges(a)).min()))
+
+
+def congestion(
+    neg: Negotiator, st: NetState, states: list[NetState]
+) -> tuple[tuple[float, float], str]:
+    """Locate and explain why a net that lost the negotiation could not be routed."""
+    grid, space, width = neg.grid, neg.space, st.net.width
+    cells = np.concatenate([p.cells for p in st.pieces]) if st.pieces else np.zeros((0, 2), int)
+    flat = cells[:, 0] * grid.nx + cells[:, 1]
+    shared = np.flatnonzero(np.isin(flat, st.shared))
+    if not len(shared):
+        term = st.net.terminals[-1]
+        return (
+            tuple(np.round(term.polygon.mean(0), 3).tolist()),
+            "no free path is left once the other nets are routed",
+        )
+    picks = shared[np.unique(np.linspace(0, len(shared) - 1, SAMPLES).astype(int))]
+    pitch = grid.pitch
+    best = None
+    for k in picks:
+        p = grid.xy(cells[k, 0], cells[k, 1])
+        nb = cells[min(k + 1, len(cells) - 1)] - cells[max(k - 1, 0)]
+        direction = np.array([nb[1], nb[0]], dtype=float)
+        if not direction.any():
+            continue
+        sides: dict[int, tuple[float, str, np.ndarray, np.ndarray]] = {}
+        reach = 20 * (width + space) + 500
+        near = np.flatnonzero(
+            np.all(neg.static_lo <= p + reach, 1) & np.all(neg.static_hi >= p - reach, 1)
+        )
+        candidates = [(neg.statics[i][0], neg.statics[i][1]) for i in near]
+        for name, polygon in candidates:
+            dist, q = _nearest_point(p, polygon)
+            side = int(np.sign(direction[0] * (q - p)[1] - direction[1] * (q - p)[0]))
+            if side and (side not in sides or dist < sides[side][0]):
+                sides[side] = (dist, name, q, polygon)
+        dist, q = _nearest_point(p, neg.outline)
+        side = int(np.sign(direction[0] * (q - p)[1] - direction[1] * (q - p)[0]))
+        if side and (side not in sides or dist - neg.edge_clearance < sides[side][0]):
+            sides[side] = (dist - neg.edge_clearance, "die edge", q, None)
+        if len(sides) < 2:
+            continue
+        (_, na, qa, pa), (_, nb_, qb, pb) = sides[1], sides[-1]
+        if pa is None or pb is None:
+            poly = pb if pa is None else pa
+            gap = float(segment_distance(poly, *edges(neg.outline)).min()) - neg.edge_clearance
+            gap += space
+        else:
+            gap = _gap(pa, pb)
+        if best is None or gap < best[0]:
+            best = (gap, na, nb_, qa, qb, p)
+    if best is None:
+        p = grid.xy(cells[shared[0], 0], cells[shared[0], 1])
+        return (tuple(np.round(p, 3).tolist()), "the area here is full of other nets' traces")
+    gap, na, nb_, qa, qb, p = best
+    has = max(0, math.floor((gap - space) / (width + space) + 1e-9))
+    needs = 0
+    for other in states:
+        oc = np.concatenate([q.cells for q in other.pieces]) if other.pieces else np.zeros((0, 2))
+        if other is not st and (other.failure is not None and not other.congested):
+            continue
+        if (
+            len(oc)
+            and segment_distance(grid.xy(oc[:, 0], oc[:, 1]), qa[None], qb[None]).min() < pitch
+        ):
+            needs += 1
+    needs = max(needs, has + 1)
+    first, second = sorted([na, nb_])
+    return (
+        tuple(np.round(p, 3).tolist()),
+        f"channel between {first} and {second} is full: needs {needs} tracks, has {has} "
+        f"(gap {gap:.1f} µm at width {width:g} µm + space {space:g} µm)",
+    )

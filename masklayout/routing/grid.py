@@ -1,0 +1,151 @@
+"""The routing grid: cell geometry, distances to polygons and the static blocked masks.
+
+A cell is a candidate centreline point. A cell is blocked for a net of width ``w`` when its centre
+lies closer than ``halo(w/2 + space)`` to foreign metal, where ``halo(d) = sqrt(d² + pitch²/2)``:
+a centreline that only joins free cells by steps of at most ``pitch·√2`` then keeps at least ``d``
+from that metal along the whole step (a point at distance >= r from both ends of a segment of
+length L is at least sqrt(r² - L²/4) from the segment).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.path import Path as _MplPath
+
+_CHUNK = 1 << 18
+
+
+def halo(distance: float, pitch: float) -> float:
+    """Cell-centre distance that keeps a grid centreline ``distance`` away (see module doc)."""
+    return math.sqrt(distance * distance + pitch * pitch / 2.0)
+
+
+def segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance from each of ``points`` (n, 2) to the nearest of the segments ``a[k]-b[k]``."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    out = np.full(len(points), np.inf)
+    if len(a) == 0:
+        return out
+    d = b - a
+    dd = np.maximum((d * d).sum(1), 1e-300)
+    step = max(1, _CHUNK // max(1, len(a)))
+    for lo in range(0, len(points), step):
+        p = points[lo : lo + step, None, :] - a[None]
+        t = np.clip((p * d[None]).sum(2) / dd[None], 0.0, 1.0)
+        e = p - t[..., None] * d[None]
+        out[lo : lo + step] = np.sqrt((e * e).sum(2).min(1))
+    return out
+
+
+def edges(polygon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The closed polygon's edges as start and end arrays."""
+    p = np.asarray(polygon, dtype=float)
+    return p, np.roll(p, -1, axis=0)
+
+
+def inside(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Whether each point lies inside the polygon."""
+    return _MplPath(np.asarray(polygon, dtype=float)).contains_points(points)
+
+
+def polygon_distance(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Distance from each point to the polygon's area (0 inside)."""
+    d = segment_distance(points, *edges(polygon))
+    d[inside(points, polygon)] = 0.0
+    return d
+
+
+def polyline_polygon_distance(line: np.ndarray, polygon: np.ndarray) -> float:
+    """Exact distance between an open polyline and a polygon's area."""
+    line = np.asarray(line, dtype=float)
+    if inside(line[:1], polygon)[0]:
+        return 0.0
+    pa, pb = edges(polygon)
+    la, lb = line[:-1], line[1:]
+    d = min(segment_distance(line, pa, pb).min(), segment_distance(polygon, la, lb).min())
+    if d > 0 and _crosses(la, lb, pa, pb):
+        return 0.0
+    return float(d)
+
+
+def _crosses(a1: np.ndarray, a2: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> bool:
+    def orient(p, q, r):
+        return np.sign(
+            (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1])
+            - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
+        )
+
+    a1, a2 = a1[:, None], a2[:, None]
+    b1, b2 = b1[None], b2[None]
+    return bool(
+        np.any(
+            (orient(a1, a2, b1) * orient(a1, a2, b2) < 0)
+            & (orient(b1, b2, a1) * orient(b1, b2, a2) < 0)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A square grid of candidate centreline points: cell (iy, ix) sits at (x0 + ix·p, y0 + iy·p)."""
+
+    x0: float
+    y0: float
+    pitch: float
+    nx: int
+    ny: int
+
+    @classmethod
+    def covering(cls, outline: np.ndarray, pitch: float) -> Grid:
+        lo, hi = outline.min(0), outline.max(0)
+        nx, ny = (np.floor((hi - lo) / pitch).astype(int) + 1).tolist()
+        return cls(x0=float(lo[0]), y0=float(lo[1]), pitch=pitch, nx=nx, ny=ny)
+
+    def xy(self, iy: np.ndarray, ix: np.ndarray) -> np.ndarray:
+        return np.stack([self.x0 + ix * self.pitch, self.y0 + iy * self.pitch], axis=-1)
+
+    def nearest(self, points: np.ndarray) -> np.ndarray:
+        """The (iy, ix) of the cell nearest each point, clipped into the grid."""
+        p = np.asarray(points, dtype=float).reshape(-1, 2)
+        ix = np.clip(np.rint((p[:, 0] - self.x0) / self.pitch), 0, self.nx - 1)
+        iy = np.clip(np.rint((p[:, 1] - self.y0) / self.pitch), 0, self.ny - 1)
+        return np.stack([iy, ix], axis=1).astype(np.int64)
+
+    def box(self, lo: np.ndarray, hi: np.ndarray) -> tuple[slice, slice]:
+        """The (rows, columns) slices of the cells inside the box lo..hi, clipped into the grid."""
+        ix0 = max(0, math.floor((lo[0] - self.x0) / self.pitch))
+        iy0 = max(0, math.floor((lo[1] - self.y0) / self.pitch))
+        ix1 = min(self.nx, math.ceil((hi[0] - self.x0) / self.pitch) + 1)
+        iy1 = min(self.ny, math.ceil((hi[1] - self.y0) / self.pitch) + 1)
+        return slice(iy0, max(iy0, iy1)), slice(ix0, max(ix0, ix1))
+
+    def centres(self, rows: slice, cols: slice) -> np.ndarray:
+        iy, ix = np.mgrid[rows, cols]
+        return self.xy(iy, ix).reshape(-1, 2)
+
+    def mark_near(self, mask: np.ndarray, polygon: np.ndarray, distance: float) -> None:
+        """Set the cells whose centre lies closer than ``distance`` to the polygon's area."""
+        rows, cols = self.box(polygon.min(0) - distance, polygon.max(0) + distance)
+        if rows.start == rows.stop or cols.start == cols.stop:
+            return
+        near = polygon_distance(self.centres(rows, cols), polygon) < distance
+        mask[rows, cols] |= near.reshape(rows.stop - rows.start, cols.stop - cols.start)
+
+    def mark_near_points(self, mask: np.ndarray, points: np.ndarray, distance: float) -> None:
+        """Set the cells whose centre lies closer than ``distance`` to any of ``points``."""
+        lo, hi = points.min(0) - distance, points.max(0) + distance
+        rows, cols = self.box(lo, hi)
+        c = self.centres(rows, cols)
+        a = np.asarray(points, dtype=float)
+        near = segment_distance(c, a, a) < distance
+        mask[rows, cols] |= near.reshape(rows.stop - rows.start, cols.stop - cols.start)
+
+    def outside(self, outline: np.ndarray, distance: float) -> np.ndarray:
+        """Cells outside the outline or closer than ``distance`` to its edge."""
+        c = self.centres(slice(0, self.ny), slice(0, self.nx))
+        ok = inside(c, outline)
+        ok[ok] = segment_distance(c[ok], *edges(outline)) >= distance
+        return ~ok.reshape(self.ny, self.nx)

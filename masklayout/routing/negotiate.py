@@ -1,0 +1,427 @@
+"""Negotiated-congestion routing (PathFinder) of the signal nets on the grid.
+
+Each net is grown as a tree: the cheapest path from the tree built so far to the nearest
+unconnected terminal, until all are connected. A net's footprint is every cell closer than
+``halo(w_max + space)`` to its centreline cells; a cell another net's footprint covers is shared.
+Nets pay ``(1 + history) · (1 + present · sharing)`` per unit length; after each pass the nets that
+still share cells are ripped up and rerouted with a higher present factor and the shared cells'
+history raised, until no cell is shared. Nets still sharing after the last pass are dropped,
+most-shared first, and reported.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from masklayout.routing.grid import (
+    Grid,
+    edges,
+    halo,
+    polygon_distance,
+    polyline_polygon_distance,
+    segment_distance,
+)
+from masklayout.routing.model import Net
+from masklayout.routing.ports import Port, candidate_ports
+from masklayout.routing.search import cheapest_path
+
+PASSES = 15
+PRESENT_START = 0.5
+PRESENT_GROWTH = 2.0
+HISTORY_STEP = 2.0
+RESETTLE = 3  # passes for the remaining nets after each net is dropped
+
+
+@dataclass
+class Piece:
+    """One branch of a net's tree: grid cells from a start (port or tree cell) to a port."""
+
+    start: Port | None
+    cells: np.ndarray
+    end: Port
+
+
+@dataclass
+class NetState:
+    """A net while it is being negotiated."""
+
+    index: int
+    net: Net
+    ports: list[list[Port]]
+    fixed_cells: np.ndarray
+    fixed_terminals: frozenset[int]
+    pieces: list[Piece] = field(default_factory=list)
+    used: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    foot: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    failure: tuple[tuple[float, float], str] | None = None
+    shared: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    congested: bool = False
+
+    @property
+    def diagonal(self) -> bool:
+        return self.net.style != "manhattan"
+
+
+_RING = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+
+
+def _disk(radius: float, pitch: float) -> np.ndarray:
+    k = int(math.ceil(radius / pitch))
+    dy, dx = np.mgrid[-k : k + 1, -k : k + 1]
+    keep = np.hypot(dx, dy) * pitch < radius
+    return np.stack([dy[keep], dx[keep]], axis=1)
+
+
+def line_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The cells of the octilinear run from cell a to cell b, both included."""
+    d = b - a
+    n = int(np.abs(d).max())
+    if n == 0:
+        return a[None].copy()
+    return a[None] + np.arange(n + 1)[:, None] * (d // n)[None]
+
+
+class Negotiator:
+    """The PathFinder loop over the signal nets of one problem."""
+
+    def __init__(
+        self,
+        grid: Grid,
+        space: float,
+        blocked: dict[float, np.ndarray],
+        fixed_owner: np.ndarray,
+        statics: list[tuple[str, np.ndarray, int]],
+        outline: np.ndarray,
+        edge_clearance: float,
+        wmax: float,
+    ):
+        self.grid = grid
+        self.space = space
+        self.blocked = blocked
+        self.fixed_owner = fixed_owner
+        self.statics = statics
+        self.outline = outline
+        self.edge_clearance = edge_clearance
+        self.occ = np.zeros((grid.ny, grid.nx), np.int16)
+        self.hist = np.zeros((grid.ny, grid.nx), np.float32)
+        self.present = PRESENT_START
+        reach = halo(wmax + space, grid.pitch)
+        self.disk = _disk(reach, grid.pitch)
+        self.leg_disk = _disk(reach + grid.pitch * math.sqrt(0.5), grid.pitch)
+        lo = np.array([p.min(0) for _, p, _ in statics]).reshape(-1, 2)
+        hi = np.array([p.max(0) for _, p, _ in statics]).reshape(-1, 2)
+        self.static_lo, self.static_hi = lo, hi
+        self._walls: dict[int, np.ndarray] = {}
+        self._legs: dict[int, tuple[Port, np.ndarray]] = {}
+
+    # -- setup -------------------------------------------------------------------------------
+
+    def walls(self, k: int, width: float) -> np.ndarray:
+        """Cells net k may not use: the static mask for its width and other nets' fixed traces."""
+        if k not in self._walls:
+            owner = self.fixed_owner
+            foreign = (owner != -1) & (owner != k)
+            self._walls[k] = self.blocked[width] | foreign if foreign.any() else self.blocked[width]
+        return self._walls[k]
+
+    def state(self, k: int, net: Net, fixed_cells: np.ndarray, fixed_terms: frozenset[int]):
+        walls = self.walls(k, net.width)
+        ports = []
+        for t, term in enumerate(net.terminals):
+            legal = [
+                p
+                for p in candidate_ports(
+                    t, term.polygon, net.width, self.space, self.grid, net.style != "manhattan"
+                )
+                if not walls[p.cell] and self._leg_ok(p, k, t, net)
+            ]
+            ports.append(legal)
+        return NetState(
+            index=k, net=net, ports=ports, fixed_cells=fixed_cells, fixed_terminals=fixed_terms
+        )
+
+    def _leg_ok(self, port: Port, k: int, t: int, net: Net) -> bool:
+        leg = port.leg
+        need = net.width / 2 + self.space - 1e-6
+        lo, hi = leg.min(0) - need, leg.max(0) + need
+        near = np.flatnonzero(np.all(self.static_lo <= hi, 1) & np.all(self.static_hi >= lo, 1))
+        own = net.terminals[t].name
+        for i in near:
+            name, polygon, owner = self.statics[i]
+            if owner == k and name == own:
+                continue
+            if owner == k and name.startswith("fixed"):
+                continue
+            if polyline_polygon_distance(leg, polygon) < need:
+                return False
+        inner = self.edge_clearance + net.width / 2 - 1e-6
+        return bool(np.all(polygon_distance(leg, self.outline) == 0)) and bool(
+            segment_distance(leg, *edges(self.outline)).min() >= inner
+        )
+
+    # -- footprints --------------------------------------------------------------------------
+
+    def _flat(self, cells: np.ndarray) -> np.ndarray:
+        g = self.grid
+        ok = (cells[:, 0] >= 0) & (cells[:, 0] < g.ny) & (cells[:, 1] >= 0) & (cells[:, 1] < g.nx)
+        cells = cells[ok]
+        return np.unique(cells[:, 0] * g.nx + cells[:, 1])
+
+    def leg_cells(self, port: Port, width: float, polygon: np.ndarray) -> np.ndarray:
+        """Cells along a leg where its metal reaches outside its terminal."""
+        key = id(port)
+        if key not in self._legs:
+            self._legs[key] = (port, self._leg_cells(port, width, polygon))
+        return self._legs[key][1]
+
+    def _leg_cells(self, port: Port, width: float, polygon: np.ndarray) -> np.ndarray:
+        pts = [port.leg[:1]]
+        for a, b in zip(port.leg[:-1], port.leg[1:], strict=True):
+            n = max(1, int(math.ceil(np.hypot(*(b - a)) / (self.grid.pitch / 2))))
+            pts.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
+        pts = np.concatenate(pts)
+        deep = polygon_distance(pts, polygon) == 0
+        deep[deep] = segment_distance(pts[deep], *edges(polygon)) >= width / 2
+        return self.grid.nearest(pts[~deep])
+
+    def footprint(self, st: NetState) -> tuple[np.ndarray, np.ndarray]:
+        """The net's used cells and its footprint, as flat indices."""
+        net = st.net
+        cells = [p.cells for p in st.pieces]
+        legs = []
+        for p in st.pieces:
+            for port in (p.start, p.end):
+                if port is not None:
+                    legs.append(
+                        self.leg_cells(port, net.width, net.terminals[port.terminal].polygon)
+                    )
+        grid_cells = np.concatenate(cells) if cells else np.zeros((0, 2), np.int64)
+        leg_cells = np.concatenate(legs) if legs else np.zeros((0, 2), np.int64)
+        used = self._flat(np.concatenate([grid_cells, leg_cells]))
+        foot = [self._flat((grid_cells[:, None, :] + self.disk[None]).reshape(-1, 2))]
+        if len(leg_cells):
+            foot.append(self._flat((leg_cells[:, None, :] + self.leg_disk[None]).reshape(-1, 2)))
+        return used, np.unique(np.concatenate(foot))
+
+    def place(self, st: NetState) -> None:
+        st.used, st.foot = self.footprint(st)
+        np.add.at(self.occ.reshape(-1), st.foot, 1)
+
+    def rip_up(self, st: NetState) -> None:
+        np.subtract.at(self.occ.reshape(-1), st.foot, 1)
+        st.used = st.foot = np.zeros(0, np.int64)
+
+    def shared_cells(self, st: NetState) -> np.ndarray:
+        """The net's used cells that another net's footprint covers."""
+        return st.used[self.occ.reshape(-1)[st.used] > 1]
+
+    # -- one net -----------------------------------------------------------------------------
+
+    def route(self, st: NetState, strict: bool = False) -> None:
+        """(Re)build the net's tree against the present occupancy (rip it up first)."""
+        net = st.net
+        st.pieces, st.failure = [], None
+        if len(net.terminals) - len(st.fixed_terminals) <= 0 or (
+            len(net.terminals) == 1 and not len(st.fixed_cells)
+        ):
+            return
+        for t, ports in enumerate(st.ports):
+            if not ports and t not in st.fixed_terminals:
+                term = net.terminals[t]
+                st.failure = (
+                    tuple(np.round(term.polygon.mean(0), 3).tolist()),
+                    f"no way out of {term.name}: every straight exit from its centre comes "
+                    f"within space of other metal, a keep-out or the die edge",
+                )
+                return
+        walls = self.walls(st.index, net.width)
+        every = np.array([p.cell for ports in st.ports for p in ports])
+        lo, hi = every.min(0), every.max(0)
+        if len(st.fixed_cells):
+            lo, hi = np.minimum(lo, st.fixed_cells.min(0)), np.maximum(hi, st.fixed_cells.max(0))
+        margin = max(10, int(0.25 * (hi - lo).max()))
+        for window in (margin, None):
+            if window is None:
+                rows, cols = slice(0, self.grid.ny), slice(0, self.grid.nx)
+            else:
+                rows = slice(max(0, lo[0] - window), min(self.grid.ny, hi[0] + window + 1))
+                cols = slice(max(0, lo[1] - window), min(self.grid.nx, hi[1] + window + 1))
+            if self._grow(st, walls, rows, cols, strict):
+                return
+        st.pieces = []
+        if not strict:
+            names = " and ".join(t.name for t in net.terminals)
+            st.failure = (
+                tuple(np.round(net.terminals[-1].polygon.mean(0), 3).tolist()),
+                f"no path joins {names}: they are walled apart by other nets' pads and bumps, "
+                "keep-outs or the die edge",
+            )
+
+    def _costs(self, st: NetState, walls: np.ndarray, rows: slice, cols: slice, strict: bool):
+        occ = self.occ[rows, cols]
+        costs = (1.0 + self.hist[rows, cols]) * (1.0 + self.present * occ)
+        costs[walls[rows, cols]] = -1.0
+        if strict:
+            costs[occ > 0] = -1.0
+        h, w = costs.shape
+        ports = [p for ps in st.ports for p in ps]
+        keep = [(p.cell[0] - rows.start, p.cell[1] - cols.start) for p in ports]
+        keep = [(y, x, costs[y, x]) for y, x in keep if 0 <= y < h and 0 <= x < w]
+        for p in ports:
+            for dy, dx in p.behind:
+                y, x = p.cell[0] + dy - rows.start, p.cell[1] + dx - cols.start
+                if 0 <= y < h and 0 <= x < w:
+                    costs[y, x] = -1.0
+        for y, x, c in keep:
+            costs[y, x] = c
+        return costs
+
+    def _grow(self, st, walls, rows, cols, strict) -> bool:
+        net = st.net
+        base = self._costs(st, walls, rows, cols, strict)
+        shape = np.array(base.shape)
+        off = np.array([rows.start, cols.start])
+        connected = set(st.fixed_terminals)
+        tree: list[np.ndarray] = [st.fixed_cells] if len(st.fixed_cells) else []
+        first = not tree
+        if first:
+            connected.add(0)
+        while len(connected) < len(net.terminals):
+            costs, junction = base, {}
+            if first:
+                start_ports = st.ports[0]
+                starts = np.array([p.cell for p in start_ports]) - off
+            else:
+                paths = [p.cells for p in st.pieces]
+                costs, starts, junction = self._branch_starts(base, paths, off, net.width)
+                if len(st.fixed_cells):
+                    starts = np.concatenate([starts, st.fixed_cells - off])
+            targets = [p for t, ps in enumerate(st.ports) if t not in connected for p in ps]
+            ends = np.array([p.cell for p in targets]) - off
+            inside = np.all((ends >= 0) & (ends < shape), 1)
+            sinside = np.all((starts >= 0) & (starts < shape), 1)
+            if not inside.any() or not sinside.any():
+                return False
+            path = cheapest_path(costs, starts[sinside], ends[inside], st.diagonal)
+            if path is None:
+                return False
+            end = next(p for p in targets if p.cell == tuple(path[-1] + off))
+            start = None
+            if first:
+                start = next(p for p in start_ports if p.cell == tuple(path[0] + off))
+            elif tuple(path[0]) in junction:
+                path = np.concatenate([junction[tuple(path[0])], path])
+            path = path + off
+            st.pieces.append(Piece(start=start, cells=path, end=end))
+            tree.append(path)
+            connected.add(end.terminal)
+            first = False
+        return True
+
+    def clear_run(self, width: float) -> int:
+        """Cells a junction keeps from any bend of the trunk, so branch and bend do not notch."""
+        return int(math.ceil((width + self.space) / self.grid.pitch)) + 1
+
+    def _branch_starts(self, base: np.ndarray, tree: list[np.ndarray], off, width: float):
+        """Costs and start cells for a branch that leaves the tree square: each start ends a
+        stub drawn across a straight run of the tree (clear of its bends) long enough to clear
+        ``width + space``; the cells closer than that to the tree are walls, so the branch can
+        neither hug the tree nor fold back onto it."""
+        shape = np.array(base.shape)
+        costs = base.copy()
+        m = self.clear_run(width)
+        clear = width + self.space
+        disk = _disk(clear, self.grid.pitch)
+        starts, junction = [], {}
+        for cells in tree:
+            local = cells - off
+            ring = (local[:, None, :] + disk[None]).reshape(-1, 2)
+            ring = ring[np.all((ring >= 0) & (ring < shape), 1)]
+            costs[ring[:, 0], ring[:, 1]] = -1.0
+        for cells in tree:
+            local = cells - off
+            if len(local) < 2 * m + 1:
+                continue
+            d = np.diff(local, axis=0)
+            turn = np.flatnonzero(np.any(d[1:] != d[:-1], axis=1)) + 1
+            ok = np.ones(len(local), bool)
+            ok[:m] = ok[-m:] = False
+            for t in turn:
+                ok[max(0, t - m) : t + m + 1] = False
+            for k in np.flatnonzero(ok):
+                t = local[k + 1] - local[k]
+                for p in (np.array([-t[1], t[0]]), np.array([t[1], -t[0]])):
+                    n = int(math.ceil(clear / (self.grid.pitch * math.hypot(*p))))
+                    c = local[k] + n * p
+                    if tuple(c) in junction or not np.all((c >= 0) & (c < shape)):
+                        continue
+                    stub = line_cells(local[k], c)
+                    if (base[stub[:, 0], stub[:, 1]] < 0).any():
+                        continue
+                    junction[tuple(c)] = stub[:-1]
+                    starts.append((c, p))
+        if not starts:
+            cells = np.concatenate(tree) if tree else np.zeros((0, 2), np.int64)
+            return base, cells - off, {}
+        for c, p in starts:
+            for q in _RING:
+                if q @ p < 0:
+                    y, x = c + q
+                    if 0 <= y < shape[0] and 0 <= x < shape[1]:
+                        costs[y, x] = -1.0
+        cells = np.array([c for c, _ in starts])
+        costs[cells[:, 0], cells[:, 1]] = base[cells[:, 0], cells[:, 1]]
+        return costs, cells, junction
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def negotiate(self, states: list[NetState]) -> None:
+        """Route every net, then rip up and reroute the sharing ones until none share."""
+        for st in states:
+            self.route(st)
+            self.place(st)
+        for _ in range(PASSES):
+            sharing = [st for st in states if len(self.shared_cells(st))]
+            if not sharing:
+                return
+            flat = self.hist.reshape(-1)
+            for st in sharing:
+                flat[self.shared_cells(st)] += HISTORY_STEP
+            self.present *= PRESENT_GROWTH
+            for st in sharing:
+                self.rip_up(st)
+                self.route(st)
+                self.place(st)
+        self._drop(states)
+
+    def _drop(self, states: list[NetState]) -> None:
+        """Drop the most-sharing net, let the others settle, repeat until none share; then
+        retry each dropped net where no other net is."""
+        dropped = []
+        while True:
+            counts = [(len(self.shared_cells(st)), i) for i, st in enumerate(states)]
+            worst, i = max(counts)
+            if worst == 0:
+                break
+            st = states[i]
+            st.shared = self.shared_cells(st)
+            self.rip_up(st)
+            dropped.append(st)
+            for _ in range(RESETTLE):
+                sharing = [other for other in states if len(self.shared_cells(other))]
+                for other in sharing:
+                    self.rip_up(other)
+                    self.route(other)
+                    self.place(other)
+        for st in dropped:
+            keep = st.pieces
+            self.route(st, strict=True)
+            if st.pieces and not st.failure:
+                self.place(st)
+                st.shared = np.zeros(0, np.int64)
+            else:
+                st.pieces = keep
+                st.congested = True

@@ -1,0 +1,177 @@
+"""``route``: the whole problem, signal nets by negotiation, then planes, then the exact check."""
+
+from __future__ import annotations
+
+import klayout.db as kdb
+import numpy as np
+
+from masklayout.routing.diagnose import congestion
+from masklayout.routing.grid import Grid, halo, polyline_polygon_distance
+from masklayout.routing.model import RoutedNet, RoutingProblem, RoutingResult, Unrouted
+from masklayout.routing.negotiate import Negotiator, NetState
+from masklayout.routing.plane import pour
+from masklayout.routing.shapes import (
+    bends,
+    length,
+    metal,
+    polygon_region,
+    simplify,
+    to_arrays,
+    violations,
+)
+from masklayout.routing.smooth import Smoother
+
+TRACKS_PER_PITCH = 2.9
+
+
+def default_pitch(problem: RoutingProblem) -> float:
+    """About a third of the widest trace plus space: three cells hold two tracks' clearance."""
+    widths = [n.width for n in problem.nets if not n.plane] or [n.width for n in problem.nets]
+    return round((max(widths) + problem.space) / TRACKS_PER_PITCH, 3)
+
+
+def _centrelines(st: NetState, grid: Grid) -> list[np.ndarray]:
+    lines = []
+    for piece in st.pieces:
+        body = grid.xy(piece.cells[:, 0], piece.cells[:, 1])
+        parts = [piece.start.leg] if piece.start is not None else []
+        parts += [body, piece.end.leg[::-1]]
+        lines.append(simplify(np.concatenate(parts)))
+    return lines
+
+
+def _sample(line: np.ndarray, step: float) -> np.ndarray:
+    pts = [line[:1]]
+    for a, b in zip(line[:-1], line[1:], strict=True):
+        n = max(1, int(np.ceil(np.hypot(*(b - a)) / step)))
+        pts.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
+    return np.concatenate(pts)
+
+
+def route(problem: RoutingProblem) -> RoutingResult:
+    """Route every net of the problem; report each one that cannot be routed, and why."""
+    nets, space, ec = problem.nets, problem.space, problem.edge_clearance
+    outline = np.asarray(problem.outline, dtype=float)
+    pitch = problem.grid or default_pitch(problem)
+    grid = Grid.covering(np.round(outline, 3), pitch)
+    signal = [k for k, n in enumerate(nets) if not n.plane]
+    wmax = max((nets[k].width for k in signal), default=1.0)
+
+    fixed_metal = [
+        metal([], [np.asarray(f, float) for f in n.fixed], n.width) if n.fixed else kdb.Region()
+        for n in nets
+    ]
+    statics: list[tuple[str, np.ndarray, int]] = []
+    for k, n in enumerate(nets):
+        statics += [(t.name, np.asarray(t.polygon, float), k) for t in n.terminals]
+    statics += [(o.name, np.asarray(o.polygon, float), -1) for o in problem.obstacles]
+    fixed_statics = [
+        (f"fixed trace of {nets[k].name}", poly, k)
+        for k in range(len(nets))
+        for poly in to_arrays(fixed_metal[k])
+    ]
+
+    blocked = {}
+    for w in sorted({nets[k].width for k in signal}):
+        mask = grid.outside(outline, halo(ec + w / 2, pitch))
+        for _, poly, _ in statics:
+            grid.mark_near(mask, poly, halo(w / 2 + space, pitch))
+        blocked[w] = mask
+    owner = np.full((grid.ny, grid.nx), -1, np.int32)
+    for _, poly, k in fixed_statics:
+        near = np.zeros_like(owner, bool)
+        grid.mark_near(near, poly, halo(wmax / 2 + space, pitch))
+        owner[near & (owner == -1)] = k
+        owner[near & (owner != -1) & (owner != k)] = -2
+
+    neg = Negotiator(grid, space, blocked, owner, statics + fixed_statics, outline, ec, wmax)
+    states = []
+    for k in signal:
+        n = nets[k]
+        lines = [np.asarray(f, float) for f in n.fixed]
+        cells = np.zeros((0, 2), np.int64)
+        touched: set[int] = set()
+        if lines:
+            cells = np.unique(
+                grid.nearest(np.concatenate([_sample(f, pitch / 2) for f in lines])), axis=0
+            )
+            walls = neg.walls(k, n.width)
+            cells = cells[~walls[cells[:, 0], cells[:, 1]]]
+            touched = {
+                t
+                for t, term in enumerate(n.terminals)
+                if min(polyline_polygon_distance(f, term.polygon) for f in lines) == 0
+            }
+        states.append(neg.state(k, n, cells, frozenset(touched)))
+    order = sorted(states, key=lambda st: (_extent(st), len(st.net.terminals), st.index))
+    neg.negotiate(order)
+
+    smoother = Smoother(neg)
+    for st in order:
+        if st.failure is None and not st.congested and st.pieces:
+            smoother.smooth(st)
+
+    unrouted: dict[int, Unrouted] = {}
+    lines: dict[int, list[np.ndarray]] = {}
+    regions: dict[int, kdb.Region] = {}
+    for st in states:
+        if st.failure is not None or st.congested:
+            at, reason = st.failure if st.failure is not None else congestion(neg, st, states)
+            unrouted[st.index] = Unrouted(net=st.net.name, at=at, reason=reason)
+            continue
+        n = st.net
+        lines[st.index] = _centrelines(st, grid)
+        regions[st.index] = metal(
+            [t.polygon for t in n.terminals], lines[st.index], n.width, fixed_metal[st.index]
+        )
+
+    inner = polygon_region([outline]).sized(-int(round(ec * 1000)))
+    obstacles = polygon_region([o.polygon for o in problem.obstacles])
+    for k, n in enumerate(nets):
+        if not n.plane:
+            continue
+        foreign = obstacles.dup()
+        for j, m in enumerate(nets):
+            if j == k:
+                continue
+            if j in regions:
+                foreign += regions[j]
+            else:
+                foreign += polygon_region([t.polygon for t in m.terminals]) + fixed_metal[j]
+        region, failure = pour(n, fixed_metal[k], foreign, inner, space)
+        lines[k] = [np.asarray(f, float) for f in n.fixed]
+        if failure is not None:
+            unrouted[k] = Unrouted(net=n.name, at=failure[0], reason=failure[1])
+        else:
+            regions[k] = region
+
+    keys = sorted(regions)
+    bad = violations(
+        [regions[k] for k in keys], [nets[k].width for k in keys], obstacles, inner, space
+    )
+    for i, (at, reason) in bad.items():
+        k = keys[i]
+        unrouted[k] = Unrouted(net=nets[k].name, at=at, reason=f"router fault: {reason}")
+    routed = []
+    for k in keys:
+        if k in unrouted:
+            continue
+        ls = tuple(lines[k])
+        routed.append(
+            RoutedNet(
+                name=nets[k].name,
+                centrelines=ls,
+                polygons=to_arrays(regions[k]),
+                length=round(sum(length(line) for line in ls), 3),
+                bends=sum(bends(line) for line in ls),
+                width=nets[k].width,
+            )
+        )
+    return RoutingResult(
+        routed=tuple(routed), unrouted=tuple(unrouted[k] for k in sorted(unrouted))
+    )
+
+
+def _extent(st: NetState) -> float:
+    pts = np.concatenate([t.polygon for t in st.net.terminals])
+    return float((pts.max(0) - pts.min(0)).sum())

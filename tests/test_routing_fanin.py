@@ -1,0 +1,47 @@
+"""A realistic fan-in die (11 x 11 at 0.35 mm, 120 pads): what routes is legal, the rest is explained."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from masklayout.routing import route
+from tests.fanin import problem
+from tests.routing_check import problems
+
+
+@pytest.fixture(scope="module")
+def routed():
+    p, pins = problem("11x11", "planned")
+    p = dataclasses.replace(p, nets=tuple(n for n in p.nets if n.name not in ("VDD", "VSS")))
+    return p, pins, route(p)
+
+
+def test_fanin_routed_metal_is_legal_and_connected(routed):
+    p, _, result = routed
+    assert len(result.routed) > 0.75 * len(p.nets)
+    assert problems(p, result) == []
+
+
+def test_fanin_every_unrouted_net_is_located_and_explained(routed):
+    p, _, result = routed
+    assert {u.net for u in result.unrouted} | {r.name for r in result.routed} == {
+        n.name for n in p.nets
+    }
+    for u in result.unrouted:
+        assert u.reason and len(u.at) == 2, u
+    congested = [u for u in result.unrouted if "channel between" in u.reason]
+    assert all("needs" in u.reason and "has" in u.reason for u in congested)
+
+
+@pytest.mark.xfail(strict=True, reason="the exact check still rejects a few nets (self-notches)")
+def test_fanin_has_no_router_faults(routed):
+    _, _, result = routed
+    assert not [u for u in result.unrouted if u.reason.startswith("router fault")]
+
+
+@pytest.mark.xfail(strict=True, reason="negotiation leaves 10-20 % of fan-in nets unrouted")
+def test_fanin_every_net_routes(routed):
+    _, _, result = routed
+    assert not result.unrouted
