@@ -46,13 +46,35 @@ def format_path(loc: Loc) -> str:
     return out
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one) and stops
+    composing at a nesting depth beyond :data:`masklayout.reading.MAX_DEPTH`, where PyYAML's
+    recursive composer would otherwise exhaust the stack."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        from masklayout.reading import MAX_DEPTH
+
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 1:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
+        if key_node.tag == MERGE_TAG:  # '<<: *anchor' merges; the keys given here override it
+            continue
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -88,10 +110,17 @@ class SourceMap:
     """A parsed YAML document and the position of every node in it."""
 
     def __init__(self, text: str, file: str):
+        from masklayout.reading import document_problems, reader_problem
+
         self.file = file
         try:
             self.node = yaml.compose(text, Loader=_Loader)
+            problems = document_problems(self.node, file)
+            if problems:
+                raise SpecError(problems)
             self.data = yaml.load(text, Loader=_Loader)
+        except yaml.reader.ReaderError as exc:
+            raise SpecError([reader_problem(exc, text, file)]) from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -101,18 +130,16 @@ class SourceMap:
 
     @classmethod
     def read(cls, path: str | Path) -> SourceMap:
-        """Read a YAML file (``-`` for standard input)."""
-        if str(path) == "-":
-            import sys
+        """Read a YAML file (``-`` for standard input), UTF-8, at most 16 MiB."""
+        from masklayout.reading import MAX_SPEC_BYTES, decode, read_bytes
 
-            return cls(sys.stdin.read(), "<stdin>")
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            data, file = read_bytes(path, MAX_SPEC_BYTES, "a YAML file")
         except OSError as exc:
             raise SpecError(
                 [Problem(str(path), None, None, "", exc.strerror or str(exc))]
             ) from None
-        return cls(text, str(path))
+        return cls(decode(data, file), file)
 
     def problem(self, loc: Loc, message: str) -> Problem:
         """A problem at key path ``loc``, placed at the deepest node of the path that exists.
@@ -169,6 +196,10 @@ def _message(err: dict) -> str:
         return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "missing":
         return "required key is missing"
+    if isinstance(found, bool) and kind in ("int_type", "float_type", "int_from_float"):
+        return f"expected a number, found {found} (YAML reads yes, no, on, off, true, false as booleans)"
+    if kind == "finite_number":
+        return f"expected a finite number, found {found!r}"
     if kind == "union_tag_invalid" and _tag_key(err):
         tags = [tag.strip("'") for tag in err["ctx"]["expected_tags"].split(", ")]
         close = difflib.get_close_matches(err["ctx"]["tag"], tags, n=1)
