@@ -332,7 +332,7 @@ def _check_bridging(design: Design, stack_name: str, ball_diameter: float) -> No
     found = _rule(design, "bridging")
     if found is None:
         return
-    gap = found[1].value
+    gap = design.rule_value(found[0], 0.0)
     pitch = _pitch(design, stack_name)
     if math.isfinite(pitch) and ball_diameter + gap > pitch:
         raise Unreachable(
@@ -366,8 +366,8 @@ def _warnings(design: Design, stack: Stack, level: int, ball: Ball) -> list[str]
             )
             break
     found = _rule(design, "ball_width")
-    if found and ball.diameter_um < found[1].value:
-        out.append(f"{found[0]}: the ball is {ball.diameter_um:.1f} um wide, below {found[1].value:g}: check will fail")  # fmt: skip
+    if found and ball.diameter_um < (least := design.rule_value(found[0], 0.0)):
+        out.append(f"{found[0]}: the ball is {ball.diameter_um:.1f} um wide, below {least:g}: check will fail")  # fmt: skip
     return out
 
 

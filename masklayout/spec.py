@@ -324,6 +324,12 @@ class Design:
         """Die outline size: the step less the scribe."""
         return self.spec.wafer.die_size
 
+    def rule_value(self, name: str, default: float) -> float:
+        """A rule of the tech's deck for this design: a value given per film is taken for the
+        films of the spec's masks (the strictest), e.g. ``BALL.GAP``."""
+        films = [mask.film for mask in self.spec.masks.values()]
+        return self.tech.rule_value(name, default, films)
+
     def site(self, name: str) -> Site:
         return next(s for s in self.sites if s.name == name)
 

@@ -689,8 +689,12 @@ class _Deck:
             return "no process flow in the spec"
         return None
 
+    def _ball_value(self, name: str, rule: Rule) -> float:
+        """A ball rule's value: per film, for the films of the spec's masks."""
+        return self.design.rule_value(name, 0.0) if self.design else self._scalar(rule)
+
     def rule_ball_width(self, name: str, rule: Rule) -> list[RuleResult]:
-        value = self._scalar(rule)
+        value = self._ball_value(name, rule)
         what = "ball diameter (step runner)"
         if skipped := self._ball_skip():
             return [self._result(name, rule, value, what, skipped=skipped)]
@@ -699,7 +703,7 @@ class _Deck:
         return [self._result(name, rule, value, what, [(narrow, width)], merge=0.0)]
 
     def rule_bridging(self, name: str, rule: Rule) -> list[RuleResult]:
-        value = self._scalar(rule)
+        value = self._ball_value(name, rule)
         what = "gap between neighbouring balls (step runner)"
         if skipped := self._ball_skip():
             return [self._result(name, rule, value, what, skipped=skipped)]
