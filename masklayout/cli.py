@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the checks or the process found a failure, 2 bad input 
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import click
 from masklayout import files, layout, outputs, split
 from masklayout import spec as spec_module
 from masklayout.bumpmap import BumpFile
+from masklayout.fields import UNITS_TEXT, length_um
 from masklayout.geometry import marks as mark_geometry
 from masklayout.progress import Progress
 from masklayout.source import SpecError
@@ -85,6 +87,29 @@ def check_layout_output(output: str) -> None:
             "(GDSII, OASIS, gzipped GDSII)",
             param_hint="-o/--output",
         )
+
+
+class LengthParam(click.ParamType):
+    """A length option: a number in µm or with a unit (``0.5 mm``, ``16 mil``), finite and
+    greater than 0."""
+
+    name = "length"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        length = length_um(value)
+        if length is None or not math.isfinite(length) or length <= 0:
+            self.fail(
+                f"expected a length greater than 0: a number in um or with a unit ({UNITS_TEXT}), "
+                f"found {value!r}",
+                param,
+                ctx,
+            )
+        return length
+
+
+LENGTH = LengthParam()
 
 
 def print_json(data: Any) -> None:
@@ -198,6 +223,10 @@ def build(
         out.add(wafermap, "--wafermap", "the wafer map output")
     if split_dir:
         out.add(split_dir, "--split", "the mask set folder", directory=True)
+    if design.spec.process:  # the whole spec is valid, its flow included, or nothing is built
+        from masklayout.process.flow import plan_flow
+
+        plan_flow(design)
     with progress.step("building the layout"):
         built = layout.build(design, die_only=die_only, revision=revision)
     with out:
@@ -410,10 +439,10 @@ def check(
 @main.command(short_help="The opening that gives a target ball height or diameter.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--stack", "stack_name", required=True, help="The opening stack to size.")
-@click.option("--height", type=float, help="Target ball height (um).")
-@click.option("--diameter", type=float, help="Target ball diameter (um).")
+@click.option("--height", type=LENGTH, help="Target ball height (um, or with a unit: 0.2 mm).")
+@click.option("--diameter", type=LENGTH, help="Target ball diameter (um, or with a unit).")
 @click.option("--mask", help="Size this mask's opening (default: the stack's largest, its last).")
-@click.option("--grid", type=float, default=1.0, show_default=True, help="Snap the diameter to this grid (um).")  # fmt: skip
+@click.option("--grid", type=LENGTH, default=1.0, show_default=True, help="Snap the diameter to this grid (um, or with a unit).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the solution as JSON.")
 @reports_bad_input
 def size(
@@ -435,8 +464,6 @@ def size(
 
     if (height is None) == (diameter is None):
         raise click.UsageError("give one target: --height or --diameter")
-    if grid <= 0:
-        raise click.UsageError("--grid must be positive")
     design = spec_module.load(spec_file)
     target, value = ("height", height) if height is not None else ("diameter", diameter)
     try:

@@ -24,7 +24,7 @@ from masklayout.geometry import die as die_geometry
 from masklayout.geometry import marks as mark_geometry
 from masklayout.geometry import wafer as wafer_geometry
 from masklayout.geometry.shapes import GRID
-from masklayout.spec import Design
+from masklayout.spec import Design, Wafer
 
 UNIT, PRECISION = 1e-6, 1e-9
 TIMESTAMP = datetime.datetime(2000, 1, 1)  # fixed: the same spec gives the same bytes
@@ -151,6 +151,8 @@ def build(design: Design, die_only: bool = False, revision: str = "A") -> MaskLa
     dies = wafer_geometry.place_dies(spec.wafer)
     top = die
     if not die_only:
+        if dies.count == 0:
+            raise design.error(["wafer", "die_step"], _no_die_message(spec.wafer))
         top = gdstk.Cell(spec.name)
         top.add(*wafer_geometry.outline(spec.wafer, *tag("WAFER")))
         top.add(*wafer_geometry.usable_area(spec.wafer, *tag("EXCLUSION")))
@@ -171,6 +173,16 @@ def layout_format(path: str | Path) -> str | None:
     :data:`LAYOUT_SUFFIXES`, or None when it writes none."""
     name = Path(path).name.lower()
     return next((suffix for suffix in reversed(LAYOUT_SUFFIXES) if name.endswith(suffix)), None)
+
+
+def _no_die_message(wafer: Wafer) -> str:
+    usable = 2 * wafer_geometry.usable_radius(wafer)
+    return (
+        f"no full die fits on the wafer: die step {wafer.die_step[0]:g} x {wafer.die_step[1]:g} um "
+        f"(die {wafer.die_size[0]:g} x {wafer.die_size[1]:g}) on a {wafer.diameter / 1000:g} mm "
+        f"{wafer.orientation} wafer whose usable diameter is {usable / 1000:g} mm "
+        f"(edge exclusion {wafer.edge_exclusion:g} um)"
+    )
 
 
 def write(layout: MaskLayout, path: str | Path) -> int:

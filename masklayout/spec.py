@@ -580,6 +580,12 @@ def _check_wafer(wafer: Wafer, problems: _Problems) -> None:
             ["wafer", "scribe"],
             f"scribe {wafer.scribe:g} leaves no die inside the step {tuple(wafer.die_step)}",
         )
+    if wafer.edge_exclusion >= wafer.diameter / 2:
+        problems.add(
+            ["wafer", "edge_exclusion"],
+            f"edge exclusion {wafer.edge_exclusion:g} um leaves nothing of a {wafer.diameter / 1000:g} mm wafer "
+            f"(at most its radius, {wafer.diameter / 2:g} um)",
+        )
     grid_dies = (wafer.diameter / wafer.die_step[0] + 3) * (wafer.diameter / wafer.die_step[1] + 3)
     if grid_dies > MAX_DIES:
         problems.add(
