@@ -370,7 +370,8 @@ def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | Non
 @click.argument("input_file", metavar="SPEC|GDS", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--tech",
-    help="Tech whose layer map and rule deck read a GDS (default wlcsp-400); a spec names its own.",
+    help="Tech whose layer map and rule deck read a GDS (default: the tech the GDS records, "
+    "written by build); a spec names its own.",
 )
 @click.option(
     "--spec",

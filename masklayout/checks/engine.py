@@ -45,7 +45,6 @@ CURVE_SLACK = 1 - math.cos(math.pi / MAX_CIRCLE_VERTICES)
 CURVE_TOLERANCE = 0.05
 CENTRE_HALF = 1  # dbu: half side of the box standing for a shape's centre
 THREADS = 0  # KLayout worker threads: starting them costs more than they save on a bump layout
-DEFAULT_TECH = "wlcsp-400"
 MAXIMUM_CHECKS = ("aspect_ratio",)  # rules whose value is a maximum; the others are minimums
 LAYOUT_SUFFIXES = (".gds", ".gds2", ".gdsii", ".oas", ".gz")
 
@@ -105,7 +104,8 @@ def check_file(
     top: str | None = None,
 ) -> CheckReport:
     """``masklayout check``: a spec (built and checked whole), or a GDS/OASIS layout read by
-    ``tech``'s layer map (default wlcsp-400), with ``spec`` for the films, thicknesses and balls."""
+    ``tech``'s layer map (default: the tech the layout records), with ``spec`` for the films,
+    thicknesses and balls."""
     if not is_layout_file(path):
         if tech is not None or spec is not None:
             raise _input_error(
@@ -117,7 +117,43 @@ def check_file(
     design = load_spec(spec) if spec is not None else None
     if design is not None and tech is not None and tech != design.spec.tech:
         raise _input_error(str(spec), f"the spec's tech is {design.spec.tech}, not {tech}")
-    return check_gds(path, load_tech(tech or DEFAULT_TECH), design, top)
+    return check_gds(path, _layout_tech(path, tech, design), design, top)
+
+
+def _layout_tech(path: str | Path, tech: str | None, design: Design | None) -> Tech:
+    """The tech to read a layout with: the one it records (``build`` writes it), or the given
+    one (``--tech``, the spec's), which must agree with the record. A layout that records none
+    needs ``--tech`` or ``--spec``: the deck is not guessed."""
+    kl = db.Layout()
+    try:
+        kl.read(str(path))
+    except RuntimeError as exc:
+        raise _input_error(str(path), f"cannot read the layout: {exc}") from None
+    built_with = layout_module.recorded(kl).get("tech")
+    chosen = design.tech if design is not None else load_tech(tech) if tech is not None else None
+    if chosen is None:
+        if built_with is None:
+            raise _input_error(
+                str(path),
+                "the layout records no tech (not built by masklayout build?): give --tech NAME "
+                "or --spec SPEC to say which rule deck reads it",
+            )
+        try:
+            return load_tech(built_with)
+        except FileNotFoundError:
+            raise _input_error(
+                str(path),
+                f"the layout was built with tech '{built_with}', which is not built in: give "
+                "--tech PATH (its tech file) or --spec SPEC",
+            ) from None
+    if built_with is not None and built_with != chosen.name:
+        given = "the spec's tech" if design is not None else "--tech"
+        raise _input_error(
+            str(path),
+            f"the layout was built with tech '{built_with}', but {given} is '{chosen.name}': "
+            "check it with the tech it was built with",
+        )
+    return chosen
 
 
 def check_layout(
