@@ -112,6 +112,17 @@ class LengthParam(click.ParamType):
 LENGTH = LengthParam()
 
 
+def load_whole(spec_file: str) -> spec_module.Design:
+    """Load a spec and validate its process flow's structure too: a command that makes files
+    from a spec makes none from a spec that is wrong anywhere (SpecError)."""
+    design = spec_module.load(spec_file)
+    if design.spec.process:
+        from masklayout.process.flow import plan_flow
+
+        plan_flow(design)
+    return design
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
 
@@ -212,7 +223,7 @@ def build(
     if output is not None:
         check_layout_output(output)
     progress = Progress.for_terminal(quiet)
-    design = spec_module.load(spec_file)
+    design = load_whole(spec_file)
     path = output or f"{design.spec.name}.gds"
     out = files.OutputSet(spec_inputs(design, spec_file))
     out.add(path, "-o", "the layout output")
@@ -223,10 +234,6 @@ def build(
         out.add(wafermap, "--wafermap", "the wafer map output")
     if split_dir:
         out.add(split_dir, "--split", "the mask set folder", directory=True)
-    if design.spec.process:  # the whole spec is valid, its flow included, or nothing is built
-        from masklayout.process.flow import plan_flow
-
-        plan_flow(design)
     with progress.step("building the layout"):
         built = layout.build(design, die_only=die_only, revision=revision)
     with out:
@@ -299,7 +306,7 @@ def preview(spec_file: str, directory: str, as_json: bool, quiet: bool) -> None:
     with the .lyp colours) and a close-up of each opening stack."""
     from masklayout import preview as pictures
 
-    design = spec_module.load(spec_file)
+    design = load_whole(spec_file)
     out = files.OutputSet(spec_inputs(design, spec_file))
     folder = out.add(directory, "-o", "the picture folder", directory=True)
     with out:
