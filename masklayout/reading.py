@@ -34,7 +34,7 @@ def read_bytes(path: str | Path, cap: int, what: str = "file") -> tuple[bytes, s
             data = stream.read(cap + 1)
     if len(data) > cap:
         raise SpecError(
-            [Problem(name, None, None, "", f"{what} larger than {cap // MiB} MiB: refused")]
+            [Problem(name, None, None, "", f"{what} larger than {cap:,} bytes: refused")]
         )
     return data, name
 
