@@ -30,7 +30,7 @@ UNITS_UM = {
 }  # fmt: skip
 UNITS_TEXT = "nm, um, mm, cm, mil, inch; µm or μm for um"
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_LENGTH_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Zµμ]*)\s*$")
+_LENGTH_RE = re.compile(rf"^\s*({_NUMBER})\s*([^\W\d_]*)\s*$")
 _TEMPERATURE_RE = re.compile(rf"^\s*({_NUMBER})\s*(°\s*C|°C|C|K|degC)?\s*$", re.IGNORECASE)
 ABSOLUTE_ZERO_C = -273.15
 
