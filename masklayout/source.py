@@ -169,7 +169,8 @@ class SourceMap:
         """Translate pydantic's errors into located problems."""
         problems = []
         for err in exc.errors(include_url=False):
-            loc, message = list(err["loc"]), _message(err)
+            # a mapping key's own error ends in '[key]': the key itself is the place
+            loc, message = [item for item in err["loc"] if item != "[key]"], _message(err)
             if err["type"] == "unknown_key":
                 loc.append(err["ctx"]["key"])
             elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
