@@ -141,11 +141,11 @@ class SourceMap:
             ) from None
         return cls(decode(data, file), file)
 
-    def problem(self, loc: Loc, message: str) -> Problem:
+    def problem(self, loc: Loc, message: str, missing_last: bool = True) -> Problem:
         """A problem at key path ``loc``, placed at the deepest node of the path that exists.
 
         Items of ``loc`` that name no node (pydantic's union tags) are passed over, except the
-        last, which is a missing key when it names nothing.
+        last, which is a missing key when it names nothing (and ``missing_last``).
         """
         node, line_col, shown = self.node, None, []
         if node is not None:
@@ -153,7 +153,7 @@ class SourceMap:
         for i, item in enumerate(loc):
             child = _child(node, item)
             if child is None:
-                if i == len(loc) - 1:
+                if i == len(loc) - 1 and missing_last:
                     shown.append(item)
                 continue
             key_node, node = child
@@ -175,7 +175,8 @@ class SourceMap:
                 loc.append(err["ctx"]["key"])
             elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 loc.extend(_tag_key(err))
-            problems.append(self.problem(loc, message))
+            missing = err["type"] in ("missing", "union_tag_not_found")
+            problems.append(self.problem(loc, message, missing_last=missing))
         return SpecError(problems)
 
 

@@ -124,7 +124,7 @@ class _Rule(StrictModel):
     def _positive(self) -> _Rule:
         values = self.value.values() if isinstance(self.value, dict) else [self.value]
         if getattr(self, "check", None) in POSITIVE_CHECKS and min(values) <= 0:
-            raise ValueError(f"a {self.check} rule needs a value greater than 0")  # type: ignore[attr-defined]
+            raise ValueError(f"value: {self.check} needs a value greater than 0 (found {min(values):g})")  # type: ignore[attr-defined]
         return self
 
     def for_film(self, film: Film) -> float:
