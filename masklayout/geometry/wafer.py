@@ -21,7 +21,8 @@ from masklayout.geometry.shapes import GRID, MAX_CIRCLE_VERTICES
 from masklayout.spec import Wafer
 
 NOTCH_DEPTH = 1000.0  # µm, SEMI M1 notch depth, 90° opening
-NOTCH_TOLERANCE = 2.0  # µm: chord-to-arc depth of the drawn notch keep-out's rounded apex
+NOTCH_ARC_POINTS = 64  # per full circle, drawing the notch keep-out's round apex (chords 3.6 µm deep at 3 mm)
+DRAWN_MARGIN = 5 * GRID  # the drawn usable area clears the exact one by this, vertex rounding past
 # SEMI primary flat lengths (µm) by wafer diameter (mm); other sizes scale 200 mm's.
 FLAT_LENGTH = {100: 32500.0, 125: 42500.0, 150: 57500.0, 200: 57500.0}
 
@@ -161,8 +162,9 @@ def outline(wafer: Wafer, layer: int = 0, datatype: int = 0) -> list[gdstk.Polyg
 def usable_area(wafer: Wafer, layer: int = 0, datatype: int = 0) -> list[gdstk.Polygon]:
     """The usable area as drawn: the wafer less its edge exclusion, holding the exact area (the
     polygon's edges lie outside the circle, the notch keep-out inside the exact one)."""
-    vertices = MAX_CIRCLE_VERTICES - 8 if wafer.orientation == "notch" else MAX_CIRCLE_VERTICES
-    radius = usable_radius(wafer) / math.cos(math.pi / vertices) + GRID  # edges round to the grid
+    # room under 199 points for the notch keep-out's arc (16 points at 64 per circle)
+    vertices = MAX_CIRCLE_VERTICES - 16 if wafer.orientation == "notch" else MAX_CIRCLE_VERTICES
+    radius = usable_radius(wafer) / math.cos(math.pi / vertices) + DRAWN_MARGIN
     disc = _disc(radius, vertices)
     if wafer.orientation == "flat":
         return _cut_below(disc, flat_y(wafer) + wafer.edge_exclusion, layer, datatype)
@@ -170,9 +172,9 @@ def usable_area(wafer: Wafer, layer: int = 0, datatype: int = 0) -> list[gdstk.P
         # arc points on the exact offset, chords inside it: the keep-out drawn inside the exact
         keep_out = gdstk.offset(
             gdstk.Polygon(notch_triangle(wafer)),
-            wafer.edge_exclusion - GRID,
+            wafer.edge_exclusion - DRAWN_MARGIN,
             join="round",
-            tolerance=NOTCH_TOLERANCE,
+            tolerance=NOTCH_ARC_POINTS,
         )
         return gdstk.boolean(gdstk.Polygon(disc), keep_out, "not", layer=layer, datatype=datatype)
     return [gdstk.Polygon(disc, layer=layer, datatype=datatype)]
