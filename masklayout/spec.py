@@ -116,25 +116,26 @@ class Bump(StrictModel):
 
 
 def _bump_kind(entry: Any) -> str:
+    # tags that name no key: a tag shows in error paths, and 'array' would be taken for the key
     if isinstance(entry, dict):
         if "file" in entry:
-            return "bump_file"  # not "file": a tag that names a key would show in error paths
-        return "array" if "array" in entry else "ring" if "ring" in entry else "site"
+            return "bump_file"
+        return "bump_array" if "array" in entry else "bump_ring" if "ring" in entry else "bump_site"
     if isinstance(entry, BumpFile):
         return "bump_file"
     return (
-        "array"
+        "bump_array"
         if isinstance(entry, BumpArray)
-        else "ring"
+        else "bump_ring"
         if isinstance(entry, BumpRing)
-        else "site"
+        else "bump_site"
     )
 
 
 BumpEntry = Annotated[
-    Annotated[BumpArray, Tag("array")]
-    | Annotated[BumpRing, Tag("ring")]
-    | Annotated[Bump, Tag("site")]
+    Annotated[BumpArray, Tag("bump_array")]
+    | Annotated[BumpRing, Tag("bump_ring")]
+    | Annotated[Bump, Tag("bump_site")]
     | Annotated[BumpFile, Tag("bump_file")],
     Discriminator(_bump_kind),
 ]

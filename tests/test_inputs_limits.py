@@ -133,3 +133,17 @@ def test_a_bump_file_with_more_lines_than_sites_allowed_is_refused_unread(tmp_pa
     )
     with pytest.raises(SpecError, match=r"b.csv: 4 lines: more than the 3 bump sites a die may have"):
         loads(text, base=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ("      skip: [A1]", "      skip: [A1, 5]", "18:18: die.bumps[0].skip[1]: "),
+        ("      stack: std\n", "      stack: [std]\n", "17:7: die.bumps[0].stack: "),
+        ("      skip: [A1]", "      skip: [A1]\n      bogus: 2", "19:7: die.bumps[0].bogus: "),
+        ("count: [6, 5]", "count: [6, 5], bogus: 1", "16:42: die.bumps[0].array.bogus: "),
+    ],
+)
+def test_errors_inside_an_array_entry_are_at_their_own_key(spec_file, old, new, where):
+    path = spec_file((old, new))
+    assert _error(path).startswith(f"{path}:{where}")
