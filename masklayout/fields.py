@@ -128,7 +128,9 @@ def name_type(most: int, pattern: str | None = None, allowed: str = "") -> Any:
 
     def check(value: str) -> str:
         if not value or len(value) > most:
-            raise _error(f"expected a name of 1 to {most} characters, found {len(value)} characters")
+            raise _error(
+                f"expected a name of 1 to {most} characters, found {len(value)} characters"
+            )
         if regex is not None and not regex.fullmatch(value):
             raise _error(f"expected a name of {allowed}, found {value!r}")
         return value
@@ -160,14 +162,24 @@ Pitch = Annotated[
     float | tuple[float, float],
     BeforeValidator(parse_pitch),
     WithJsonSchema(
-        {"anyOf": [_LENGTH_SCHEMA, {"type": "array", "items": _LENGTH_SCHEMA, "minItems": 2, "maxItems": 2}]}
+        {
+            "anyOf": [
+                _LENGTH_SCHEMA,
+                {"type": "array", "items": _LENGTH_SCHEMA, "minItems": 2, "maxItems": 2},
+            ]
+        }
     ),
 ]
 AutoOrPoint = Annotated[
     str | tuple[float, float],
     BeforeValidator(parse_auto_or_point),
     WithJsonSchema(
-        {"anyOf": [{"const": "auto"}, {"type": "array", "items": _LENGTH_SCHEMA, "minItems": 2, "maxItems": 2}]}
+        {
+            "anyOf": [
+                {"const": "auto"},
+                {"type": "array", "items": _LENGTH_SCHEMA, "minItems": 2, "maxItems": 2},
+            ]
+        }
     ),
 ]
 Temperature = Annotated[

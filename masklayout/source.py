@@ -63,7 +63,10 @@ class _Loader(yaml.SafeLoader):
         try:
             if self.depth > MAX_DEPTH + 1:
                 raise yaml.composer.ComposerError(
-                    None, None, f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark
+                    None,
+                    None,
+                    f"nested deeper than {MAX_DEPTH} levels",
+                    self.peek_event().start_mark,
                 )
             return super().compose_node(parent, index)
         finally:

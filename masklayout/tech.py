@@ -7,9 +7,9 @@ deep (a rule or a layer given again replaces the base's).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
@@ -124,7 +124,9 @@ class _Rule(StrictModel):
     def _positive(self) -> _Rule:
         values = self.value.values() if isinstance(self.value, dict) else [self.value]
         if getattr(self, "check", None) in POSITIVE_CHECKS and min(values) <= 0:
-            raise ValueError(f"value: {self.check} needs a value greater than 0 (found {min(values):g})")  # type: ignore[attr-defined]
+            raise ValueError(
+                f"value: {self.check} needs a value greater than 0 (found {min(values):g})"
+            )  # type: ignore[attr-defined]
         return self
 
     def for_film(self, film: Film) -> float:
@@ -397,7 +399,9 @@ def _tech_source(ref: str, folder: Path | None) -> tuple[SourceMap, Path | None,
         )
         return SourceMap(text, f"tech/{ref}.yaml"), _BUILTIN, ref
     if ref.endswith((".yaml", ".yml")) and not builtin_base:
-        raise FileNotFoundError(f"no tech file '{path}' (a path relative to {folder or Path.cwd()})")
+        raise FileNotFoundError(
+            f"no tech file '{path}' (a path relative to {folder or Path.cwd()})"
+        )
     raise FileNotFoundError(
         f"unknown tech '{ref}' (built in: {', '.join(builtin_techs())}; or a path to a .yaml file)"
     )

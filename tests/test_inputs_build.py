@@ -25,8 +25,10 @@ def _build(spec: Path, out: Path, *more: str):
 def test_build_refuses_a_malformed_flow_writing_nothing(spec_file, tmp_path):
     # the first reflow comes before any deposit: nothing to melt
     path = spec_file(
-        ("  - {step: deposit, into: SM1, solder: SAC305-paste-T6}\n  - {step: reflow, peak: 245}\n",
-         "  - {step: reflow, peak: 245}\n  - {step: deposit, into: SM1, solder: SAC305-paste-T6}\n")
+        (
+            "  - {step: deposit, into: SM1, solder: SAC305-paste-T6}\n  - {step: reflow, peak: 245}\n",
+            "  - {step: reflow, peak: 245}\n  - {step: deposit, into: SM1, solder: SAC305-paste-T6}\n",
+        )
     )
     out = tmp_path / "out" / "x.gds"
     result = _build(path, out)
@@ -59,7 +61,7 @@ def _segment_distance(p, a, b) -> float:
 
 def _inside_convex(p, polygon) -> bool:
     signs = []
-    for a, b in zip(polygon, polygon[1:] + polygon[:1]):
+    for a, b in zip(polygon, polygon[1:] + polygon[:1], strict=True):
         signs.append((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]))
     return all(s >= 0 for s in signs) or all(s <= 0 for s in signs)
 
@@ -73,7 +75,7 @@ def _polygon_distance(p, q) -> float:
         _segment_distance(v, a, b)
         for one, other in ((p, q), (q, p))
         for v in one
-        for a, b in zip(other, other[1:] + other[:1])
+        for a, b in zip(other, other[1:] + other[:1], strict=True)
     )
 
 

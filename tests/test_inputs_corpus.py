@@ -15,9 +15,7 @@ from click.testing import CliRunner
 from masklayout.cli import main
 
 CORPUS = Path(__file__).parent / "corpus"
-CASES = sorted(
-    p.name for p in CORPUS.glob("*.yaml") if not p.name.endswith(".tech.yaml")
-)
+CASES = sorted(p.name for p in CORPUS.glob("*.yaml") if not p.name.endswith(".tech.yaml"))
 # Each command with outputs into the corpus folder, so that anything written shows.
 COMMANDS = {
     "build": ["build", "{case}", "-o", "out.gds", "--bumpmap", "bumps.csv", "-q"],
@@ -37,7 +35,9 @@ def _commands(case: Path) -> list[str]:
 
 def _digest(folder: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        if p.is_file()
+        else ""
         for p in sorted(folder.rglob("*"))
     }
 

@@ -108,9 +108,7 @@ def test_a_pad_reaching_just_past_the_die_edge_is_refused_and_one_touching_it_is
         ("b.aif", "DIE_NAME=X\nDIE_UNITS=MM\n1 0 -1 NET1\n2 1e308 0 NET2\n", 4),
     ],
 )
-def test_a_coordinate_overflowing_after_unit_scaling_is_located(
-    tmp_path, bump_file, content, line
-):
+def test_a_coordinate_overflowing_after_unit_scaling_is_located(tmp_path, bump_file, content, line):
     (tmp_path / bump_file).write_text(content)
     units = ", units: mm" if bump_file.endswith(".csv") else ""
     text = BASE_SPEC.replace(
@@ -131,7 +129,9 @@ def test_a_bump_file_with_more_lines_than_sites_allowed_is_refused_unread(tmp_pa
     text = BASE_SPEC.replace(
         "    - {name: X1, stack: std, on_pad: IO}\n", "    - {file: b.csv, stack: std}\n"
     )
-    with pytest.raises(SpecError, match=r"b.csv: 4 lines: more than the 3 bump sites a die may have"):
+    with pytest.raises(
+        SpecError, match=r"b.csv: 4 lines: more than the 3 bump sites a die may have"
+    ):
         loads(text, base=tmp_path)
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from masklayout import SpecError, load
+from masklayout import SpecError, load, reading
 from masklayout.cli import main
-from masklayout import reading
 from masklayout.reading import MAX_DEPTH
 from masklayout.spec import loads
 from tests.helpers import BASE_SPEC
@@ -26,7 +25,10 @@ def test_a_byte_that_is_not_utf8_is_located_at_its_line_and_column(tmp_path):
     path = tmp_path / "latin1.yaml"
     # line 12 is "    - {name: VDD, ...": the ä follows "    - {name: VDD" (16 characters)
     path.write_bytes(BASE_SPEC.replace("{name: VDD,", "{name: VDDä,").encode("latin-1"))
-    assert _error(path) == f"{path}:12:17: not UTF-8 text: byte 0xe4 (save the file as UTF-8; a binary file?)"
+    assert (
+        _error(path)
+        == f"{path}:12:17: not UTF-8 text: byte 0xe4 (save the file as UTF-8; a binary file?)"
+    )
 
 
 def test_a_control_character_is_located(tmp_path):
@@ -59,7 +61,10 @@ def test_nesting_up_to_the_limit_reaches_the_schema(tmp_path):
 def test_a_complex_key_is_refused(tmp_path):
     path = tmp_path / "key.yaml"
     path.write_text(BASE_SPEC + "? {a: 1}\n: 1\n")
-    assert _error(path) == f"{path}:43:3: a key must be a plain name, found a mapping ('? ' complex key)"
+    assert (
+        _error(path)
+        == f"{path}:43:3: a key must be a plain name, found a mapping ('? ' complex key)"
+    )
 
 
 def test_an_alias_bomb_is_refused_quickly(tmp_path):
@@ -73,13 +78,13 @@ def test_an_alias_bomb_is_refused_quickly(tmp_path):
 
 
 def test_dev_zero_is_refused_after_reading_the_cap():
-    with pytest.raises(SpecError, match=r"^/dev/zero: a YAML file larger than 16,777,216 bytes: refused$"):
+    with pytest.raises(
+        SpecError, match=r"^/dev/zero: a YAML file larger than 16,777,216 bytes: refused$"
+    ):
         load("/dev/zero")
 
 
-def test_a_file_one_byte_over_the_cap_is_refused_and_one_at_the_cap_is_read(
-    tmp_path, monkeypatch
-):
+def test_a_file_one_byte_over_the_cap_is_refused_and_one_at_the_cap_is_read(tmp_path, monkeypatch):
     cap = len(BASE_SPEC) + 10
     monkeypatch.setattr(reading, "MAX_SPEC_BYTES", cap)
     path = tmp_path / "big.yaml"
@@ -137,7 +142,5 @@ def test_yaml_booleans_are_not_numbers(spec_file, old, new, where):
 
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
 def test_fill_must_be_a_finite_number(spec_file, value):
-    path = spec_file(
-        ("solder: SAC305-paste-T6}", f"solder: SAC305-paste-T6, fill: {value}}}")
-    )
+    path = spec_file(("solder: SAC305-paste-T6}", f"solder: SAC305-paste-T6, fill: {value}}}"))
     assert "process[1].fill: expected a finite number" in _error(path)

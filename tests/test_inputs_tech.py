@@ -58,8 +58,14 @@ def _tech_error(path: Path) -> str:
             "rules:\n  SM.AR: {check: aspect_ratio, value: {photoresist: 0, dry_film: 1}}\n",
             "4:3: rules.SM.AR: value: aspect_ratio needs a value greater than 0 (found 0)",
         ),
-        ("layers:\n  TEXT: [65536, 0]\n", "4:10: layers.TEXT[0]: input should be less than or equal to 65535"),
-        ("layers:\n  TEXT: [-1, 0]\n", "4:10: layers.TEXT[0]: input should be greater than or equal to 0"),
+        (
+            "layers:\n  TEXT: [65536, 0]\n",
+            "4:10: layers.TEXT[0]: input should be less than or equal to 65535",
+        ),
+        (
+            "layers:\n  TEXT: [-1, 0]\n",
+            "4:10: layers.TEXT[0]: input should be greater than or equal to 0",
+        ),
         ("layers:\n  TEXT: [true, 0]\n", "4:10: layers.TEXT[0]: expected a number, found True"),
         ("layers:\n  TEXT: [21, 0]\n", "4:3: layers.TEXT: layer TEXT is [21, 0], as is layer SM1"),
         (
@@ -120,7 +126,10 @@ def test_a_missing_tech_file_is_located_at_the_specs_tech_line(spec_file):
     path = spec_file(("tech: wlcsp-400", "tech: techs/none.yaml"))
     with pytest.raises(SpecError) as info:
         load(path)
-    assert str(info.value) == f"{path}:3:1: tech: no tech file '{path.parent / 'techs/none.yaml'}' (a path relative to {path.parent})"
+    assert (
+        str(info.value)
+        == f"{path}:3:1: tech: no tech file '{path.parent / 'techs/none.yaml'}' (a path relative to {path.parent})"
+    )
 
 
 def test_extends_cycle_through_files_is_refused(tmp_path):

@@ -83,12 +83,20 @@ def test_union_field_errors_are_one_plain_line(spec_file, case):
 
 
 def test_grid_offset_as_a_point_with_units():
-    design = loads(BASE_SPEC.replace("  scribe: 80\n", "  scribe: 80\n  grid_offset: [1.54 mm, 0]\n"))
+    design = loads(
+        BASE_SPEC.replace("  scribe: 80\n", "  scribe: 80\n  grid_offset: [1.54 mm, 0]\n")
+    )
     assert design.spec.wafer.grid_offset == (1540.0, 0.0)
 
 
 # (written, °C by hand: K - 273.15)
-PEAKS = [("245", 245.0), ('"245 °C"', 245.0), ('"245°C"', 245.0), ('"245 C"', 245.0), ('"518.15 K"', 245.0)]
+PEAKS = [
+    ("245", 245.0),
+    ('"245 °C"', 245.0),
+    ('"245°C"', 245.0),
+    ('"245 C"', 245.0),
+    ('"518.15 K"', 245.0),
+]
 
 
 @pytest.mark.parametrize(("text", "celsius"), PEAKS)
@@ -130,13 +138,27 @@ def test_size_length_options_refuse_what_is_no_length_with_exit_2(spec_file, opt
 def test_size_options_take_units(spec_file):
     # 0.15 mm is 150 µm and 5.905 mil is 149.987 µm: on the 1 µm grid both ask for 150 µm
     runner = CliRunner()
-    plain = runner.invoke(main, ["size", str(spec_file()), "--stack", "std", "--height", "150", "--json"])
-    mm = runner.invoke(main, ["size", str(spec_file()), "--stack", "std", "--height", "0.15 mm", "--json"])
+    plain = runner.invoke(
+        main, ["size", str(spec_file()), "--stack", "std", "--height", "150", "--json"]
+    )
+    mm = runner.invoke(
+        main, ["size", str(spec_file()), "--stack", "std", "--height", "0.15 mm", "--json"]
+    )
     assert plain.exit_code == mm.exit_code == 0, plain.output + mm.output
     assert plain.output == mm.output
     grid = runner.invoke(
         main,
-        ["size", str(spec_file()), "--stack", "std", "--height", "160", "--grid", "0.1 mil", "--json"],
+        [
+            "size",
+            str(spec_file()),
+            "--stack",
+            "std",
+            "--height",
+            "160",
+            "--grid",
+            "0.1 mil",
+            "--json",
+        ],
     )
     assert grid.exit_code == 0, grid.output
     assert '"grid_um": 2.54' in grid.output

@@ -21,7 +21,9 @@ from masklayout.geometry.shapes import GRID, MAX_CIRCLE_VERTICES
 from masklayout.spec import Wafer
 
 NOTCH_DEPTH = 1000.0  # µm, SEMI M1 notch depth, 90° opening
-NOTCH_ARC_POINTS = 64  # per full circle, drawing the notch keep-out's round apex (chords 3.6 µm deep at 3 mm)
+NOTCH_ARC_POINTS = (
+    64  # per full circle, drawing the notch keep-out's round apex (chords 3.6 µm deep at 3 mm)
+)
 DRAWN_MARGIN = 5 * GRID  # the drawn usable area clears the exact one by this, vertex rounding past
 # SEMI primary flat lengths (µm) by wafer diameter (mm); other sizes scale 200 mm's.
 FLAT_LENGTH = {100: 32500.0, 125: 42500.0, 150: 57500.0, 200: 57500.0}
