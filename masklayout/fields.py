@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import (
@@ -121,9 +122,9 @@ def parse_temperature(value: Any) -> float:
     return celsius
 
 
-def name_type(most: int, pattern: str | None = None, allowed: str = "") -> Any:
-    """A name type: a string of 1 to ``most`` characters, all matching ``pattern`` (described
-    to the user as ``allowed``) when one is given."""
+def name_check(most: int, pattern: str | None = None, allowed: str = "") -> Callable[[str], str]:
+    """A validator of names: 1 to ``most`` characters, all matching ``pattern`` (described to
+    the user as ``allowed``) when one is given."""
     regex = re.compile(pattern) if pattern else None
 
     def check(value: str) -> str:
@@ -135,7 +136,7 @@ def name_type(most: int, pattern: str | None = None, allowed: str = "") -> Any:
             raise _error(f"expected a name of {allowed}, found {value!r}")
         return value
 
-    return Annotated[str, AfterValidator(check)]
+    return check
 
 
 _LENGTH_SCHEMA = {
@@ -194,9 +195,9 @@ Integer = Annotated[int, Strict()]
 CELL_NAME_CHARS = "letters, digits and _ $ ? - ."
 # A name that becomes part of a GDS cell name: KLayout and gdstk read any text, but GDSII
 # readers keep to letters, digits and _ $ ? (and - . widely); 64 characters at most.
-CellName = name_type(64, r"[A-Za-z0-9_$?.\-]+", CELL_NAME_CHARS)
+CellName = Annotated[str, AfterValidator(name_check(64, r"[A-Za-z0-9_$?.\-]+", CELL_NAME_CHARS))]
 # A name shown as text (a GDS label, a CSV cell): any characters but control ones, 256 at most.
-Name = name_type(256)
+Name = Annotated[str, AfterValidator(name_check(256))]
 
 
 class StrictModel(BaseModel):

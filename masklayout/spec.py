@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 import gdstk
 import numpy as np
-from pydantic import Discriminator, Field, Tag, ValidationError
+from pydantic import AfterValidator, Discriminator, Field, Tag, ValidationError
 
 from masklayout.bumpmap import BumpFile, import_bumps
 from masklayout.fields import (
@@ -31,7 +31,7 @@ from masklayout.fields import (
     Size,
     StrictModel,
     Temperature,
-    name_type,
+    name_check,
 )
 from masklayout.geometry.shapes import ShapeName, contains, shape, shape_points
 from masklayout.reading import MAX_SITES_PER_DIE, MAX_SITES_PER_WAFER
@@ -41,9 +41,14 @@ from masklayout.tech import MASK_LAYERS, DepositMethodName, Film, Tech, load_tec
 MAX_DIES = 2e6  # grid positions on a wafer: far beyond any product, short of exhausting memory
 MAX_GRID = 1000  # columns or rows of one bump array or ring
 # The spec's name starts the name of every cell (GDS cell names: letters, digits, _ and $).
-SpecName = name_type(
-    64, r"[A-Za-z_][A-Za-z0-9_$]*", "a letter or _ followed by letters, digits, _ and $"
-)
+SpecName = Annotated[
+    str,
+    AfterValidator(
+        name_check(
+            64, r"[A-Za-z_][A-Za-z0-9_$]*", "a letter or _ followed by letters, digits, _ and $"
+        )
+    ),
+]
 
 
 # --------------------------------------------------------------------------- wafer

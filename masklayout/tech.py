@@ -123,10 +123,9 @@ class _Rule(StrictModel):
     @model_validator(mode="after")
     def _positive(self) -> _Rule:
         values = self.value.values() if isinstance(self.value, dict) else [self.value]
-        if getattr(self, "check", None) in POSITIVE_CHECKS and min(values) <= 0:
-            raise ValueError(
-                f"value: {self.check} needs a value greater than 0 (found {min(values):g})"
-            )  # type: ignore[attr-defined]
+        check = getattr(self, "check", "")  # each kind of rule declares its own
+        if check in POSITIVE_CHECKS and min(values) <= 0:
+            raise ValueError(f"value: {check} needs a value greater than 0 (found {min(values):g})")
         return self
 
     def for_film(self, film: Film) -> float:
@@ -350,7 +349,7 @@ def _tech_problems(tech: Tech, source: SourceMap) -> list[Problem]:
     missing = [name for name in DEFAULT_LAYERS if name not in tech.layers]
     if missing:
         problems.append(source.problem(["layers"], f"missing layers {', '.join(missing)}"))
-    owner: dict[tuple[int, int], str] = {}
+    owner: dict[tuple[int, ...], str] = {}
     for name, spec in tech.layers.items():
         if tuple(spec) in owner:
             problems.append(

@@ -37,7 +37,18 @@ from masklayout.process import run as run_process
 from masklayout.source import Problem, SpecError
 from masklayout.spec import Deposit, Design
 from masklayout.spec import load as load_spec
-from masklayout.tech import MASK_LAYERS, Film, Rule, Tech, load_tech
+from masklayout.tech import (
+    MASK_LAYERS,
+    BallRule,
+    EnclosureRule,
+    Film,
+    LayerRule,
+    MaskRule,
+    Rule,
+    SeparationRule,
+    Tech,
+    load_tech,
+)
 
 CURVE_SLACK = 1 - math.cos(math.pi / MAX_CIRCLE_VERTICES)
 # µm: the chord-to-arc distance of a 192-gon of up to 370 µm radius, or of a curve drawn by
@@ -510,7 +521,7 @@ class _Deck:
         stricter = min if rule.check in MAXIMUM_CHECKS else max
         return stricter(rule.value.values())
 
-    def rule_width(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_width(self, name: str, rule: LayerRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} width"
         if skipped := self._missing(rule.layer):
@@ -520,7 +531,7 @@ class _Deck:
         )
         return [self._result(name, rule, value, what, [(pairs, self.distance())])]
 
-    def rule_space(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_space(self, name: str, rule: LayerRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} space"
         if skipped := self._missing(rule.layer):
@@ -528,7 +539,7 @@ class _Deck:
         pairs = self.region(rule.layer).space_check(self.at_least(value))
         return [self._result(name, rule, value, what, [(pairs, self.distance())])]
 
-    def rule_enclosure(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_enclosure(self, name: str, rule: EnclosureRule) -> list[RuleResult]:
         value = self._scalar(rule)
         scope = " where they touch" if rule.scope == "interacting" else ""
         what = f"{rule.outer} encloses {rule.inner}{scope}"
@@ -544,7 +555,7 @@ class _Deck:
         findings = [(pairs, self.distance()), (outside, self.protrusion(rule.outer))]
         return [self._result(name, rule, value, what, findings)]
 
-    def rule_separation(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_separation(self, name: str, rule: SeparationRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} to {rule.other}"
         if skipped := self._missing(rule.layer, rule.other):
@@ -554,7 +565,7 @@ class _Deck:
         findings = [(pairs, self.distance()), (a & b, self.overlap())]
         return [self._result(name, rule, value, what, findings)]
 
-    def rule_center_to_edge(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_center_to_edge(self, name: str, rule: LayerRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} centre to die edge (DIE)"
         if skipped := self._missing(rule.layer, "DIE"):
@@ -566,7 +577,7 @@ class _Deck:
         findings = [(pairs, self.distance(CENTRE_HALF)), (outside, lambda *_: 0.0)]
         return [self._result(name, rule, value, what, findings, merge=0.0)]
 
-    def rule_edge_clearance(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_edge_clearance(self, name: str, rule: LayerRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} to die edge (DIE)"
         if skipped := self._missing(rule.layer, "DIE"):
@@ -576,7 +587,7 @@ class _Deck:
         findings = [(pairs, self.distance()), (shapes - die, self.protrusion("DIE"))]
         return [self._result(name, rule, value, what, findings)]
 
-    def rule_pitch(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_pitch(self, name: str, rule: LayerRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} centre to centre"
         if skipped := self._missing(rule.layer):
@@ -594,7 +605,7 @@ class _Deck:
         pairs = region.space_check(self.at_least(minimum))
         return [(pairs, self.distance()), (region.merged(False, 2), self.overlap())]
 
-    def _mask_layers(self, rule: Rule) -> list[str]:
+    def _mask_layers(self, rule: MaskRule) -> list[str]:
         """The rule's solder masks that this layout has (the spec's masks, given a spec)."""
         layers = rule.layers or list(MASK_LAYERS)
         if self.masks is not None:
@@ -611,7 +622,7 @@ class _Deck:
     def _per_mask(
         self,
         name: str,
-        rule: Rule,
+        rule: MaskRule,
         what: Callable[[str, float | None], str],
         findings: Callable[[str, float, float], list[tuple[db.EdgePairs | db.Region, Measure]]],
         relation: str = ">=",
@@ -648,7 +659,7 @@ class _Deck:
             )
         return out
 
-    def rule_web(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_web(self, name: str, rule: MaskRule) -> list[RuleResult]:
         return self._per_mask(
             name,
             rule,
@@ -656,7 +667,7 @@ class _Deck:
             lambda mask, value, _: self._spacing(self.region(mask), value),
         )
 
-    def rule_aspect_ratio(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_aspect_ratio(self, name: str, rule: MaskRule) -> list[RuleResult]:
         def findings(mask: str, value: float, thickness: float) -> list:
             narrowest = self.at_least(thickness / value)
             pairs = self.region(mask).width_check(narrowest, metrics=db.Metrics.Projection)
@@ -672,7 +683,7 @@ class _Deck:
             needs_thickness=True,
         )
 
-    def rule_area_ratio(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_area_ratio(self, name: str, rule: MaskRule) -> list[RuleResult]:
         def findings(mask: str, value: float, thickness: float) -> list:
             t = thickness / self.dbu
             low = self.region(mask).filtered(_AreaRatioBelow(t, value))
@@ -729,7 +740,7 @@ class _Deck:
         """A ball rule's value: per film, for the films of the spec's masks."""
         return self.design.rule_value(name, 0.0) if self.design else self._scalar(rule)
 
-    def rule_ball_width(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_ball_width(self, name: str, rule: BallRule) -> list[RuleResult]:
         value = self._ball_value(name, rule)
         what = "ball diameter (step runner)"
         if skipped := self._ball_skip():
@@ -738,7 +749,7 @@ class _Deck:
         width: Measure = lambda p, _: p.bbox().width() * self.dbu  # noqa: E731
         return [self._result(name, rule, value, what, [(narrow, width)], merge=0.0)]
 
-    def rule_bridging(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_bridging(self, name: str, rule: BallRule) -> list[RuleResult]:
         value = self._ball_value(name, rule)
         what = "gap between neighbouring balls (step runner)"
         if skipped := self._ball_skip():

@@ -132,7 +132,7 @@ def place_dies(wafer: Wafer) -> DieGrid:
         counts = [len(_grid(wafer, o)[0]) for o in options]
         offset = options[int(np.argmax(counts))]
     else:
-        offset = tuple(wafer.grid_offset)
+        offset = (float(wafer.grid_offset[0]), float(wafer.grid_offset[1]))
     full, partial = _grid(wafer, offset)
     return DieGrid(full, partial, offset, step, wafer.die_size)
 
