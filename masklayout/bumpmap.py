@@ -43,7 +43,13 @@ from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
 from masklayout.fields import MAX_LENGTH, StrictModel
-from masklayout.reading import MAX_BUMP_FILE_BYTES, MAX_SITES_PER_DIE, decode, read_bytes
+from masklayout.reading import (
+    MAX_BUMP_FILE_BYTES,
+    MAX_SITES_PER_DIE,
+    decode,
+    read_bytes,
+    text_problem,
+)
 from masklayout.source import Loc, Problem, SourceMap, SpecError
 
 Units = Literal["nm", "um", "mm", "cm", "mil", "inch"]
@@ -503,6 +509,8 @@ def read(
     UTF-8 or has more lines than a die may have bump sites)."""
     data, file = read_bytes(path, MAX_BUMP_FILE_BYTES, "a bump map file")
     text = decode(data, file)
+    if (problem := text_problem(text, file)) is not None:
+        raise SpecError([problem])
     lines = text.count("\n")
     if lines > MAX_SITES_PER_DIE:
         raise SpecError(

@@ -4,8 +4,8 @@ each a located :class:`~masklayout.source.Problem` instead of a traceback or a h
 
 from __future__ import annotations
 
+import re
 import sys
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +17,6 @@ MiB = 1024 * 1024
 MAX_SPEC_BYTES = 16 * MiB  # a spec or a tech file: far beyond any hand-written one
 MAX_BUMP_FILE_BYTES = 256 * MiB  # a bump map: millions of rows
 MAX_DEPTH = 64  # nesting levels of a YAML document; a spec needs about 8
-ALLOWED_CONTROLS = "\t\n\r"
 MAX_SITES_PER_DIE = 1_000_000  # bump sites on one die, counted before they are made
 MAX_SITES_PER_WAFER = 1e9  # bump sites on a wafer: sites per die x dies that fit
 
@@ -79,12 +78,30 @@ def _codepoint(char: str) -> str:
     return f"U+{ord(char):04X}" if char else "?"
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # Unicode's Cc less tab, LF, CR
+
+
 def control_character(text: str) -> str | None:
     """The first control character (other than tab and line breaks) in ``text``, as U+XXXX."""
-    for char in text:
-        if char not in ALLOWED_CONTROLS and unicodedata.category(char) == "Cc":
-            return _codepoint(char)
-    return None
+    found = _CONTROL.search(text)
+    return _codepoint(found.group()) if found else None
+
+
+def text_problem(text: str, file: str) -> Problem | None:
+    """A control character in a text file (a bump map), at its line and column."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    start = found.start()
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    return Problem(
+        file,
+        line,
+        column,
+        "",
+        f"control character {_codepoint(found.group())} in the text (only tab and line breaks are allowed)",
+    )
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
