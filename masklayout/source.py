@@ -178,6 +178,8 @@ class SourceMap:
                 loc.append(err["ctx"]["key"])
             elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 loc.extend(_tag_key(err))
+            if err["type"] == "missing" and loc and isinstance(loc[-1], int):  # a short pair
+                loc, message = loc[:-1], f"expected a pair [x, y], found {loc[-1]} item(s)"
             missing = err["type"] in ("missing", "union_tag_not_found")
             problems.append(self.problem(loc, message, missing_last=missing))
         return SpecError(problems)
@@ -203,6 +205,11 @@ def _message(err: dict) -> str:
         return "required key is missing"
     if isinstance(found, bool) and kind in ("int_type", "float_type", "int_from_float"):
         return f"expected a number, found {found} (YAML reads yes, no, on, off, true, false as booleans)"
+    if kind == "tuple_type":
+        shown = "a mapping" if isinstance(found, dict) else repr(found)
+        return f"expected a pair [x, y], found {shown}"
+    if kind in ("too_long", "too_short") and err.get("ctx", {}).get("field_type") == "Tuple":
+        return f"expected a pair [x, y], found {err['ctx'].get('actual_length', len(found))} items"
     if kind == "finite_number":
         return f"expected a finite number, found {found!r}"
     if kind == "union_tag_invalid" and _tag_key(err):

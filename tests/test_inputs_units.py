@@ -162,3 +162,35 @@ def test_size_options_take_units(spec_file):
     )
     assert grid.exit_code == 0, grid.output
     assert '"grid_um": 2.54' in grid.output
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "at: [-1300, 1200]",
+            "at: centre",
+            "12:19: die.pads[0].at: expected a pair [x, y], found 'centre'",
+        ),
+        (
+            "size: [80, 80]",
+            "size: {x: 1}",
+            "12:38: die.pads[0].size: expected a pair [x, y], found a mapping",
+        ),
+        (
+            "size: [80, 80]",
+            "size: [80, 80, 80]",
+            "12:38: die.pads[0].size: expected a pair [x, y], found 3 items",
+        ),
+        (
+            "size: [80, 80]",
+            "size: [80]",
+            "12:38: die.pads[0].size: expected a pair [x, y], found 1 item(s)",
+        ),
+    ],
+)
+def test_a_pair_that_is_no_pair_says_so_plainly(spec_file, old, new, expected):
+    path = spec_file((old, new))
+    with pytest.raises(SpecError) as info:
+        load(path)
+    assert str(info.value) == f"{path}:{expected}"
