@@ -209,7 +209,7 @@ def _message(err: dict) -> str:
         shown = "a mapping" if isinstance(found, dict) else repr(found)
         return f"expected a pair [x, y], found {shown}"
     if kind in ("too_long", "too_short") and err.get("ctx", {}).get("field_type") == "Tuple":
-        return f"expected a pair [x, y], found {err['ctx'].get('actual_length', len(found))} items"
+        return f"expected a pair [x, y], found {err['ctx'].get('actual_length', 'a wrong number of')} items"
     if kind == "finite_number":
         return f"expected a finite number, found {found!r}"
     if kind == "union_tag_invalid" and _tag_key(err):
