@@ -39,6 +39,7 @@ DEFAULT_LAYERS: dict[str, tuple[int, int]] = {
 MASK_LAYERS = ("SM1", "SM2", "SM3")
 COMPOSITION_TOLERANCE = 0.01  # wt%
 # Rules that divide by their value or bound a size from below: zero makes no sense.
+MAX_RULE_VALUE = 10_000.0
 POSITIVE_CHECKS = ("width", "pitch", "aspect_ratio", "area_ratio", "ball_width")
 
 
@@ -126,6 +127,11 @@ class _Rule(StrictModel):
         check = getattr(self, "check", "")  # each kind of rule declares its own
         if check in POSITIVE_CHECKS and min(values) <= 0:
             raise ValueError(f"value: {check} needs a value greater than 0 (found {min(values):g})")
+        if max(values) > MAX_RULE_VALUE:
+            raise ValueError(
+                f"value: at most {MAX_RULE_VALUE:g} (µm: 10 mm, beyond any die; found "
+                f"{max(values):g}); KLayout's checks slow to a halt at such distances"
+            )
         return self
 
     def for_film(self, film: Film) -> float:
