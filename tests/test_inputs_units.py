@@ -136,13 +136,13 @@ def test_size_length_options_refuse_what_is_no_length_with_exit_2(spec_file, opt
 
 
 def test_size_options_take_units(spec_file):
-    # 0.15 mm is 150 µm and 5.905 mil is 149.987 µm: on the 1 µm grid both ask for 150 µm
+    # 0.16 mm is 160 µm: the same target as the plain number
     runner = CliRunner()
     plain = runner.invoke(
-        main, ["size", str(spec_file()), "--stack", "std", "--height", "150", "--json"]
+        main, ["size", str(spec_file()), "--stack", "std", "--height", "160", "--json"]
     )
     mm = runner.invoke(
-        main, ["size", str(spec_file()), "--stack", "std", "--height", "0.15 mm", "--json"]
+        main, ["size", str(spec_file()), "--stack", "std", "--height", "0.16 mm", "--json"]
     )
     assert plain.exit_code == mm.exit_code == 0, plain.output + mm.output
     assert plain.output == mm.output
@@ -154,7 +154,7 @@ def test_size_options_take_units(spec_file):
             "--stack",
             "std",
             "--height",
-            "160",
+            "165",
             "--grid",
             "0.1 mil",
             "--json",
