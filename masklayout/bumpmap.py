@@ -42,7 +42,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
-from masklayout.fields import StrictModel
+from masklayout.fields import MAX_LENGTH, StrictModel
+from masklayout.reading import (
+    MAX_BUMP_FILE_BYTES,
+    MAX_SITES_PER_DIE,
+    decode,
+    read_bytes,
+    text_problem,
+)
 from masklayout.source import Loc, Problem, SourceMap, SpecError
 
 Units = Literal["nm", "um", "mm", "cm", "mil", "inch"]
@@ -498,8 +505,25 @@ def _duplicate(
 def read(
     path: Path, format: Literal["csv", "aif"], names: Literal["pad", "ball"] = "pad"
 ) -> BumpMap:
-    """Read and parse a bump map file (OSError when it cannot be read)."""
-    text = path.read_text(encoding="utf-8-sig")
+    """Read and parse a bump map file (SpecError when it cannot be read, is too large, is not
+    UTF-8 or has more lines than a die may have bump sites)."""
+    data, file = read_bytes(path, MAX_BUMP_FILE_BYTES, "a bump map file")
+    text = decode(data, file)
+    if (problem := text_problem(text, file)) is not None:
+        raise SpecError([problem])
+    lines = text.count("\n")
+    if lines > MAX_SITES_PER_DIE:
+        raise SpecError(
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    "",
+                    f"{lines:,} lines: more than the {MAX_SITES_PER_DIE:,} bump sites a die may have",
+                )
+            ]
+        )
     return parse_csv(text, str(path)) if format == "csv" else parse_aif(text, str(path), names)
 
 
@@ -553,6 +577,19 @@ def place(
         origin = stated
     else:
         origin = centre[entry.origin or "center"]
+    for row in bump_map.rows:
+        for key, value in (("x", row.x), ("y", row.y)):
+            if abs(value * scale) > MAX_LENGTH:
+                problems.append(
+                    Problem(
+                        bump_map.file,
+                        row.line,
+                        1,
+                        "",
+                        f"{key} {value:g} {entry.units or (declared.value if declared else 'um')} "
+                        f"is beyond ±{MAX_LENGTH / 1e6:g} m",
+                    )
+                )
     if problems:
         raise SpecError(problems)
     sign = -1.0 if entry.mirror else 1.0
@@ -602,8 +639,6 @@ def import_bumps(
         placed = place(bump_map, entry, die_size)
     except SpecError as exc:
         return [], exc.problems
-    except UnicodeDecodeError:
-        return [], [source.problem([*loc, "file"], f"'{path}' is not UTF-8 text")]
     except OSError as exc:
         return [], [source.problem([*loc, "file"], f"cannot read '{path}': {exc.strerror or exc}")]
 

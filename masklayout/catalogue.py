@@ -7,7 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from masklayout.table import format_table
-from masklayout.tech import Rule, Tech, builtin_techs, load_tech
+from masklayout.tech import (
+    MASK_LAYERS,
+    EnclosureRule,
+    LayerRule,
+    MaskRule,
+    Rule,
+    SeparationRule,
+    Tech,
+    builtin_techs,
+    load_tech,
+)
 
 
 def describe(tech: Tech) -> dict[str, Any]:
@@ -93,13 +103,15 @@ def tech_tables(tech: Tech) -> str:
 
 
 def _rule_layers(rule: Rule) -> str:
-    if rule.outer is not None:
+    if isinstance(rule, EnclosureRule):
         return f"{rule.outer} over {rule.inner}"
-    if rule.other is not None:
+    if isinstance(rule, SeparationRule):
         return f"{rule.layer} to {rule.other}"
-    if rule.layers:
-        return ", ".join(rule.layers)
-    return rule.layer or "balls"
+    if isinstance(rule, MaskRule):
+        return ", ".join(rule.layers or MASK_LAYERS)
+    if isinstance(rule, LayerRule):
+        return rule.layer
+    return "balls"
 
 
 def _rule_value(rule: Rule) -> str:

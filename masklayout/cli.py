@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the checks or the process found a failure, 2 bad input 
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import click
 from masklayout import files, layout, outputs, split
 from masklayout import spec as spec_module
 from masklayout.bumpmap import BumpFile
+from masklayout.fields import UNITS_TEXT, length_um
 from masklayout.geometry import marks as mark_geometry
 from masklayout.geometry import rdl as rdl_geometry
 from masklayout.progress import Progress
@@ -86,6 +88,40 @@ def check_layout_output(output: str) -> None:
             "(GDSII, OASIS, gzipped GDSII)",
             param_hint="-o/--output",
         )
+
+
+class LengthParam(click.ParamType):
+    """A length option: a number in µm or with a unit (``0.5 mm``, ``16 mil``), finite and
+    greater than 0."""
+
+    name = "length"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        length = length_um(value)
+        if length is None or not math.isfinite(length) or length <= 0:
+            self.fail(
+                f"expected a length greater than 0: a number in um or with a unit ({UNITS_TEXT}), "
+                f"found {value!r}",
+                param,
+                ctx,
+            )
+        return length
+
+
+LENGTH = LengthParam()
+
+
+def load_whole(spec_file: str) -> spec_module.Design:
+    """Load a spec and validate its process flow's structure too: a command that makes files
+    from a spec makes none from a spec that is wrong anywhere (SpecError)."""
+    design = spec_module.load(spec_file)
+    if design.spec.process:
+        from masklayout.process.flow import plan_flow
+
+        plan_flow(design)
+    return design
 
 
 def print_json(data: Any) -> None:
@@ -206,7 +242,7 @@ def build(
     if output is not None:
         check_layout_output(output)
     progress = Progress.for_terminal(quiet)
-    design = spec_module.load(spec_file)
+    design = load_whole(spec_file)
     path = output or f"{design.spec.name}.gds"
     out = files.OutputSet(spec_inputs(design, spec_file))
     out.add(path, "-o", "the layout output")
@@ -327,7 +363,7 @@ def preview(spec_file: str, directory: str, as_json: bool, quiet: bool) -> None:
     with the .lyp colours) and a close-up of each opening stack."""
     from masklayout import preview as pictures
 
-    design = spec_module.load(spec_file)
+    design = load_whole(spec_file)
     out = files.OutputSet(spec_inputs(design, spec_file))
     folder = out.add(directory, "-o", "the picture folder", directory=True)
     with out:
@@ -398,7 +434,8 @@ def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | Non
 @click.argument("input_file", metavar="SPEC|GDS", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--tech",
-    help="Tech whose layer map and rule deck read a GDS (default wlcsp-400); a spec names its own.",
+    help="Tech whose layer map and rule deck read a GDS (default: the tech the GDS records, "
+    "written by build); a spec names its own.",
 )
 @click.option(
     "--spec",
@@ -467,10 +504,10 @@ def check(
 @main.command(short_help="The opening that gives a target ball height or diameter.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--stack", "stack_name", required=True, help="The opening stack to size.")
-@click.option("--height", type=float, help="Target ball height (um).")
-@click.option("--diameter", type=float, help="Target ball diameter (um).")
+@click.option("--height", type=LENGTH, help="Target ball height (um, or with a unit: 0.2 mm).")
+@click.option("--diameter", type=LENGTH, help="Target ball diameter (um, or with a unit).")
 @click.option("--mask", help="Size this mask's opening (default: the stack's largest, its last).")
-@click.option("--grid", type=float, default=1.0, show_default=True, help="Snap the diameter to this grid (um).")  # fmt: skip
+@click.option("--grid", type=LENGTH, default=1.0, show_default=True, help="Snap the diameter to this grid (um, or with a unit).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the solution as JSON.")
 @reports_bad_input
 def size(
@@ -492,8 +529,6 @@ def size(
 
     if (height is None) == (diameter is None):
         raise click.UsageError("give one target: --height or --diameter")
-    if grid <= 0:
-        raise click.UsageError("--grid must be positive")
     design = spec_module.load(spec_file)
     target, value = ("height", height) if height is not None else ("diameter", diameter)
     try:

@@ -4,6 +4,7 @@ Cells: one per opening stack (UBM, PI2, SM1..SM3 of one bump; a ``_RDL`` variant
 capture pad for bumps that are not on a pad), one die cell (pads, PI1, RDL, bump references),
 and the wafer top cell (outline, usable area, die references). Regular runs of bumps and of dies
 are written as GDS AREFs. Database unit 1 nm, user unit 1 µm; the bytes depend on the spec only.
+The die outline carries the tech's and the spec's name as GDS properties (:func:`recorded`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gdstk
 import numpy as np
@@ -25,9 +27,12 @@ from masklayout.geometry import marks as mark_geometry
 from masklayout.geometry import rdl as rdl_geometry
 from masklayout.geometry import wafer as wafer_geometry
 from masklayout.geometry.shapes import GRID
-from masklayout.spec import Design
+from masklayout.spec import Design, Wafer
 
 UNIT, PRECISION = 1e-6, 1e-9
+# GDS property attributes on the die outline (layer DIE) recording what the layout was built
+# from, so that `check` reads it with the same tech: GDSII keeps properties on elements only.
+PROPERTY_TECH, PROPERTY_SPEC = 126, 127
 TIMESTAMP = datetime.datetime(2000, 1, 1)  # fixed: the same spec gives the same bytes
 LAYOUT_SUFFIXES = (".gds", ".oas", ".gds.gz")  # what write() writes: GDSII, OASIS, gzipped GDSII
 GDS_HEADER, GDS_ENDLIB = b"\x00\x06\x00\x02", b"\x00\x04\x04\x00"  # first and last records
@@ -119,7 +124,10 @@ def build_die(design: Design, library: gdstk.Library, routing: rdl_geometry.Rout
         stack_cells[(name, False)], stack_cells[(name, True)] = bare, with_rdl
 
     w, h = design.die_size
-    die.add(gdstk.rectangle((-w / 2, -h / 2), (w / 2, h / 2), *tag("DIE")))
+    outline = gdstk.rectangle((-w / 2, -h / 2), (w / 2, h / 2), *tag("DIE"))
+    outline.set_gds_property(PROPERTY_TECH, design.tech.name)
+    outline.set_gds_property(PROPERTY_SPEC, spec.name)
+    die.add(outline)
     routed_nets = {net.name for net in routing.result.routed}
     routed = {p for net in design.nets if net.name in routed_nets for p in net.rdl_pads}
     for pad in spec.die.pads:
@@ -168,6 +176,8 @@ def build(
     dies = wafer_geometry.place_dies(spec.wafer)
     top = die
     if not die_only:
+        if dies.count == 0:
+            raise design.error(["wafer", "die_step"], _no_die_message(spec.wafer))
         top = gdstk.Cell(spec.name)
         top.add(*wafer_geometry.outline(spec.wafer, *tag("WAFER")))
         top.add(*wafer_geometry.usable_area(spec.wafer, *tag("EXCLUSION")))
@@ -188,6 +198,33 @@ def layout_format(path: str | Path) -> str | None:
     :data:`LAYOUT_SUFFIXES`, or None when it writes none."""
     name = Path(path).name.lower()
     return next((suffix for suffix in reversed(LAYOUT_SUFFIXES) if name.endswith(suffix)), None)
+
+
+def _no_die_message(wafer: Wafer) -> str:
+    usable = 2 * wafer_geometry.usable_radius(wafer)
+    return (
+        f"no full die fits on the wafer: die step {wafer.die_step[0]:g} x {wafer.die_step[1]:g} um "
+        f"(die {wafer.die_size[0]:g} x {wafer.die_size[1]:g}) on a {wafer.diameter / 1000:g} mm "
+        f"{wafer.orientation} wafer whose usable diameter is {usable / 1000:g} mm "
+        f"(edge exclusion {wafer.edge_exclusion:g} um)"
+    )
+
+
+def recorded(kl: Any) -> dict[str, str]:
+    """What a layout (a ``klayout.db.Layout``) records of its making: ``tech`` and ``spec``
+    names from the properties of its shapes, empty when it records none."""
+    import klayout.db as db
+
+    found: dict[str, str] = {}
+    keys = {PROPERTY_TECH: "tech", PROPERTY_SPEC: "spec"}
+    for cell in kl.each_cell():
+        for index in kl.layer_indexes():
+            for shape in cell.shapes(index).each(db.Shapes.SAllWithProperties):
+                for key, name in keys.items():
+                    value = shape.property(key)
+                    if value is not None:
+                        found.setdefault(name, str(value))
+    return found
 
 
 def write(layout: MaskLayout, path: str | Path) -> int:

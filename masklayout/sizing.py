@@ -380,7 +380,7 @@ def _check_bridging(design: Design, stack_name: str, ball_diameter: float, pitch
     found = _rule(design, "bridging")
     if found is None:
         return
-    gap = found[1].value
+    gap = design.rule_value(found[0], 0.0)
     if math.isfinite(pitch) and ball_diameter + gap > pitch:
         raise Unreachable(
             f"a ball {ball_diameter:.1f} um wide with the minimum gap {gap:g} um ({found[0]}) "
@@ -413,8 +413,8 @@ def _warnings(design: Design, stack: Stack, level: int, ball: Ball) -> list[str]
             )
             break
     found = _rule(design, "ball_width")
-    if found and ball.diameter_um < found[1].value:
-        out.append(f"{found[0]}: the ball is {ball.diameter_um:.1f} um wide, below {found[1].value:g}: check will fail")  # fmt: skip
+    if found and ball.diameter_um < (least := design.rule_value(found[0], 0.0)):
+        out.append(f"{found[0]}: the ball is {ball.diameter_um:.1f} um wide, below {least:g}: check will fail")  # fmt: skip
     return out
 
 

@@ -48,13 +48,38 @@ def format_path(loc: Loc) -> str:
     return out
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one) and stops
+    composing at a nesting depth beyond :data:`masklayout.reading.MAX_DEPTH`, where PyYAML's
+    recursive composer would otherwise exhaust the stack."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        from masklayout.reading import MAX_DEPTH
+
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 1:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"nested deeper than {MAX_DEPTH} levels",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
+        if key_node.tag == MERGE_TAG:  # '<<: *anchor' merges; the keys given here override it
+            continue
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -75,25 +100,32 @@ if hasattr(yaml, "CSafeLoader"):  # libyaml's parser: ~10x faster on a long bump
     _LOADERS.insert(0, _CLoader)
 
 
-def _parse(text: str, loader_class: type) -> tuple[yaml.Node | None, Any]:
-    """The document's node tree and the data built from it: the text is parsed once."""
+def _parse(text: str, loader_class: type, file: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree and the data built from it: the text is parsed once, and what
+    a document may not hold (too deep, complex keys, control characters) is refused before
+    the data is built."""
+    from masklayout.reading import document_problems
+
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
+        problems = document_problems(node, file)
+        if problems:
+            raise SpecError(problems)
         return node, None if node is None else loader.construct_document(node)
     finally:
         loader.dispose()
 
 
-def _parse_fast(text: str) -> tuple[yaml.Node | None, Any]:
+def _parse_fast(text: str, file: str) -> tuple[yaml.Node | None, Any]:
     """:func:`_parse` with libyaml; a document it refuses is parsed again by the pure-Python
     loader, whose messages (and hints) are the ones users see."""
     try:
-        return bulk_yaml.parse(text, _LOADERS[0], lambda whole: _parse(whole, _LOADERS[0]))
+        return bulk_yaml.parse(text, _LOADERS[0], lambda whole: _parse(whole, _LOADERS[0], file))
     except yaml.YAMLError:
         if len(_LOADERS) == 1:
             raise
-    return _parse(text, _LOADERS[-1])
+    return _parse(text, _LOADERS[-1], file)
 
 
 # What usually causes PyYAML's parser errors in a hand-written spec, by the start of the problem.
@@ -119,9 +151,13 @@ class SourceMap:
     """A parsed YAML document and the position of every node in it."""
 
     def __init__(self, text: str, file: str):
+        from masklayout.reading import reader_problem
+
         self.file = file
         try:
-            self.node, self.data = _parse_fast(text)
+            self.node, self.data = _parse_fast(text, file)
+        except yaml.reader.ReaderError as exc:
+            raise SpecError([reader_problem(exc, text, file)]) from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -131,24 +167,22 @@ class SourceMap:
 
     @classmethod
     def read(cls, path: str | Path) -> SourceMap:
-        """Read a YAML file (``-`` for standard input)."""
-        if str(path) == "-":
-            import sys
+        """Read a YAML file (``-`` for standard input), UTF-8, at most 16 MiB."""
+        from masklayout.reading import MAX_SPEC_BYTES, decode, read_bytes
 
-            return cls(sys.stdin.read(), "<stdin>")
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            data, file = read_bytes(path, MAX_SPEC_BYTES, "a YAML file")
         except OSError as exc:
             raise SpecError(
                 [Problem(str(path), None, None, "", exc.strerror or str(exc))]
             ) from None
-        return cls(text, str(path))
+        return cls(decode(data, file), file)
 
-    def problem(self, loc: Loc, message: str) -> Problem:
+    def problem(self, loc: Loc, message: str, missing_last: bool = True) -> Problem:
         """A problem at key path ``loc``, placed at the deepest node of the path that exists.
 
         Items of ``loc`` that name no node (pydantic's union tags) are passed over, except the
-        last, which is a missing key when it names nothing.
+        last, which is a missing key when it names nothing (and ``missing_last``).
         """
         node, line_col, shown = self.node, None, []
         if node is not None:
@@ -156,7 +190,7 @@ class SourceMap:
         for i, item in enumerate(loc):
             child = _child(node, item)
             if child is None:
-                if i == len(loc) - 1:
+                if i == len(loc) - 1 and missing_last:
                     shown.append(item)
                 continue
             key_node, node = child
@@ -172,12 +206,16 @@ class SourceMap:
         """Translate pydantic's errors into located problems."""
         problems = []
         for err in exc.errors(include_url=False):
-            loc, message = list(err["loc"]), _message(err)
+            # a mapping key's own error ends in '[key]': the key itself is the place
+            loc, message = [item for item in err["loc"] if item != "[key]"], _message(err)
             if err["type"] == "unknown_key":
                 loc.append(err["ctx"]["key"])
             elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 loc.extend(_tag_key(err))
-            problems.append(self.problem(loc, message))
+            if err["type"] == "missing" and loc and isinstance(loc[-1], int):  # a short pair
+                loc, message = loc[:-1], f"expected a pair [x, y], found {loc[-1]} item(s)"
+            missing = err["type"] in ("missing", "union_tag_not_found")
+            problems.append(self.problem(loc, message, missing_last=missing))
         return SpecError(problems)
 
 
@@ -199,6 +237,15 @@ def _message(err: dict) -> str:
         return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "missing":
         return "required key is missing"
+    if isinstance(found, bool) and kind in ("int_type", "float_type", "int_from_float"):
+        return f"expected a number, found {found} (YAML reads yes, no, on, off, true, false as booleans)"
+    if kind == "tuple_type":
+        shown = "a mapping" if isinstance(found, dict) else repr(found)
+        return f"expected a pair [x, y], found {shown}"
+    if kind in ("too_long", "too_short") and err.get("ctx", {}).get("field_type") == "Tuple":
+        return f"expected a pair [x, y], found {err['ctx'].get('actual_length', 'a wrong number of')} items"
+    if kind == "finite_number":
+        return f"expected a finite number, found {found!r}"
     if kind == "union_tag_invalid" and _tag_key(err):
         tags = [tag.strip("'") for tag in err["ctx"]["expected_tags"].split(", ")]
         close = difflib.get_close_matches(err["ctx"]["tag"], tags, n=1)

@@ -16,18 +16,51 @@ from typing import Annotated, Any, Literal
 
 import gdstk
 import numpy as np
-from pydantic import Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from masklayout.bumpmap import BumpFile, import_bumps
-from masklayout.fields import NonNegativeLength, Point, PositiveLength, Size, StrictModel
+from masklayout.fields import (
+    AutoOrPoint,
+    CellName,
+    Integer,
+    Name,
+    NonNegativeLength,
+    Number,
+    Pitch,
+    Point,
+    PositiveLength,
+    Size,
+    StrictModel,
+    Temperature,
+    name_check,
+)
 from masklayout.geometry.overlaps import overlapping_pairs
 from masklayout.geometry.shapes import ShapeName, contains, shape_points
 from masklayout.netlist import DieNet, resolve_nets
+from masklayout.reading import MAX_SITES_PER_DIE, MAX_SITES_PER_WAFER
 from masklayout.source import Loc, Problem, SourceMap, SpecError, did_you_mean
 from masklayout.tech import MASK_LAYERS, DepositMethodName, Film, Tech, load_tech
 
 MAX_DIES = 2e6  # grid positions on a wafer: far beyond any product, short of exhausting memory
 MAX_REPORTED = 20  # bump entries reported outside the die, or overlapping; then a count
+MAX_GRID = 1000  # columns or rows of one bump array or ring
+# The spec's name starts the name of every cell (GDS cell names: letters, digits, _ and $).
+SpecName = Annotated[
+    str,
+    AfterValidator(
+        name_check(
+            64, r"[A-Za-z_][A-Za-z0-9_$]*", "a letter or _ followed by letters, digits, _ and $"
+        )
+    ),
+]
 
 
 # --------------------------------------------------------------------------- wafer
@@ -39,7 +72,7 @@ class Wafer(StrictModel):
     edge_exclusion: NonNegativeLength = 3000.0
     die_step: Size
     scribe: NonNegativeLength = 80.0
-    grid_offset: Literal["auto"] | Point = "auto"
+    grid_offset: AutoOrPoint = "auto"
 
     @property
     def die_size(self) -> tuple[float, float]:
@@ -51,7 +84,7 @@ class Wafer(StrictModel):
 class Pad(StrictModel):
     """A bond pad of the chip (reference layer PAD), centred at ``at``."""
 
-    name: str
+    name: Name
     at: Point
     size: Size
     net: str | None = None
@@ -60,15 +93,17 @@ class Pad(StrictModel):
 class Grid(StrictModel):
     """A regular bump grid: ``count`` = [columns, rows] at ``pitch`` (one number or [x, y])."""
 
-    pitch: PositiveLength | Size
-    count: tuple[Annotated[int, Field(ge=1, le=1000)], Annotated[int, Field(ge=1, le=1000)]]
+    pitch: Pitch
+    count: tuple[
+        Annotated[Integer, Field(ge=1, le=MAX_GRID)], Annotated[Integer, Field(ge=1, le=MAX_GRID)]
+    ]
     center: Point = (0.0, 0.0)
 
 
 class Ring(Grid):
     """The outer ``depth`` rows of a grid: a peripheral ring of bumps."""
 
-    depth: int = Field(1, ge=1)
+    depth: Integer = Field(1, ge=1)
 
 
 class BumpArray(StrictModel):
@@ -93,33 +128,34 @@ class Bump(StrictModel):
     """One bump. ``on_pad`` puts its UBM directly over a bond pad (claim 14, no RDL);
     ``at`` then defaults to the pad centre."""
 
-    name: str
+    name: Name
     at: Point | None = None
     stack: str | None = None
     on_pad: str | None = None
-    net: str | None = None
+    net: Name | None = None
 
 
 def _bump_kind(entry: Any) -> str:
+    # tags that name no key: a tag shows in error paths, and 'array' would be taken for the key
     if isinstance(entry, dict):
         if "file" in entry:
-            return "bump_file"  # not "file": a tag that names a key would show in error paths
-        return "array" if "array" in entry else "ring" if "ring" in entry else "site"
+            return "bump_file"
+        return "bump_array" if "array" in entry else "bump_ring" if "ring" in entry else "bump_site"
     if isinstance(entry, BumpFile):
         return "bump_file"
     return (
-        "array"
+        "bump_array"
         if isinstance(entry, BumpArray)
-        else "ring"
+        else "bump_ring"
         if isinstance(entry, BumpRing)
-        else "site"
+        else "bump_site"
     )
 
 
 BumpEntry = Annotated[
-    Annotated[BumpArray, Tag("array")]
-    | Annotated[BumpRing, Tag("ring")]
-    | Annotated[Bump, Tag("site")]
+    Annotated[BumpArray, Tag("bump_array")]
+    | Annotated[BumpRing, Tag("bump_ring")]
+    | Annotated[Bump, Tag("bump_site")]
     | Annotated[BumpFile, Tag("bump_file")],
     Discriminator(_bump_kind),
 ]
@@ -277,12 +313,12 @@ class Deposit(StrictModel):
     into: str
     solder: str
     method: DepositMethodName | None = None
-    fill: float | None = Field(None, gt=0, le=1)
+    fill: Number | None = Field(None, gt=0, le=1)
 
 
 class Reflow(StrictModel):
     step: Literal["reflow"]
-    peak: float
+    peak: Temperature
 
 
 class Strip(StrictModel):
@@ -298,11 +334,11 @@ class Spec(StrictModel):
     """A whole design: wafer, die, opening stacks, masks and the process flow."""
 
     masklayout: Literal[1] = Field(description="schema version")
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_$]*$")
+    name: SpecName
     tech: str = "wlcsp-400"
     wafer: Wafer
     die: Die
-    stacks: dict[str, Stack] = Field(min_length=1)
+    stacks: dict[CellName, Stack] = Field(min_length=1)
     masks: dict[str, Mask] = Field(min_length=1)
     process: list[Step] = Field(default_factory=list)
 
@@ -312,9 +348,13 @@ _ROW_LETTERS = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in "IOQSXZ"]
 
 
 def row_name(row: int) -> str:
-    """JEDEC row name: A..Y without I O Q S X Z, then AA, AB, ..."""
-    n = len(_ROW_LETTERS)
-    return _ROW_LETTERS[row] if row < n else _ROW_LETTERS[row // n - 1] + _ROW_LETTERS[row % n]
+    """JEDEC row name: A..Y without I O Q S X Z, then AA, AB, ... YY, then AAA, AAB, ..."""
+    n, name = len(_ROW_LETTERS), ""
+    row += 1
+    while row > 0:
+        row, letter = divmod(row - 1, n)
+        name = _ROW_LETTERS[letter] + name
+    return name
 
 
 @dataclass(frozen=True)
@@ -375,6 +415,12 @@ class Design:
     def die_size(self) -> tuple[float, float]:
         """Die outline size: the step less the scribe."""
         return self.spec.wafer.die_size
+
+    def rule_value(self, name: str, default: float) -> float:
+        """A rule of the tech's deck for this design: a value given per film is taken for the
+        films of the spec's masks (the strictest), e.g. ``BALL.GAP``."""
+        films = [mask.film for mask in self.spec.masks.values()]
+        return self.tech.rule_value(name, default, films)
 
     def site(self, name: str) -> Site:
         return next(s for s in self.sites if s.name == name)
@@ -464,6 +510,8 @@ def _check(
     problems = _Problems(source)
     _check_stacks(spec, problems)
     pads = _check_pads(spec, problems)
+    if not _check_site_count(spec, problems):
+        return [], (), problems.found
     sites, file_lost = _resolve_sites(spec, pads, base, problems)
     named = _check_names(sites, problems)
     _check_wafer(spec.wafer, problems)
@@ -483,6 +531,13 @@ def _check_stacks(spec: Spec, problems: _Problems) -> None:
             problems.add(
                 ["masks", name],
                 f"unknown mask '{name}' (solder masks are {', '.join(MASK_LAYERS)})",
+            )
+    for sname in spec.stacks:
+        if sname.endswith("_RDL") and sname.removesuffix("_RDL") in spec.stacks:
+            problems.add(
+                ["stacks", sname],
+                f"stack name '{sname}' is the name of the RDL variant of stack "
+                f"'{sname.removesuffix('_RDL')}' (cell ..._STACK_{sname}): rename one of them",
             )
     for sname, stack in spec.stacks.items():
         used = [o.mask for o in stack.openings]
@@ -508,10 +563,48 @@ def _check_stacks(spec: Spec, problems: _Problems) -> None:
                     )
 
 
+def _check_site_count(spec: Spec, problems: _Problems) -> bool:
+    """The arrays and rings make at most :data:`MAX_SITES_PER_DIE` sites, and the wafer at most
+    :data:`MAX_SITES_PER_WAFER`; counted before any site is made."""
+    per_die = 0
+    for entry in spec.die.bumps:
+        if isinstance(entry, BumpArray):
+            per_die += entry.array.count[0] * entry.array.count[1]
+        elif isinstance(entry, BumpRing):
+            (nx, ny), depth = entry.ring.count, entry.ring.depth
+            per_die += nx * ny - max(nx - 2 * depth, 0) * max(ny - 2 * depth, 0)
+        elif isinstance(entry, Bump):
+            per_die += 1
+    if per_die > MAX_SITES_PER_DIE:
+        problems.add(
+            ["die", "bumps"],
+            f"the arrays and rings make {per_die:,} bump sites per die (at most {MAX_SITES_PER_DIE:,})",
+        )
+        return False
+    wafer = spec.wafer
+    dies = math.pi * (wafer.diameter / 2) ** 2 / (wafer.die_step[0] * wafer.die_step[1])
+    if per_die * dies > MAX_SITES_PER_WAFER:
+        problems.add(
+            ["die", "bumps"],
+            f"{per_die:,} bump sites per die on about {dies:,.0f} dies make {per_die * dies:.3g} "
+            f"bump sites on the wafer (at most {MAX_SITES_PER_WAFER:.0e})",
+        )
+        return False
+    return True
+
+
 def _check_pads(spec: Spec, problems: _Problems) -> dict[str, int]:
-    """Pad names are unique; returns each name's index in ``die.pads``."""
+    """Pad names are unique and pads lie on the die; returns each name's index in ``die.pads``."""
+    half_w, half_h = spec.wafer.die_size[0] / 2, spec.wafer.die_size[1] / 2
     index: dict[str, int] = {}
     for i, pad in enumerate(spec.die.pads):
+        (x, y), (w, h) = pad.at, pad.size
+        if abs(x) + w / 2 > half_w or abs(y) + h / 2 > half_h:
+            problems.add(
+                ["die", "pads", i, "at"],
+                f"pad '{pad.name}' at ({x:g}, {y:g}), size {w:g} x {h:g}, reaches outside the die "
+                f"({2 * half_w:g} x {2 * half_h:g} centred at (0, 0): die_step less scribe)",
+            )
         if pad.name in index:
             problems.add(
                 ["die", "pads", i, "name"],
@@ -612,6 +705,12 @@ def _check_wafer(wafer: Wafer, problems: _Problems) -> None:
         problems.add(
             ["wafer", "scribe"],
             f"scribe {wafer.scribe:g} leaves no die inside the step {tuple(wafer.die_step)}",
+        )
+    if wafer.edge_exclusion >= wafer.diameter / 2:
+        problems.add(
+            ["wafer", "edge_exclusion"],
+            f"edge exclusion {wafer.edge_exclusion:g} um leaves nothing of a {wafer.diameter / 1000:g} mm wafer "
+            f"(at most its radius, {wafer.diameter / 2:g} um)",
         )
     grid_dies = (wafer.diameter / wafer.die_step[0] + 3) * (wafer.diameter / wafer.die_step[1] + 3)
     if grid_dies > MAX_DIES:

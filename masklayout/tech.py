@@ -6,43 +6,59 @@ deep (a rule or a layer given again replaces the base's).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
-from masklayout.fields import Length, NonNegativeLength, PositiveLength, StrictModel
-from masklayout.source import SourceMap
+from masklayout.fields import (
+    Integer,
+    Length,
+    Name,
+    NonNegativeLength,
+    PositiveLength,
+    PositiveNumber,
+    StrictModel,
+    Temperature,
+)
+from masklayout.source import Problem, SourceMap, SpecError
 
-LayerSpec = tuple[int, int]
+LayerNumber = Annotated[Integer, Field(ge=0, le=65535)]  # GDSII stores them in 16 bits
+LayerSpec = tuple[LayerNumber, LayerNumber]
 Film = Literal["photoresist", "dry_film"]
 
-DEFAULT_LAYERS: dict[str, LayerSpec] = {
+DEFAULT_LAYERS: dict[str, tuple[int, int]] = {
     "WAFER": (1, 0), "EXCLUSION": (2, 0), "DIE": (3, 0), "PAD": (10, 0), "PI1": (11, 0),
     "RDL": (12, 0), "PI2": (13, 0), "UBM": (14, 0), "SM1": (21, 0), "SM2": (22, 0),
     "SM3": (23, 0), "TEXT": (63, 0),
 }  # fmt: skip
 MASK_LAYERS = ("SM1", "SM2", "SM3")
+COMPOSITION_TOLERANCE = 0.01  # wt%
+# Rules that divide by their value or bound a size from below: zero makes no sense.
+MAX_RULE_VALUE = 10_000.0
+POSITIVE_CHECKS = ("width", "pitch", "aspect_ratio", "area_ratio", "ball_width")
 
 
 class Alloy(StrictModel):
     """A solder alloy: composition in wt%, solidus and liquidus in °C, density in g/cm³."""
 
-    composition: dict[str, float]
-    solidus: float
-    liquidus: float
-    density: float = Field(gt=0)
-    liquid_density: float | None = Field(None, gt=0)  # the melt near its liquidus
+    composition: dict[str, PositiveNumber] = Field(min_length=1)
+    solidus: Temperature
+    liquidus: Temperature
+    density: PositiveNumber
+    liquid_density: PositiveNumber | None = None  # the melt near its liquidus
 
     @model_validator(mode="after")
     def _consistent(self) -> Alloy:
-        if abs(sum(self.composition.values()) - 100.0) > 0.01:
-            raise ValueError(
-                f"composition must add up to 100 wt% (adds up to {sum(self.composition.values())})"
-            )
+        total = sum(self.composition.values())
+        if abs(total - 100.0) > COMPOSITION_TOLERANCE:
+            raise ValueError(f"composition must add up to 100 wt% (adds up to {total:g})")
         if self.liquidus < self.solidus:
-            raise ValueError(f"liquidus {self.liquidus} is below solidus {self.solidus}")
+            raise ValueError(f"liquidus {self.liquidus:g} is below solidus {self.solidus:g}")
         return self
 
 
@@ -51,9 +67,9 @@ class Solder(StrictModel):
 
     alloy: str
     form: Literal["paste", "powder"]
-    metal_wt: float | None = Field(None, gt=0, le=100)
-    flux_density: float = Field(1.0, gt=0)
-    packing: float | None = Field(None, gt=0, le=1)
+    metal_wt: PositiveNumber | None = Field(None, le=100)
+    flux_density: PositiveNumber = 1.0
+    packing: PositiveNumber | None = Field(None, le=1)
     source: str = ""
 
     @model_validator(mode="after")
@@ -65,26 +81,124 @@ class Solder(StrictModel):
         return self
 
 
-class Rule(StrictModel):
-    """One rule of the deck. ``value`` is a number, or a number per mask film."""
+def parse_rule_value(value: Any) -> float | dict[str, float]:
+    """A rule value: a finite number, or a finite number per mask film; not negative."""
+    films = get_args(Film)
+    if isinstance(value, dict):
+        unknown = [str(k) for k in value if k not in films]
+        if unknown:
+            raise PydanticCustomError(
+                "spec_value",
+                f"unknown film '{unknown[0]}' (known: {', '.join(films)})",
+            )
+        return {film: _rule_number(v, film) for film, v in value.items()}
+    return _rule_number(value)
 
-    check: Literal[
-        "width", "space", "enclosure", "separation", "center_to_edge", "web", "aspect_ratio",
-        "area_ratio", "pitch", "ball_width", "bridging", "edge_clearance",
-    ]  # fmt: skip
-    value: float | dict[Film, float]
-    layer: str | None = None
-    layers: list[str] | None = None
-    other: str | None = None
-    outer: str | None = None
-    inner: str | None = None
+
+def _rule_number(value: Any, film: str | None = None) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        what = f"for {film} " if film else ""
+        raise PydanticCustomError(
+            "spec_value",
+            f"expected a number {what}that is finite and not negative, or a number per film "
+            f"({{photoresist: 30, dry_film: 50}}), found {value!r}",
+        )
+    return float(value)
+
+
+RuleValue = Annotated[float | dict[Film, float], BeforeValidator(parse_rule_value)]
+
+
+class _Rule(StrictModel):
+    """What every rule has: its value (a number, or a number per mask film), severity, note."""
+
+    value: RuleValue
     severity: Literal["error", "warning"] = "error"
-    scope: Literal["all", "interacting"] = "all"  # enclosure: which inner shapes must lie inside
     doc: str = ""
+
+    @model_validator(mode="after")
+    def _positive(self) -> _Rule:
+        values = self.value.values() if isinstance(self.value, dict) else [self.value]
+        check = getattr(self, "check", "")  # each kind of rule declares its own
+        if check in POSITIVE_CHECKS and min(values) <= 0:
+            raise ValueError(f"value: {check} needs a value greater than 0 (found {min(values):g})")
+        if max(values) > MAX_RULE_VALUE:
+            raise ValueError(
+                f"value: at most {MAX_RULE_VALUE:g} (µm: 10 mm, beyond any die; found "
+                f"{max(values):g}); KLayout's checks slow to a halt at such distances"
+            )
+        return self
 
     def for_film(self, film: Film) -> float:
         """The rule's value for a mask of this film."""
         return self.value[film] if isinstance(self.value, dict) else self.value
+
+    def layer_keys(self) -> list[tuple[list[str | int], str]]:
+        """The layers the rule names: (key path in the rule, layer name)."""
+        return []
+
+
+class LayerRule(_Rule):
+    """A rule on one layer: minimum width, space, centre to die edge, centre pitch, clearance
+    inside the die outline."""
+
+    check: Literal["width", "space", "center_to_edge", "pitch", "edge_clearance"]
+    layer: str
+
+    def layer_keys(self) -> list[tuple[list[str | int], str]]:
+        return [(["layer"], self.layer)]
+
+
+class EnclosureRule(_Rule):
+    """``outer`` encloses ``inner`` by at least the value (and inner lies inside outer); with
+    ``scope: interacting``, only the inner shapes that touch outer."""
+
+    check: Literal["enclosure"]
+    outer: str
+    inner: str
+    scope: Literal["all", "interacting"] = "all"
+
+    def layer_keys(self) -> list[tuple[list[str | int], str]]:
+        return [(["outer"], self.outer), (["inner"], self.inner)]
+
+
+class SeparationRule(_Rule):
+    """Minimum space between shapes of two layers."""
+
+    check: Literal["separation"]
+    layer: str
+    other: str
+
+    def layer_keys(self) -> list[tuple[list[str | int], str]]:
+        return [(["layer"], self.layer), (["other"], self.other)]
+
+
+class MaskRule(_Rule):
+    """A rule per solder mask (its value may be given per film): web, aspect ratio, area ratio;
+    ``layers`` defaults to every solder mask."""
+
+    check: Literal["web", "aspect_ratio", "area_ratio"]
+    layers: list[str] | None = Field(None, min_length=1)
+
+    def layer_keys(self) -> list[tuple[list[str | int], str]]:
+        return [(["layers", k], name) for k, name in enumerate(self.layers or [])]
+
+
+class BallRule(_Rule):
+    """A rule on the reflowed balls of the step runner: minimum width, minimum gap."""
+
+    check: Literal["ball_width", "bridging"]
+
+
+Rule = Annotated[
+    LayerRule | EnclosureRule | SeparationRule | MaskRule | BallRule,
+    Field(discriminator="check"),
+]
 
 
 DepositMethodName = Literal["print", "dispense", "powder"]
@@ -94,14 +208,14 @@ DEFAULT_METHOD: dict[str, DepositMethodName] = {"paste": "print", "powder": "pow
 class DepositMethod(StrictModel):
     """How a deposit fills its cavity: ``fill`` = deposited / free cavity volume, and its source."""
 
-    fill: float = Field(gt=0, le=1)
+    fill: PositiveNumber = Field(le=1)
     source: str = ""
 
 
 class FilmLimit(StrictModel):
     """The highest reflow peak (°C) a solder-mask film stands while on the wafer, and its source."""
 
-    max_temperature: float
+    max_temperature: Temperature
     source: str = ""
 
 
@@ -177,7 +291,7 @@ class MaskSet(StrictModel):
 class Tech(StrictModel):
     """A technology: what layers are called, what solders exist, what rules apply."""
 
-    name: str
+    name: Name
     extends: str | None = None
     layers: dict[str, LayerSpec] = Field(default_factory=lambda: dict(DEFAULT_LAYERS))
     alloys: dict[str, Alloy] = Field(default_factory=dict)
@@ -197,11 +311,6 @@ class Tech(StrictModel):
 
     @model_validator(mode="after")
     def _references(self) -> Tech:
-        for name, solder in self.solders.items():
-            if solder.alloy not in self.alloys:
-                raise ValueError(
-                    f"solder '{name}': unknown alloy '{solder.alloy}' (known: {', '.join(self.alloys)})"
-                )
         for what, given, needed in (
             ("deposit_methods", self.deposit_methods, DEFAULT_DEPOSIT_METHODS),
             ("film_limits", self.film_limits, DEFAULT_FILM_LIMITS),
@@ -209,19 +318,64 @@ class Tech(StrictModel):
             absent = [k for k in needed if k not in given]
             if absent:
                 raise ValueError(f"{what}: missing {', '.join(absent)}")
-        missing = [name for name in DEFAULT_LAYERS if name not in self.layers]
-        if missing:
-            raise ValueError(f"layers: missing {', '.join(missing)}")
         return self
 
-    def layer(self, name: str) -> LayerSpec:
+    def layer(self, name: str) -> tuple[int, int]:
         """(layer, datatype) of a named layer."""
         return self.layers[name]
 
-    def rule_value(self, name: str, default: float) -> float:
-        """The value of a scalar rule, or ``default`` when the deck does not have it."""
+    def rule_value(self, name: str, default: float, films: Iterable[Film] = ()) -> float:
+        """The value of a rule, or ``default`` when the deck does not have it. A value given per
+        film is taken for ``films`` (the films of the masks in use), the strictest of them (of
+        every film the rule names when none of ``films`` is among them)."""
         rule = self.rules.get(name)
-        return default if rule is None or isinstance(rule.value, dict) else rule.value
+        if rule is None:
+            return default
+        if not isinstance(rule.value, dict):
+            return rule.value
+        values = [rule.value[f] for f in films if f in rule.value] or list(rule.value.values())
+        return min(values) if rule.check in MAXIMUM_CHECKS else max(values)
+
+
+MAXIMUM_CHECKS = ("aspect_ratio",)  # rules whose value is a maximum; the others are minimums
+
+
+def _tech_problems(tech: Tech, source: SourceMap) -> list[Problem]:
+    """What the schema cannot say: solders name known alloys, every standard layer is mapped,
+    no two layers share a (layer, datatype), rules name known layers."""
+    problems = []
+    for name, solder in tech.solders.items():
+        if solder.alloy not in tech.alloys:
+            problems.append(
+                source.problem(
+                    ["solders", name, "alloy"],
+                    f"unknown alloy '{solder.alloy}' (known: {', '.join(sorted(tech.alloys)) or 'none'})",
+                )
+            )
+    missing = [name for name in DEFAULT_LAYERS if name not in tech.layers]
+    if missing:
+        problems.append(source.problem(["layers"], f"missing layers {', '.join(missing)}"))
+    owner: dict[tuple[int, ...], str] = {}
+    for name, spec in tech.layers.items():
+        if tuple(spec) in owner:
+            problems.append(
+                source.problem(
+                    ["layers", name],
+                    f"layer {name} is {list(spec)}, as is layer {owner[tuple(spec)]}: each layer "
+                    "needs its own (layer, datatype)",
+                )
+            )
+        owner.setdefault(tuple(spec), name)
+    for name, rule in tech.rules.items():
+        for key, layer in rule.layer_keys():
+            if layer not in tech.layers:
+                problems.append(
+                    source.problem(
+                        ["rules", name, *key],
+                        f"unknown layer '{layer}' (known: {', '.join(tech.layers)})",
+                    )
+                )
+    return problems
 
 
 def builtin_techs() -> list[str]:
@@ -232,38 +386,53 @@ def builtin_techs() -> list[str]:
     )
 
 
-def _tech_source(ref: str, relative_to: Path | None) -> SourceMap:
+def _tech_source(ref: str, folder: Path | None) -> tuple[SourceMap, Path | None, str]:
+    """(the tech file's source, the folder its own ``extends`` is resolved against, an identity
+    to detect cycles by). ``ref`` is a built-in name or a path relative to ``folder`` (the
+    current directory when None); built-in techs extend built-in techs only."""
+    builtin_base = folder == _BUILTIN
     path = Path(ref)
-    if relative_to is not None and not path.is_absolute():
-        path = relative_to / path
-    if ref.endswith((".yaml", ".yml")) or path.is_file():
-        return SourceMap.read(path)
+    if folder is not None and not builtin_base and not path.is_absolute():
+        path = folder / path
+    if not builtin_base and path.is_file():
+        return SourceMap.read(path), path.parent, str(path.resolve())
     if ref in builtin_techs():
         text = (
             resources.files("masklayout.techfiles")
             .joinpath(f"{ref}.yaml")
             .read_text(encoding="utf-8")
         )
-        return SourceMap(text, f"tech/{ref}.yaml")
+        return SourceMap(text, f"tech/{ref}.yaml"), _BUILTIN, ref
+    if ref.endswith((".yaml", ".yml")) and not builtin_base:
+        raise FileNotFoundError(
+            f"no tech file '{path}' (a path relative to {folder or Path.cwd()})"
+        )
     raise FileNotFoundError(
         f"unknown tech '{ref}' (built in: {', '.join(builtin_techs())}; or a path to a .yaml file)"
     )
 
 
-def _merged(source: SourceMap, relative_to: Path | None, seen: tuple[str, ...]) -> dict:
+_BUILTIN = Path("<built-in techs>")
+
+
+def _merged(source: SourceMap, folder: Path | None, seen: tuple[str, ...]) -> dict:
+    """The tech file's data over its base's (``extends``, resolved against ``folder``: the
+    tech file's own folder)."""
     data = source.data
     if not isinstance(data, dict):
         raise source.error([], "a tech file is a mapping (name, layers, alloys, solders, rules)")
     base_ref = data.get("extends")
     if base_ref is None:
         return data
-    if base_ref in seen:
-        raise source.error(["extends"], f"'{base_ref}' extends itself")
+    if not isinstance(base_ref, str):
+        raise source.error(["extends"], f"expected a tech name or a path, found {base_ref!r}")
     try:
-        base_source = _tech_source(str(base_ref), relative_to)
+        base_source, base_folder, identity = _tech_source(base_ref, folder)
     except FileNotFoundError as exc:
         raise source.error(["extends"], str(exc)) from None
-    base = _merged(base_source, relative_to, (*seen, str(base_ref)))
+    if identity in seen:
+        raise source.error(["extends"], f"'{base_ref}' extends itself")
+    base = _merged(base_source, base_folder, (*seen, identity))
     merged = dict(base)
     for key, value in data.items():
         merged[key] = (
@@ -275,10 +444,16 @@ def _merged(source: SourceMap, relative_to: Path | None, seen: tuple[str, ...]) 
 
 
 def load_tech(ref: str, relative_to: Path | None = None) -> Tech:
-    """Load a technology by built-in name (``wlcsp-400``) or by path to a YAML file."""
-    source = _tech_source(ref, relative_to)
-    data = _merged(source, relative_to, (ref,))
+    """Load a technology by built-in name (``wlcsp-400``) or by path to a YAML file (relative
+    to ``relative_to``, default the current directory). FileNotFoundError when there is no such
+    tech; SpecError, located in the tech file, when it is wrong."""
+    source, folder, identity = _tech_source(ref, relative_to)
+    data = _merged(source, folder, (identity,))
     try:
-        return Tech.model_validate(data)
+        tech = Tech.model_validate(data)
     except ValidationError as exc:
         raise source.validation_error(exc) from None
+    problems = _tech_problems(tech, source)
+    if problems:
+        raise SpecError(problems)
+    return tech

@@ -62,7 +62,9 @@ def test_check_cli_exit_codes_and_outputs(tmp_path, spec_file):
 
     bad = write_gds(tmp_path / "bad.gds", BAD)
     markers = tmp_path / "out" / "bad.lyrdb"
-    found = runner.invoke(main, ["check", str(bad), "-o", str(markers), "--json"])
+    found = runner.invoke(
+        main, ["check", str(bad), "--tech", "wlcsp-400", "-o", str(markers), "--json"]
+    )
     assert found.exit_code == 1
     data = json.loads(found.output)
     assert data["failed"] and data["errors"] == 2 and markers.is_file()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from masklayout import SpecError, layout, loads
@@ -45,6 +45,8 @@ def _replace(data, path, value):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=st.sampled_from(PATHS), value=VALUES)
+@example(path=("die", "bumps", 0, "array", "count"), value=[2, 421])  # row_name IndexError
+@example(path=("die", "bumps", 0, "array", "count"), value=[True, 5])  # a boolean as a count
 def test_a_broken_value_gives_a_located_error_or_a_valid_design(path, value):
     data = yaml.safe_load(BASE_SPEC)
     _replace(data, path, value)

@@ -39,7 +39,18 @@ from masklayout.process import ball_diameters
 from masklayout.source import Problem, SpecError
 from masklayout.spec import Deposit, Design
 from masklayout.spec import load as load_spec
-from masklayout.tech import MASK_LAYERS, Film, Rule, Tech, load_tech
+from masklayout.tech import (
+    MASK_LAYERS,
+    BallRule,
+    EnclosureRule,
+    Film,
+    LayerRule,
+    MaskRule,
+    Rule,
+    SeparationRule,
+    Tech,
+    load_tech,
+)
 
 CURVE_SLACK = 1 - math.cos(math.pi / MAX_CIRCLE_VERTICES)
 # µm: the chord-to-arc distance of a 192-gon of up to 370 µm radius, or of a curve drawn by
@@ -47,7 +58,6 @@ CURVE_SLACK = 1 - math.cos(math.pi / MAX_CIRCLE_VERTICES)
 CURVE_TOLERANCE = 0.05
 CENTRE_HALF = 1  # dbu: half side of the box standing for a shape's centre
 THREADS = 0  # KLayout worker threads: starting them costs more than they save on a bump layout
-DEFAULT_TECH = "wlcsp-400"
 MAXIMUM_CHECKS = ("aspect_ratio",)  # rules whose value is a maximum; the others are minimums
 LAYOUT_SUFFIXES = (".gds", ".gds2", ".gdsii", ".oas", ".gz")
 MAX_LISTED = 1000  # violations listed per rule (the worst); the others are counted
@@ -109,7 +119,8 @@ def check_file(
     top: str | None = None,
 ) -> CheckReport:
     """``masklayout check``: a spec (built and checked whole), or a GDS/OASIS layout read by
-    ``tech``'s layer map (default wlcsp-400), with ``spec`` for the films, thicknesses and balls."""
+    ``tech``'s layer map (default: the tech the layout records), with ``spec`` for the films,
+    thicknesses and balls."""
     if not is_layout_file(path):
         if tech is not None or spec is not None:
             raise _input_error(
@@ -121,7 +132,43 @@ def check_file(
     design = load_spec(spec) if spec is not None else None
     if design is not None and tech is not None and tech != design.spec.tech:
         raise _input_error(str(spec), f"the spec's tech is {design.spec.tech}, not {tech}")
-    return check_gds(path, load_tech(tech or DEFAULT_TECH), design, top)
+    return check_gds(path, _layout_tech(path, tech, design), design, top)
+
+
+def _layout_tech(path: str | Path, tech: str | None, design: Design | None) -> Tech:
+    """The tech to read a layout with: the one it records (``build`` writes it), or the given
+    one (``--tech``, the spec's), which must agree with the record. A layout that records none
+    needs ``--tech`` or ``--spec``: the deck is not guessed."""
+    kl = db.Layout()
+    try:
+        kl.read(str(path))
+    except RuntimeError as exc:
+        raise _input_error(str(path), f"cannot read the layout: {exc}") from None
+    built_with = layout_module.recorded(kl).get("tech")
+    chosen = design.tech if design is not None else load_tech(tech) if tech is not None else None
+    if chosen is None:
+        if built_with is None:
+            raise _input_error(
+                str(path),
+                "the layout records no tech (not built by masklayout build?): give --tech NAME "
+                "or --spec SPEC to say which rule deck reads it",
+            )
+        try:
+            return load_tech(built_with)
+        except FileNotFoundError:
+            raise _input_error(
+                str(path),
+                f"the layout was built with tech '{built_with}', which is not built in: give "
+                "--tech PATH (its tech file) or --spec SPEC",
+            ) from None
+    if built_with is not None and built_with != chosen.name:
+        given = "the spec's tech" if design is not None else "--tech"
+        raise _input_error(
+            str(path),
+            f"the layout was built with tech '{built_with}', but {given} is '{chosen.name}': "
+            "check it with the tech it was built with",
+        )
+    return chosen
 
 
 def check_layout(
@@ -525,7 +572,7 @@ class _Deck:
         stricter = min if rule.check in MAXIMUM_CHECKS else max
         return stricter(rule.value.values())
 
-    def rule_width(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_width(self, name: str, rule: LayerRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} width"
         if skipped := self._missing(rule.layer):
@@ -535,7 +582,7 @@ class _Deck:
         )
         return [self._result(name, rule, value, what, [(pairs, self.distance())])]
 
-    def rule_space(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_space(self, name: str, rule: LayerRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} space"
         if skipped := self._missing(rule.layer):
@@ -543,7 +590,7 @@ class _Deck:
         pairs = self.region(rule.layer).space_check(self.at_least(value))
         return [self._result(name, rule, value, what, [(pairs, self.distance())])]
 
-    def rule_enclosure(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_enclosure(self, name: str, rule: EnclosureRule) -> list[RuleResult]:
         value = self._scalar(rule)
         scope = " where they touch" if rule.scope == "interacting" else ""
         what = f"{rule.outer} encloses {rule.inner}{scope}"
@@ -559,7 +606,7 @@ class _Deck:
         findings = [(pairs, self.distance()), (outside, self.protrusion(rule.outer))]
         return [self._result(name, rule, value, what, findings)]
 
-    def rule_separation(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_separation(self, name: str, rule: SeparationRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} to {rule.other}"
         if skipped := self._missing(rule.layer, rule.other):
@@ -569,7 +616,7 @@ class _Deck:
         findings = [(pairs, self.distance()), (a & b, self.overlap())]
         return [self._result(name, rule, value, what, findings)]
 
-    def rule_center_to_edge(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_center_to_edge(self, name: str, rule: LayerRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} centre to die edge (DIE)"
         if skipped := self._missing(rule.layer, "DIE"):
@@ -581,7 +628,7 @@ class _Deck:
         findings = [(pairs, self.distance(CENTRE_HALF)), (outside, lambda *_: 0.0)]
         return [self._result(name, rule, value, what, findings, merge=0.0)]
 
-    def rule_edge_clearance(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_edge_clearance(self, name: str, rule: LayerRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} to die edge (DIE)"
         if skipped := self._missing(rule.layer, "DIE"):
@@ -591,7 +638,7 @@ class _Deck:
         findings = [(pairs, self.distance()), (shapes - die, self.protrusion("DIE"))]
         return [self._result(name, rule, value, what, findings)]
 
-    def rule_pitch(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_pitch(self, name: str, rule: LayerRule) -> list[RuleResult]:
         value = self._scalar(rule)
         what = f"{rule.layer} centre to centre"
         if skipped := self._missing(rule.layer):
@@ -609,7 +656,7 @@ class _Deck:
         pairs = region.space_check(self.at_least(minimum))
         return [(pairs, self.distance()), (region.merged(False, 2), self.overlap())]
 
-    def _mask_layers(self, rule: Rule) -> list[str]:
+    def _mask_layers(self, rule: MaskRule) -> list[str]:
         """The rule's solder masks that this layout has (the spec's masks, given a spec)."""
         layers = rule.layers or list(MASK_LAYERS)
         if self.masks is not None:
@@ -626,7 +673,7 @@ class _Deck:
     def _per_mask(
         self,
         name: str,
-        rule: Rule,
+        rule: MaskRule,
         what: Callable[[str, float | None], str],
         findings: Callable[[str, float, float], list[tuple[db.EdgePairs | db.Region, Measure]]],
         relation: str = ">=",
@@ -663,7 +710,7 @@ class _Deck:
             )
         return out
 
-    def rule_web(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_web(self, name: str, rule: MaskRule) -> list[RuleResult]:
         return self._per_mask(
             name,
             rule,
@@ -671,7 +718,7 @@ class _Deck:
             lambda mask, value, _: self._spacing(self.region(mask), value),
         )
 
-    def rule_aspect_ratio(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_aspect_ratio(self, name: str, rule: MaskRule) -> list[RuleResult]:
         def findings(mask: str, value: float, thickness: float) -> list:
             narrowest = self.at_least(thickness / value)
             pairs = self.region(mask).width_check(narrowest, metrics=db.Metrics.Projection)
@@ -687,7 +734,7 @@ class _Deck:
             needs_thickness=True,
         )
 
-    def rule_area_ratio(self, name: str, rule: Rule) -> list[RuleResult]:
+    def rule_area_ratio(self, name: str, rule: MaskRule) -> list[RuleResult]:
         def findings(mask: str, value: float, thickness: float) -> list:
             t = thickness / self.dbu
             low = self.region(mask).filtered(_AreaRatioBelow(t, value))
@@ -740,8 +787,12 @@ class _Deck:
             return "no process flow in the spec"
         return None
 
-    def rule_ball_width(self, name: str, rule: Rule) -> list[RuleResult]:
-        value = self._scalar(rule)
+    def _ball_value(self, name: str, rule: Rule) -> float:
+        """A ball rule's value: per film, for the films of the spec's masks."""
+        return self.design.rule_value(name, 0.0) if self.design else self._scalar(rule)
+
+    def rule_ball_width(self, name: str, rule: BallRule) -> list[RuleResult]:
+        value = self._ball_value(name, rule)
         what = "ball diameter (step runner)"
         if skipped := self._ball_skip():
             return [self._result(name, rule, value, what, skipped=skipped)]
@@ -749,8 +800,8 @@ class _Deck:
         width: Measure = lambda p, _: p.bbox().width() * self.dbu  # noqa: E731
         return [self._result(name, rule, value, what, [(narrow, width)], merge=0.0)]
 
-    def rule_bridging(self, name: str, rule: Rule) -> list[RuleResult]:
-        value = self._scalar(rule)
+    def rule_bridging(self, name: str, rule: BallRule) -> list[RuleResult]:
+        value = self._ball_value(name, rule)
         what = "gap between neighbouring balls (step runner)"
         if skipped := self._ball_skip():
             return [self._result(name, rule, value, what, skipped=skipped)]

@@ -1,8 +1,11 @@
 """The wafer: outline with notch or flat, usable area, and the grid of full dies.
 
-Wafer coordinates are from the wafer centre, the notch or flat at -y. A die is *full* when all
-four corners of its outline (die step less scribe) lie inside the usable area: the wafer less
-its edge exclusion (and, on a flatted wafer, above the flat less the exclusion).
+Wafer coordinates are from the wafer centre, the notch or flat at -y. A die is *full* when its
+outline (die step less scribe) lies inside the exact usable area: every point of the wafer at
+least the edge exclusion from its edge. That is the circle of the radius less the exclusion
+(all four corners inside it), above the flat less the exclusion on a flatted wafer, and at
+least the exclusion from the notch on a notched one. The EXCLUSION outline drawn for it holds
+the exact area: a polygon around the circle, less a notch keep-out drawn inside the exact one.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from masklayout.geometry.shapes import GRID, MAX_CIRCLE_VERTICES
 from masklayout.spec import Wafer
 
 NOTCH_DEPTH = 1000.0  # µm, SEMI M1 notch depth, 90° opening
+NOTCH_ARC_POINTS = (
+    64  # per full circle, drawing the notch keep-out's round apex (chords 3.6 µm deep at 3 mm)
+)
+DRAWN_MARGIN = 5 * GRID  # the drawn usable area clears the exact one by this, vertex rounding past
 # SEMI primary flat lengths (µm) by wafer diameter (mm); other sizes scale 200 mm's.
 FLAT_LENGTH = {100: 32500.0, 125: 42500.0, 150: 57500.0, 200: 57500.0}
 
@@ -55,18 +62,50 @@ def usable_radius(wafer: Wafer) -> float:
     return wafer.diameter / 2 - wafer.edge_exclusion
 
 
-def _inscribed(radius: float, vertices: int = MAX_CIRCLE_VERTICES) -> float:
-    """Radius of the circle inside the polygon drawn for a circle: full dies must lie inside
-    the polygon on the EXCLUSION layer too, not only inside the ideal circle."""
-    return radius * math.cos(math.pi / vertices)
+def notch_triangle(wafer: Wafer) -> np.ndarray:
+    """The V notch cut out of the wafer (3 × 2): apex ``NOTCH_DEPTH`` inside the edge at -y,
+    90° opening, its base beyond the edge."""
+    apex, half = -wafer.diameter / 2 + NOTCH_DEPTH, 2 * NOTCH_DEPTH
+    return np.array([(0.0, apex), (-half, apex - half), (half, apex - half)])
 
 
 def _inside_usable(wafer: Wafer, points: np.ndarray) -> np.ndarray:
-    """Mask of points (… × 2) inside the usable area."""
-    inside = np.hypot(points[..., 0], points[..., 1]) <= _inscribed(usable_radius(wafer))
+    """Mask of points (… × 2) inside the usable circle (and above the flat's exclusion)."""
+    inside = np.hypot(points[..., 0], points[..., 1]) <= usable_radius(wafer)
     if wafer.orientation == "flat":
         inside &= points[..., 1] >= flat_y(wafer) + wafer.edge_exclusion
     return inside
+
+
+def _clear_of_notch(wafer: Wafer, centers: np.ndarray, hw: float, hh: float) -> np.ndarray:
+    """Mask of dies (centres, half sizes) whose outline keeps the edge exclusion from the
+    notch: the distance between two convex polygons, 0 when they overlap (no separating axis),
+    else the least distance from a vertex of one to an edge of the other."""
+    if wafer.orientation != "notch":
+        return np.ones(len(centers), dtype=bool)
+    tri = notch_triangle(wafer)
+    corners = centers[:, None, :] + np.array([(-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh)])
+    # the triangle's vertices to each rectangle (axis-aligned: per-axis excess)
+    excess = np.maximum(np.abs(tri[None, :, :] - centers[:, None, :]) - (hw, hh), 0.0)
+    distance = np.hypot(excess[..., 0], excess[..., 1]).min(axis=1)
+    # the rectangle's corners to each triangle edge
+    a, b = tri, np.roll(tri, -1, axis=0)
+    ab = b - a
+    t = ((corners[:, :, None, :] - a) * ab).sum(axis=-1) / (ab * ab).sum(axis=-1)
+    nearest = a + np.clip(t, 0.0, 1.0)[..., None] * ab
+    to_edges = np.hypot(*(corners[:, :, None, :] - nearest).transpose(3, 0, 1, 2))
+    distance = np.minimum(distance, to_edges.min(axis=(1, 2)))
+    # overlap: the projections meet on every axis (x, y and the triangle's edge normals)
+    overlap = (tri[:, 0].min() <= corners[..., 0].max(axis=1)) & (
+        corners[..., 0].min(axis=1) <= tri[:, 0].max()
+    )
+    overlap &= (tri[:, 1].min() <= corners[..., 1].max(axis=1)) & (
+        corners[..., 1].min(axis=1) <= tri[:, 1].max()
+    )
+    for normal in np.column_stack((-ab[:, 1], ab[:, 0])):
+        p_tri, p_die = tri @ normal, corners @ normal
+        overlap &= (p_tri.min() <= p_die.max(axis=1)) & (p_die.min(axis=1) <= p_tri.max())
+    return ~overlap & (distance >= wafer.edge_exclusion)
 
 
 def _grid(wafer: Wafer, offset: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +116,7 @@ def _grid(wafer: Wafer, offset: tuple[float, float]) -> tuple[np.ndarray, np.nda
     ix, iy = np.meshgrid(np.arange(-nx, nx + 1), np.arange(-ny, ny + 1))
     centers = np.column_stack(((ix * sx + offset[0]).ravel(), (iy * sy + offset[1]).ravel()))
     corners = centers[:, None, :] + np.array([(-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh)])
-    full = _inside_usable(wafer, corners).all(axis=1)
+    full = _inside_usable(wafer, corners).all(axis=1) & _clear_of_notch(wafer, centers, hw, hh)
     # a die touches the wafer when its nearest point to the centre is on the wafer
     nearest = np.clip(0.0, centers - (hw, hh), centers + (hw, hh))
     touches = np.hypot(nearest[:, 0], nearest[:, 1]) < r
@@ -93,7 +132,7 @@ def place_dies(wafer: Wafer) -> DieGrid:
         counts = [len(_grid(wafer, o)[0]) for o in options]
         offset = options[int(np.argmax(counts))]
     else:
-        offset = tuple(wafer.grid_offset)
+        offset = (float(wafer.grid_offset[0]), float(wafer.grid_offset[1]))
     full, partial = _grid(wafer, offset)
     return DieGrid(full, partial, offset, step, wafer.die_size)
 
@@ -117,15 +156,27 @@ def outline(wafer: Wafer, layer: int = 0, datatype: int = 0) -> list[gdstk.Polyg
     if wafer.orientation == "flat":
         return _cut_below(disc, flat_y(wafer), layer, datatype)
     if wafer.orientation == "notch":
-        apex, half = -r + NOTCH_DEPTH, 2 * NOTCH_DEPTH
-        notch = gdstk.Polygon([(0, apex), (-half, apex - half), (half, apex - half)])
+        notch = gdstk.Polygon(notch_triangle(wafer))
         return gdstk.boolean(gdstk.Polygon(disc), notch, "not", layer=layer, datatype=datatype)
     return [gdstk.Polygon(disc, layer=layer, datatype=datatype)]
 
 
 def usable_area(wafer: Wafer, layer: int = 0, datatype: int = 0) -> list[gdstk.Polygon]:
-    """The usable area: the wafer less its edge exclusion."""
-    disc = _disc(usable_radius(wafer))
+    """The usable area as drawn: the wafer less its edge exclusion, holding the exact area (the
+    polygon's edges lie outside the circle, the notch keep-out inside the exact one)."""
+    # room under 199 points for the notch keep-out's arc (16 points at 64 per circle)
+    vertices = MAX_CIRCLE_VERTICES - 16 if wafer.orientation == "notch" else MAX_CIRCLE_VERTICES
+    radius = usable_radius(wafer) / math.cos(math.pi / vertices) + DRAWN_MARGIN
+    disc = _disc(radius, vertices)
     if wafer.orientation == "flat":
         return _cut_below(disc, flat_y(wafer) + wafer.edge_exclusion, layer, datatype)
+    if wafer.orientation == "notch" and wafer.edge_exclusion > 0:
+        # arc points on the exact offset, chords inside it: the keep-out drawn inside the exact
+        keep_out = gdstk.offset(
+            gdstk.Polygon(notch_triangle(wafer)),
+            wafer.edge_exclusion - DRAWN_MARGIN,
+            join="round",
+            tolerance=NOTCH_ARC_POINTS,
+        )
+        return gdstk.boolean(gdstk.Polygon(disc), keep_out, "not", layer=layer, datatype=datatype)
     return [gdstk.Polygon(disc, layer=layer, datatype=datatype)]

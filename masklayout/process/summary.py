@@ -45,8 +45,8 @@ def run(design: Design) -> RunResult:
     warnings = list(sim.plan.warnings) + _step_warnings(sim, names, where)
     warnings += mix_notes(sim.mass, sim.alloys)
 
-    gap_min = design.tech.rule_value(GAP_RULE, 0.0)
-    width_min = design.tech.rule_value(WIDTH_RULE, 0.0)
+    gap_min = design.rule_value(GAP_RULE, 0.0)
+    width_min = design.rule_value(WIDTH_RULE, 0.0)
     diameters = {s.name: s.ball.diameter_um for s in stacks}
     pitch, gap = _neighbours(design, diameters)
     dies = _die_count(design)
