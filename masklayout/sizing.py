@@ -407,9 +407,9 @@ def _warnings(design: Design, stack: Stack, level: int, ball: Ball) -> list[str]
         if step.confined is not None and step.confined[0] >= 0:
             mask_name = sim.plan.masks[int(step.confined[0])]
             out.append(
-                f"at {step.op.label} the molten cap reaches the wall of the {mask_name} opening: "
-                f"confined by {mask_name}, so the free-cap ball above is not what forms (run says "
-                "so too; a wider first opening or a strip before that reflow frees it)"
+                f"at {step.op.label} the molten body stands against the wall of the {mask_name} "
+                f"opening: confined by {mask_name}; the ball above is the confined shape "
+                "(docs/model.md), which holds for axisymmetric openings growing upwards"
             )
             break
     found = _rule(design, "ball_width")

@@ -230,6 +230,13 @@ DEFAULT_FILM_LIMITS: dict[Film, dict[str, object]] = {
 }
 
 
+class FilmProperties(StrictModel):
+    """A solder-mask film as the molten solder sees it: ``contact_angle`` θw (degrees, through
+    the liquid) of molten solder on the film's walls and top surface."""
+
+    contact_angle: float = Field(130.0, gt=90, lt=180)
+
+
 STRUCTURED_LAYERS = ("PI1", "RDL", "PI2", "UBM")
 MaskFilm = Literal["photoresist", "dry_film", "polyimide"]
 Tone = Literal["positive", "negative"]
@@ -307,6 +314,9 @@ class Tech(StrictModel):
         default_factory=lambda: {
             k: FilmLimit.model_validate(v) for k, v in DEFAULT_FILM_LIMITS.items()
         }
+    )
+    films: dict[Film, FilmProperties] = Field(
+        default_factory=lambda: {"photoresist": FilmProperties(), "dry_film": FilmProperties()}
     )
 
     @model_validator(mode="after")

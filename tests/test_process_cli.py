@@ -102,7 +102,8 @@ def test_plot_writes_a_png_per_stack_per_step(tmp_path: Path):
 
 def test_bridging_balls_exit_1_and_still_report(tmp_path: Path):
     spec = tmp_path / "s.yaml"
-    spec.write_text(spec_text(C1_FLOW, pitch=300, sm1=260, sm2=290, t2=180))
+    flow = C1_FLOW[:5] + ["{step: strip, masks: [SM1, SM2]}", "{step: reflow, peak: 245}"]
+    spec.write_text(spec_text(flow, pitch=300, sm1=260, sm2=290, t2=180))  # free ball on the UBM
     result = _run(str(spec), "--json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)

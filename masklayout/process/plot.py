@@ -88,16 +88,14 @@ def cross_section(name: str, step: StepResult, stack: Stack, masks: Mapping[str,
         )  # fmt: skip
 
     if step.cap is not None:
-        ax.add_patch(
-            Polygon(_cap_outline(step.cap), closed=True, color=BALL_COLOUR, ec="k", lw=0.8)
-        )
+        ax.add_patch(Polygon(_outline(step.cap), closed=True, color=BALL_COLOUR, ec="k", lw=0.8))
         if step.core is not None:
-            ax.add_patch(Polygon(_cap_outline(step.core), closed=True, color=CORE_COLOUR, lw=0))
+            ax.add_patch(Polygon(_outline(step.core), closed=True, color=CORE_COLOUR, lw=0))
         cap = step.cap
         ax.text(
             0, cap.height_um + 6,
             f"h {cap.height_um:.1f}  Ø {cap.diameter_um:.1f}  V {cap.volume_um3:,.0f} µm³"
-            + (f"\nconfined by {step.confined_by}" if step.confined_by else "")
+            + (f"\nconfined by {step.confined_by} ({cap.regime})" if step.confined_by else "")
             + ("\nsolid core" if step.core is not None else ""),
             ha="center", va="bottom", fontsize=7,
         )  # fmt: skip
@@ -124,10 +122,10 @@ def _staircase(half: list[float], top: np.ndarray) -> np.ndarray:
     return np.array(right + left)
 
 
-def _cap_outline(cap: Cap, points: int = 64) -> np.ndarray:
-    """The cap's profile: a circle of the sphere's radius cut at the base."""
-    r, h = cap.sphere_radius_um, cap.height_um
-    zc = h - r
-    z = np.linspace(0.0, h, points)
-    x = np.sqrt(np.maximum(r * r - (z - zc) ** 2, 0.0))
-    return np.concatenate([np.column_stack((x, z)), np.column_stack((-x[::-1], z[::-1]))])
+def _outline(cap: Cap, points: int = 64) -> np.ndarray:
+    """The body's profile mirrored about the axis: the shape the model gives (a free cap, or
+    the confined profile against the walls)."""
+    assert cap.shape is not None
+    right = cap.shape.outline(points)
+    left = np.column_stack((-right[::-1, 0], right[::-1, 1]))
+    return np.concatenate([right, left])

@@ -65,6 +65,8 @@ def _step_json(step: StepResult) -> dict[str, Any]:
             "volume_um3": cap.volume_um3 if cap else 0.0,
             "height_um": cap.height_um if cap else 0.0,
             "diameter_um": cap.diameter_um if cap else 0.0,
+            "base_diameter_um": cap.base_diameter_um if cap else 0.0,
+            "regime": cap.regime if cap else None,
             "confined_by": step.confined_by,
             "solid": list(step.solid),
         }
@@ -99,6 +101,8 @@ def _ball_json(ball: Ball) -> dict[str, Any]:
         "composite": ball.composite,
         "unmelted_um3": ball.unmelted_um3,
         "mass_g": ball.mass_g,
+        "regime": ball.regime,
+        "confined_by": ball.confined_by,
     }
     if ball.core is not None:
         out["core"] = {
@@ -120,7 +124,7 @@ def to_csv(result: RunResult) -> str:
     header = [
         "stack", "sites_per_die", "sites_on_wafer", "pitch_um", "gap_um", "bridging",
         "ball_volume_um3", "ball_height_um", "ball_diameter_um", "base_diameter_um",
-        "liquidus_c", "composite", "unmelted_um3",
+        "regime", "confined_by", "liquidus_c", "composite", "unmelted_um3",
         *(f"{e}_wt" for e in elements),
         *(f"process[{i}]_{kind}_um3" for i in deposits for kind in ("paste", "metal")),
     ]  # fmt: skip
@@ -142,6 +146,8 @@ def to_csv(result: RunResult) -> str:
                 _num(b.height_um),
                 _num(b.diameter_um),
                 _num(b.base_diameter_um),
+                b.regime,
+                b.confined_by or "",
                 _num(b.liquidus_c),
                 b.composite,
                 _num(b.unmelted_um3),
@@ -169,8 +175,8 @@ def to_table(result: RunResult) -> str:
         for i, st in enumerate(s.steps):
             cap = st.cap if st.step in ("reflow",) else None
             note = []
-            if st.confined_by:
-                note.append(f"confined by {st.confined_by}")
+            if st.confined_by and cap is not None:
+                note.append(f"confined by {st.confined_by} ({cap.regime})")
             if st.solid:
                 note.append("solid: " + ", ".join(st.solid))
             rows.append(
@@ -193,6 +199,7 @@ def to_table(result: RunResult) -> str:
     for s in result.stacks:
         b = s.ball
         flags = [
+            *([f"{b.regime} in {b.confined_by}"] if b.confined_by else []),
             *(["composite"] if b.composite else []),
             *(["BRIDGING"] if s.bridging else []),
             *(["UNMELTED"] if s.unmelted else []),

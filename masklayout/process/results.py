@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from masklayout.process.shapes import Profile
+
 
 @dataclass(frozen=True)
 class Cap:
-    """A spherical cap on the wetted base: volume, height, sphere radius, widest diameter."""
+    """The reflowed body on the wetted base: volume, height, the top cap's sphere radius, widest
+    diameter; ``regime`` free, column, edge or spread (docs/model.md) and its ``shape``."""
 
     volume_um3: float
     height_um: float
     sphere_radius_um: float
     diameter_um: float
     base_diameter_um: float
+    regime: str = "free"
+    shape: Profile | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,9 @@ class Ball:
     core_liquidus_c: float | None = None
     unmelted_um3: float = 0.0
     mass_g: dict[str, float] = field(default_factory=dict)  # per element, one ball
+    regime: str = "free"  # the shape its last reflow gave it (docs/model.md)
+    confined_by: str | None = None  # the mask whose wall shaped it at that reflow
+    shape: Profile | None = None
 
 
 @dataclass(frozen=True)

@@ -11,66 +11,69 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import gdstk
 import numpy as np
 
-from masklayout.geometry.shapes import circle_vertex_count, shape_area
+from masklayout.geometry.shapes import shape_area, shape_points
 from masklayout.process.flow import Op, Plan, plan_flow
+from masklayout.process.shapes import Shapes, shapes
 from masklayout.process.solder import (
-    cap_height,
-    cap_radius_max,
-    cap_volume_below,
     composition_wt,
     elements,
     equal_area_radius,
     liquidus,
     metal_fraction,
     solidus,
-    sphere_radius,
-    widest_diameter,
 )
 from masklayout.spec import Design, Mask, Stack
 from masklayout.tech import Alloy, Tech
-
-CONTACT_TOLERANCE = 1e-6  # µm: a cap this close to a wall does not touch it
 
 
 # --------------------------------------------------------------------------- inputs
 @dataclass(frozen=True)
 class Geometry:
-    """Rows of opening stacks: ``area`` and ``half_width`` (rows × levels) of the openings,
-    ``base_area`` (rows) the wetted base, ``thickness`` (levels) of the masks."""
+    """Rows of opening stacks: ``area`` (rows × levels) of the openings written, ``base_area``
+    (rows × levels + 1) the wetted base when the first m masks stand (column m; column 0: the
+    whole UBM), ``thickness`` and contact angle ``theta`` (radians) of the masks (levels)."""
 
     area: np.ndarray
-    half_width: np.ndarray
     base_area: np.ndarray
     thickness: np.ndarray
+    theta: np.ndarray
 
     @property
     def rows(self) -> int:
         return len(self.base_area)
 
     @property
-    def base_radius(self) -> np.ndarray:
-        """Equal-area radius of the wetted base."""
-        return equal_area_radius(self.base_area)
+    def radius(self) -> np.ndarray:
+        """Equal-area radius of the openings (rows × levels)."""
+        return equal_area_radius(self.area)
+
+    def base_radius(self, masks: int = 0) -> np.ndarray:
+        """Equal-area radius of the wetted base under the first ``masks`` masks."""
+        return equal_area_radius(self.base_area[:, masks])
 
 
-def half_width(shape: str, diameter: float) -> float:
-    """Distance from the centre to the nearest wall of the written polygon."""
-    if shape == "circle":
-        return diameter / 2 * np.cos(np.pi / circle_vertex_count(diameter / 2))
-    return diameter / 2
+def wetted_area(ubm: tuple[str, float], openings: Sequence[tuple[str, float]]) -> float:
+    """Area of the UBM polygon intersected with every opening polygon (as written, centred)."""
+    parts = [gdstk.Polygon(shape_points(*ubm))]  # type: ignore[arg-type]
+    for opening in openings:
+        parts = gdstk.boolean(parts, gdstk.Polygon(shape_points(*opening)), "and")  # type: ignore[arg-type]
+    return float(sum(p.area() for p in parts))
 
 
 def stack_geometry(
-    stacks: Sequence[Stack], masks: Mapping[str, Mask], levels: Sequence[str]
+    stacks: Sequence[Stack], masks: Mapping[str, Mask], levels: Sequence[str], tech: Tech
 ) -> Geometry:
     """Rows for ``stacks``, through the mask ``levels`` the flow forms. Areas are those of the
-    polygons the layout writes; the wetted base is the smaller of the UBM and the first opening."""
+    polygons the layout writes; the wetted base under the first m masks is the UBM intersected
+    with their openings (gdstk boolean of the written polygons)."""
     n, depth = len(stacks), len(levels)
-    area, half = np.zeros((n, depth)), np.zeros((n, depth))
-    base = np.zeros(n)
+    area = np.zeros((n, depth))
+    base = np.zeros((n, depth + 1))
     areas: dict[tuple[str, float], float] = {}
+    wetted: dict[tuple[tuple[str, float], ...], float] = {}
 
     def written(shape: str, diameter: float) -> float:
         if (shape, diameter) not in areas:
@@ -78,14 +81,18 @@ def stack_geometry(
         return areas[shape, diameter]
 
     for row, stack in enumerate(stacks):
-        for k in range(depth):
-            shape, diameter = stack.opening_shape(k), stack.openings[k].diameter
-            area[row, k] = written(shape, diameter)
-            half[row, k] = half_width(shape, diameter)
-        first = written(stack.opening_shape(0), stack.openings[0].diameter) if depth else np.inf
-        base[row] = min(written(stack.ubm.shape, stack.ubm.diameter), first)
+        ubm = (stack.ubm.shape, stack.ubm.diameter)
+        openings = [(stack.opening_shape(k), stack.openings[k].diameter) for k in range(depth)]
+        for k, opening in enumerate(openings):
+            area[row, k] = written(*opening)
+        for m in range(depth + 1):
+            key = (ubm, *openings[:m])
+            if key not in wetted:
+                wetted[key] = wetted_area(ubm, openings[:m])
+            base[row, m] = wetted[key]
     thickness = np.array([masks[m].thickness for m in levels], dtype=float)
-    return Geometry(area, half, base, thickness)
+    theta = np.radians([tech.films[masks[m].film].contact_angle for m in levels])
+    return Geometry(area, base, thickness, np.asarray(theta, dtype=float).reshape(depth))
 
 
 # --------------------------------------------------------------------------- outputs
@@ -123,7 +130,13 @@ class StepArrays:
     core_volume: np.ndarray  # the part that stayed solid at the last reflow
     paste_volume: np.ndarray | None = None  # deposit
     metal_volume: np.ndarray | None = None  # deposit
-    confined: np.ndarray | None = None  # reflow: lowest level touched, -1 none
+    shape: Shapes | None = None  # the reflowed body's shape, from its last reflow on
+
+    @property
+    def confined(self) -> np.ndarray | None:
+        """At a reflow: per row the mask level the body stands against, -1 none."""
+        return self.shape.level if self.shape is not None and self.op.kind == "reflow" else None
+
     solid: tuple[Solid, ...] = ()
 
 
@@ -148,13 +161,19 @@ class Simulation:
         return self.final.body_volume
 
     @property
+    def shape(self) -> Shapes:
+        """The ball: the body as its last reflow shaped it (a strip after it keeps the shape)."""
+        assert self.final.shape is not None
+        return self.final.shape
+
+    @property
     def height(self) -> np.ndarray:
-        return cap_height(self.volume, self.geometry.base_radius)
+        return self.shape.height
 
     @property
     def diameter(self) -> np.ndarray:
         """Widest ball diameter."""
-        return widest_diameter(self.height, self.geometry.base_radius)
+        return self.shape.diameter
 
     @property
     def mass(self) -> np.ndarray:
@@ -190,27 +209,28 @@ def simulate(geometry: Geometry, plan: Plan, tech: Tech) -> Simulation:
     alloy_names = tuple(dict.fromkeys(tech.solders[s].alloy for s in plan.solders))
     alloys = tuple(tech.alloys[a] for a in alloy_names)
     density = np.array([a.density for a in alloys])
-    a = geometry.base_radius
     top = np.cumsum(geometry.thickness)
-    bottom = top - geometry.thickness
     cavity = np.cumsum(geometry.area * geometry.thickness, axis=1)
     zeros = np.zeros(n)
     core_v, melt_v = zeros.copy(), zeros.copy()
     core_m, melt_m = np.zeros((n, len(alloys))), np.zeros((n, len(alloys)))
     pending: list[Paste] = []
     records: list[StepArrays] = []
+    body: Shapes | None = None
     for op in plan.ops:
         if op.kind == "deposit":
             assert op.level is not None and op.solder is not None
             k = op.level
-            inside = cap_volume_below(top[k], cap_height(core_v + melt_v, a), a)
+            inside = body.volume_below(top[k]) if body is not None else zeros
             inside = inside + sum((p.paste for p in pending), zeros)
             paste = op.fill * np.maximum(cavity[:, k] - inside, 0.0)
             solder = tech.solders[op.solder]
             alloy = alloy_names.index(solder.alloy)
             metal = paste * metal_fraction(solder, alloys[alloy])
             pending.append(Paste(op.index, k, op.solder, alloy, paste, metal))
-            records.append(StepArrays(op, tuple(pending), core_v + melt_v, core_v, paste, metal))
+            records.append(
+                StepArrays(op, tuple(pending), core_v + melt_v, core_v, paste, metal, shape=body)
+            )
         elif op.kind == "reflow":
             assert op.peak is not None
             solid: list[Solid] = []
@@ -242,49 +262,33 @@ def simulate(geometry: Geometry, plan: Plan, tech: Tech) -> Simulation:
                     )
             pending = still
             core_v, core_m, melt_v, melt_m = new_core_v, new_core_m, new_melt_v, new_melt_m
-            confined = _confinement(geometry, plan, op, core_v + melt_v, top, bottom)
+            body = reflow_shape(geometry, plan, op, core_v + melt_v)
             records.append(
                 StepArrays(
-                    op,
-                    tuple(pending),
-                    core_v + melt_v,
-                    core_v,
-                    confined=confined,
-                    solid=tuple(solid),
+                    op, tuple(pending), core_v + melt_v, core_v, shape=body, solid=tuple(solid)
                 )
             )
         else:
-            records.append(StepArrays(op, tuple(pending), core_v + melt_v, core_v))
+            records.append(StepArrays(op, tuple(pending), core_v + melt_v, core_v, shape=body))
     return Simulation(geometry, plan, alloy_names, alloys, tuple(records), core_m, melt_m)
 
 
-def _confinement(
-    geometry: Geometry,
-    plan: Plan,
-    op: Op,
-    volume: np.ndarray,
-    top: np.ndarray,
-    bottom: np.ndarray,
-) -> np.ndarray:
-    """Per row, the lowest mask level whose wall the free cap reaches (-1: none)."""
-    a = geometry.base_radius
-    h = cap_height(volume, a)
-    confined = np.full(geometry.rows, -1)
-    for mask in reversed(op.masks):
-        k = plan.masks.index(mask)
-        reach = cap_radius_max(bottom[k], top[k], h, a)
-        wall = np.maximum(geometry.half_width[:, k], a)  # the base's own rim is not a wall
-        confined = np.where(reach > wall + CONTACT_TOLERANCE, k, confined)
-    return confined
+def reflow_shape(geometry: Geometry, plan: Plan, op: Op, volume: np.ndarray) -> Shapes:
+    """The molten body's shape at a reflow: on the UBM intersected with the openings of the
+    masks standing (they are the lowest levels: a mask is formed over and stripped with the ones
+    below it), against their walls; free on the whole UBM when none stands."""
+    m = len(op.masks)
+    assert tuple(op.masks) == plan.masks[:m], "masks stand bottom up"
+    return shapes(
+        volume,
+        geometry.base_radius(m),
+        geometry.radius[:, :m],
+        geometry.thickness[:m],
+        geometry.theta[:m],
+    )
 
 
 # --------------------------------------------------------------------------- convenience
-def sphere(volume: np.ndarray, base_radius: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(height, sphere radius, widest diameter) of caps of ``volume``."""
-    h = cap_height(volume, base_radius)
-    return h, sphere_radius(h, base_radius), widest_diameter(h, base_radius)
-
-
 def simulate_stacks(
     design: Design, stacks: Sequence[Stack] | Mapping[str, Stack] | None = None
 ) -> Simulation:
@@ -299,5 +303,5 @@ def simulate_stacks(
         else {f"candidate[{i}]": s for i, s in enumerate(stacks)}
     )
     plan = plan_flow(design, named)
-    geometry = stack_geometry(list(named.values()), design.spec.masks, plan.masks)
+    geometry = stack_geometry(list(named.values()), design.spec.masks, plan.masks, design.tech)
     return simulate(geometry, plan, design.tech)

@@ -19,11 +19,10 @@ from masklayout.process.results import (
     StepResult,
     WaferTotals,
 )
-from masklayout.process.runner import Simulation, Solid, simulate_stacks, sphere
+from masklayout.process.runner import Simulation, Solid, simulate_stacks
+from masklayout.process.shapes import REGIMES, Shapes, free_shapes
 from masklayout.process.solder import (
     UM3_TO_CM3,
-    cap_height,
-    cap_radius_max,
     composition_matrix,
     composition_wt,
     liquidus,
@@ -101,13 +100,26 @@ def ball_diameters(design: Design) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- per stack
-def _cap(volume: float, base_radius: float) -> Cap:
-    h, r, d = (float(x[0]) for x in sphere(np.array([volume]), np.array([base_radius])))
-    return Cap(float(volume), h, r, d, 2 * base_radius)
+def _cap(shape: Shapes, row: int, volume: float) -> Cap:
+    profile = shape.row(row)
+    return Cap(
+        float(volume),
+        profile.height,
+        float(shape.sphere_radius[row]),
+        float(shape.diameter[row]),
+        2 * profile.a,
+        profile.regime,
+        profile,
+    )
+
+
+def _core(volume: float, base_radius: float) -> Cap:
+    """A solid core drawn as the free cap of its volume on the base (its real shape is the
+    body's before the melt wetted it)."""
+    return _cap(free_shapes(np.array([volume]), np.array([base_radius])), 0, volume)
 
 
 def _stack_result(sim: Simulation, row: int, name: str) -> StackResult:
-    a = float(sim.geometry.base_radius[row])
     masks = sim.plan.masks
     steps = []
     for rec in sim.steps:
@@ -116,6 +128,7 @@ def _stack_result(sim: Simulation, row: int, name: str) -> StackResult:
         confined = None
         if rec.confined is not None and rec.confined[row] >= 0:
             confined = masks[int(rec.confined[row])]
+        shape = rec.shape
         steps.append(
             StepResult(
                 rec.op.index,
@@ -130,8 +143,8 @@ def _stack_result(sim: Simulation, row: int, name: str) -> StackResult:
                 rec.op.solder,
                 None if rec.paste_volume is None else float(rec.paste_volume[row]),
                 None if rec.metal_volume is None else float(rec.metal_volume[row]),
-                _cap(body, a) if body > 0 else None,
-                _cap(core, a) if 0 < core < body else None,
+                _cap(shape, row, body) if body > 0 and shape is not None else None,
+                _core(core, float(shape.a[row])) if 0 < core < body and shape else None,
                 confined,
                 tuple(_solid_name(s) for s in rec.solid if s.rows[row]),
             )
@@ -140,21 +153,23 @@ def _stack_result(sim: Simulation, row: int, name: str) -> StackResult:
 
 
 def _ball(sim: Simulation, row: int) -> Ball:
-    a = float(sim.geometry.base_radius[row])
-    cap = _cap(float(sim.volume[row]), a)
+    shape = sim.shape
+    cap = _cap(shape, row, float(sim.volume[row]))
+    a = float(shape.a[row])
     names = sim.elements
     composition = {e: float(x) for e, x in zip(names, sim.composition[row], strict=True)}
     element_g = sim.mass[row] @ _matrix(sim) * UM3_TO_CM3
     composite = bool(sim.composite[row])
     core = core_comp = core_liq = None
     if composite:
-        core = _cap(float(sim.final.core_volume[row]), a)
+        core = _core(float(sim.final.core_volume[row]), a)
         core_mass = sim.core_mass[row : row + 1]
         core_comp = {
             e: float(x)
             for e, x in zip(names, composition_wt(core_mass, sim.alloys, names)[0], strict=True)
         }
         core_liq = float(liquidus(core_mass, sim.alloys)[0])
+    level = int(shape.level[row])
     return Ball(
         cap.volume_um3,
         cap.height_um,
@@ -169,6 +184,9 @@ def _ball(sim: Simulation, row: int) -> Ball:
         core_liq,
         float(sim.unmelted[row]),
         {e: float(g) for e, g in zip(names, element_g, strict=True)},
+        cap.regime,
+        sim.plan.masks[level] if level >= 0 else None,
+        cap.shape,
     )
 
 
@@ -212,25 +230,31 @@ def _step_warnings(sim: Simulation, names: list[str], where: _Where) -> list[str
                         + ": it stays solid, the molten solder wets it: composite ball (claim 4)",
                     )
                 )
-        if rec.confined is None:
+        shape = rec.shape
+        if rec.confined is None or shape is None:
             continue
-        a = sim.geometry.base_radius
-        h = cap_height(rec.body_volume, a)
-        top = np.cumsum(sim.geometry.thickness)
+        free = free_shapes(rec.body_volume, shape.a)
         for row in np.flatnonzero(rec.confined >= 0):
-            k = int(rec.confined[row])
-            mask = sim.plan.masks[k]
-            reach = cap_radius_max(top[k] - sim.geometry.thickness[k], top[k], h[row], a[row])
+            mask = sim.plan.masks[int(rec.confined[row])]
+            regime = REGIMES[int(shape.kind[row])]
             out.append(
                 where(
                     rec.op.index,
-                    f"stack '{names[row]}': the molten cap (radius {float(reach):.1f} µm) reaches "
-                    f"the wall of the {mask} opening (half width "
-                    f"{sim.geometry.half_width[row, k]:.1f} µm): confined by {mask} (solder does "
-                    "not wet resist; a larger opening or a strip before this reflow frees it)",
+                    f"stack '{names[row]}': the molten body stands against the wall of the "
+                    f"{mask} opening: confined by {mask} ({_REGIME_WORDS[regime]}): height "
+                    f"{shape.height[row]:.1f} µm, Ø {shape.diameter[row]:.1f} µm where a free cap "
+                    f"would be {free.height[row]:.1f} / {free.diameter[row]:.1f} µm "
+                    "(docs/model.md; a strip before this reflow frees it)",
                 )
             )
     return out
+
+
+_REGIME_WORDS = {
+    "column": "a column under the wall meniscus",
+    "edge": "a cap pinned at the opening's top edge",
+    "spread": "spread over the mask's top",
+}
 
 
 def _unmelted(sim: Simulation, names: list[str], where: _Where) -> list[str]:

@@ -1,0 +1,406 @@
+"""The molten body's shape at a reflow (docs/model.md): a free spherical cap on the wetted base
+while it touches no mask wall; once it does, the confined family — the liquid fills the
+openings from the bottom, meets each resist wall at the film's contact angle θw, and its top is
+one of a meniscus over a column, a cap pinned at an opening's top edge, or a cap spread on a
+mask's top surface. One pressure throughout, no gravity (Bond number < 0.01 below 0.5 mm).
+
+All functions are vectorised over rows (stacks); the masks present are the first ``m`` levels.
+Lengths µm, volumes µm³, angles radians.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from masklayout.process.solder import (
+    cap_height,
+    cap_radius_max,
+    cap_volume,
+    cap_volume_below,
+    sphere_radius,
+    widest_diameter,
+)
+
+FREE, COLUMN, EDGE, SPREAD = 0, 1, 2, 3
+REGIMES = ("free", "column", "edge", "spread")
+BISECTIONS = 60  # halvings of every bracket: 2^-60 of its width
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(48)
+FLUSH = 1e-9  # relative: openings this close in radius are one wall, a base this close its hole's
+
+
+# --------------------------------------------------------------------------- closed forms
+def incline_volume(radius: np.ndarray | float, angle: np.ndarray | float) -> np.ndarray:
+    """Volume of the spherical cap on a circle of ``radius`` whose surface meets the circle's
+    plane at ``angle`` (through the liquid): height ``radius · tan(angle/2)``."""
+    r = np.asarray(radius, dtype=float)
+    return cap_volume(r * np.tan(np.asarray(angle, dtype=float) / 2), r)
+
+
+def lower_meniscus(
+    curvature: np.ndarray, base: np.ndarray, wall: np.ndarray, theta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The liquid surface between the wetted base's edge (radius ``base``, z = 0) and the first
+    opening's wall (radius ``wall``), meeting the wall at ``theta``, at mean curvature
+    ``curvature`` (= 1/R of the top's sphere). Its slope angle ψ obeys the Delaunay first integral
+    ``sin ψ = H r + C / r`` with ``sin ψ(wall) = -cos θ``. Returns (height where it meets the
+    wall, void volume between it and the wall)."""
+    h = np.asarray(curvature, dtype=float)
+    c = wall * (-np.cos(theta) - h * wall)
+    half = (wall - base) / 2
+    r = (base + wall)[..., None] / 2 + half[..., None] * _NODES  # rows × nodes
+    u = np.clip(h[..., None] * r + c[..., None] / r, 0.0, 1.0 - 1e-12)
+    slope = u / np.sqrt(1 - u * u)  # dz/dr
+    height = (slope * _WEIGHTS).sum(axis=-1) * half
+    void = (np.pi * (wall[..., None] ** 2 - r * r) * slope * _WEIGHTS).sum(axis=-1) * half
+    return height, void
+
+
+# --------------------------------------------------------------------------- the shape
+@dataclass(frozen=True)
+class Shapes:
+    """Per row: the regime (FREE, COLUMN, EDGE, SPREAD), the mask level that confines it (-1:
+    none), and the profile's parameters — the lower meniscus (height ``z_lo``, void volume,
+    curvature), the top spherical cap (base plane ``z_base``, base radius ``c``, height ``hc``)
+    — with the walls (``wall`` rows × levels) and the base radius ``a`` it was built on."""
+
+    kind: np.ndarray
+    level: np.ndarray
+    a: np.ndarray
+    wall: np.ndarray
+    bottom: np.ndarray
+    top: np.ndarray
+    theta0: np.ndarray
+    z_lo: np.ndarray
+    void: np.ndarray
+    curvature: np.ndarray
+    z_base: np.ndarray
+    c: np.ndarray
+    hc: np.ndarray
+
+    @property
+    def height(self) -> np.ndarray:
+        return self.z_base + self.hc
+
+    @property
+    def diameter(self) -> np.ndarray:
+        """Widest diameter: the cap's, or the widest wall the liquid stands against."""
+        cap = widest_diameter(self.hc, self.c)
+        level = np.clip(self.level, 0, None)
+        walls = np.take_along_axis(self.wall, level[:, None], axis=1)[:, 0] if self.wall.size else 0
+        return np.where(self.kind == FREE, cap, np.maximum(cap, 2 * walls))
+
+    @property
+    def sphere_radius(self) -> np.ndarray:
+        return sphere_radius(self.hc, self.c)
+
+    def volume_below(self, z: float) -> np.ndarray:
+        """Liquid volume below height ``z`` (``z`` at or above the lower meniscus: any mask top)."""
+        below = np.zeros_like(self.hc)
+        limit = np.minimum(z, self.z_base)
+        for k in range(self.wall.shape[1]):
+            start = 0.0 if k == 0 else self.bottom[k]
+            length = np.clip(np.minimum(limit, self.top[k]) - start, 0.0, None)
+            below += np.pi * self.wall[:, k] ** 2 * np.where(self.kind == FREE, 0.0, length)
+        below -= np.where(self.kind == FREE, 0.0, self.void)
+        return below + cap_volume_below(z - self.z_base, self.hc, self.c)
+
+    def row(self, i: int) -> Profile:
+        """One row's shape, for a report or a picture."""
+        level = int(self.level[i])
+        return Profile(
+            regime=REGIMES[int(self.kind[i])],
+            level=level,
+            a=float(self.a[i]),
+            walls=tuple(float(w) for w in self.wall[i, : level + 1]),
+            tops=tuple(float(t) for t in self.top[: level + 1]),
+            theta0=float(self.theta0[i]) if self.theta0.size else 0.0,
+            z_lo=float(self.z_lo[i]),
+            curvature=float(self.curvature[i]),
+            z_base=float(self.z_base[i]),
+            c=float(self.c[i]),
+            hc=float(self.hc[i]),
+        )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One body's shape: ``regime``, the confining ``level`` (-1: free), the walls it stands
+    against and their tops, the lower meniscus and the top cap (see :class:`Shapes`)."""
+
+    regime: str
+    level: int
+    a: float
+    walls: tuple[float, ...]
+    tops: tuple[float, ...]
+    theta0: float
+    z_lo: float
+    curvature: float
+    z_base: float
+    c: float
+    hc: float
+
+    @property
+    def height(self) -> float:
+        return self.z_base + self.hc
+
+    def outline(self, points: int = 200) -> np.ndarray:
+        """The right half of the profile, (r, z) from the wetted base's edge to the apex: the
+        lower meniscus, the walls and ledges, then the top cap's arc."""
+        parts: list[np.ndarray] = []
+        if self.level >= 0:
+            w0 = self.walls[0]
+            if w0 > self.a * (1 + FLUSH):
+                r = np.linspace(self.a, w0, points)
+                cc = w0 * (-np.cos(self.theta0) - self.curvature * w0)
+                u = np.clip(self.curvature * r + cc / r, 0.0, 1.0 - 1e-12)
+                slope = u / np.sqrt(1 - u * u)
+                z = np.concatenate(([0.0], np.cumsum((slope[1:] + slope[:-1]) / 2 * np.diff(r))))
+                parts.append(np.column_stack((r, z * self.z_lo / z[-1] if z[-1] > 0 else z)))
+            else:
+                parts.append(np.array([[self.a, 0.0]]))
+            for k, w in enumerate(self.walls):
+                z_end = min(self.tops[k], self.z_base)
+                parts.append(np.array([[w, parts[-1][-1, 1]], [w, z_end]]))
+        r_s = float(sphere_radius(self.hc, self.c))
+        if self.hc <= 0:
+            arc = np.array([[self.c, self.z_base], [0.0, self.z_base]])
+        else:
+            zc = self.hc - r_s  # centre above the cap's base plane
+            start = np.arctan2(-zc, self.c)  # angle of the base point seen from the centre
+            phi = np.linspace(start, np.pi / 2, points)
+            arc = np.column_stack((r_s * np.cos(phi), self.z_base + zc + r_s * np.sin(phi)))
+            arc[0] = (self.c, self.z_base)
+            arc[-1] = (0.0, self.height)
+        parts.append(arc)
+        return np.concatenate(parts)
+
+
+def free_shapes(volume: np.ndarray, a: np.ndarray) -> Shapes:
+    """Free caps on the whole base (no mask present)."""
+    n = len(volume)
+    zero, none = np.zeros(n), np.zeros((n, 0))
+    return Shapes(
+        kind=np.full(n, FREE),
+        level=np.full(n, -1),
+        a=a,
+        wall=none,
+        bottom=np.zeros(0),
+        top=np.zeros(0),
+        theta0=zero,
+        z_lo=zero,
+        void=zero,
+        curvature=zero,
+        z_base=zero,
+        c=a,
+        hc=cap_height(volume, a),
+    )
+
+
+def shapes(
+    volume: np.ndarray,
+    a: np.ndarray,
+    wall: np.ndarray,
+    thickness: np.ndarray,
+    theta: np.ndarray,
+) -> Shapes:
+    """The body of ``volume`` on a wetted base of radius ``a`` in the openings of equal-area radius
+    ``wall`` (rows × m, bottom up) of masks of ``thickness`` and contact angle ``theta`` (m)."""
+    volume, a = np.asarray(volume, dtype=float), np.asarray(a, dtype=float)
+    m = wall.shape[1]
+    if m == 0:
+        return free_shapes(volume, a)
+    n = len(volume)
+    w = np.maximum.accumulate(np.maximum(wall, a[:, None]), axis=1)
+    top = np.cumsum(thickness)
+    bottom = top - thickness
+    corner = a >= w[:, 0] * (1 - FLUSH)  # the base fills the first opening: no lower meniscus
+    a = np.where(corner, w[:, 0], a)
+    theta0 = np.full(n, theta[0])
+
+    def low(curvature: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        zl, void = lower_meniscus(curvature, a[rows], w[rows, 0], theta0[rows])
+        return np.where(corner[rows], 0.0, zl), np.where(corner[rows], 0.0, void)
+
+    def filled(k: int, rows: np.ndarray) -> np.ndarray:
+        """Volume of openings 0..k-1 filled to their tops (before the lower meniscus' void)."""
+        return sum((np.pi * w[rows, j] ** 2 * thickness[j] for j in range(k)), np.zeros(rows.sum()))
+
+    # the free cap, until it touches a wall
+    h = cap_height(volume, a)
+    touch = np.full(n, np.inf)
+    for k in range(m):
+        touch = np.minimum(touch, _touch_volume(a, w[:, k], bottom[k], top[k]))
+    touch = np.where(corner, np.minimum(touch, incline_volume(a, theta[0] - np.pi / 2)), touch)
+    out = {
+        "kind": np.full(n, FREE),
+        "level": np.full(n, -1),
+        "z_lo": np.zeros(n),
+        "void": np.zeros(n),
+        "curvature": np.zeros(n),
+        "z_base": np.zeros(n),
+        "c": a.copy(),
+        "hc": h,
+    }
+    pending = volume >= touch
+
+    def settle(rows: np.ndarray, kind: int, k: int, curvature, z_base, c, hc) -> None:
+        z_lo, void = low(curvature, rows)
+        for key, value in (("kind", kind), ("level", k), ("z_lo", z_lo), ("void", void),
+                           ("curvature", curvature), ("z_base", z_base), ("c", c), ("hc", hc)):  # fmt: skip
+            out[key][rows] = value
+
+    for k in range(m):
+        if not pending.any():
+            break
+        rows = pending.copy()
+        wk, tk = w[rows, k], theta[k]
+        alpha = tk - np.pi / 2  # the meniscus' slope at the wall
+        # 1. a column against the wall under the meniscus of θw
+        dome = incline_volume(wk, alpha)
+        curv = -np.cos(tk) / wk
+        zl, void = low(curv, rows)
+        floor = 0.0 if k == 0 else bottom[k]
+        start = zl if k == 0 else np.full(rows.sum(), floor)
+        z = floor + (volume[rows] - dome - filled(k, rows) + void) / (np.pi * wk**2)
+        done = z <= top[k]
+        sub = _subset(rows, done)
+        settle(sub, COLUMN, k, curv[done], np.maximum(z[done], start[done]), wk[done],
+               wk[done] * np.tan(alpha / 2))  # fmt: skip
+        pending &= ~sub
+        rows = pending.copy()
+        if not rows.any():
+            break
+        wk = w[rows, k]
+        ledge = np.ones(rows.sum(), dtype=bool)
+        if k + 1 < m:
+            ledge = w[rows, k + 1] > wk * (1 + FLUSH)
+        # 2. a cap pinned at the top edge, from the meniscus' slope up to θw (a flush wall above:
+        # up to the next film's meniscus slope), unless it bulges into the next wall first
+        end = np.where(ledge, tk, max(alpha, theta[k + 1] - np.pi / 2) if k + 1 < m else tk)
+        if k + 1 < m:
+            bulge = _edge_touch(wk, w[rows, k + 1], thickness[k + 1], alpha, end)
+            end = np.where(ledge, np.minimum(end, bulge), end)
+        full = filled(k + 1, rows)
+
+        def edge_volume(phi: np.ndarray, rr: np.ndarray, wk=wk, full=full) -> np.ndarray:
+            zl_, void_ = low(np.sin(phi) / wk[rr], _subset(rows, rr))
+            return full[rr] - void_ + incline_volume(wk[rr], phi)
+
+        every = np.ones(rows.sum(), dtype=bool)
+        in_edge = volume[rows] <= edge_volume(end, every)
+        if in_edge.any():
+            phi = _bisect(
+                lambda p, sel=in_edge: edge_volume(p, sel),
+                np.full(in_edge.sum(), alpha),
+                end[in_edge],
+                volume[rows][in_edge],
+            )
+            sub = _subset(rows, in_edge)
+            settle(sub, EDGE, k, np.sin(phi) / wk[in_edge], top[k], wk[in_edge],
+                   wk[in_edge] * np.tan(phi / 2))  # fmt: skip
+            pending &= ~sub
+        # 3. spread on the mask's top surface at θw until the cap bulges into the next wall
+        spreading = ~in_edge & ledge & (end >= tk - 1e-12)
+        if k + 1 < m:
+            c_end = _spread_touch(w[rows, k + 1], thickness[k + 1], tk)
+        else:
+            c_end = np.full(rows.sum(), np.inf)
+
+        def spread_volume(c: np.ndarray, rr: np.ndarray, full=full) -> np.ndarray:
+            zl_, void_ = low(np.sin(tk) / c, _subset(rows, rr))
+            return full[rr] - void_ + incline_volume(c, tk)
+
+        cap_hi = np.where(
+            np.isfinite(c_end),
+            c_end,
+            wk + np.cbrt(volume[rows] / float(incline_volume(1.0, tk))),
+        )
+        in_spread = spreading & (volume[rows] <= spread_volume(cap_hi, every))
+        if in_spread.any():
+            c = _bisect(
+                lambda x, sel=in_spread: spread_volume(x, sel),
+                wk[in_spread],
+                cap_hi[in_spread],
+                volume[rows][in_spread],
+            )
+            sub = _subset(rows, in_spread)
+            settle(sub, SPREAD, k, np.sin(tk) / c, top[k], c, c * np.tan(tk / 2))
+            pending &= ~sub
+    if pending.any():  # unreachable: the top mask's spread cap takes any volume
+        raise AssertionError("a body left without a shape")
+    return Shapes(
+        kind=out["kind"],
+        level=out["level"],
+        a=a,
+        wall=w,
+        bottom=bottom,
+        top=top,
+        theta0=theta0,
+        z_lo=out["z_lo"],
+        void=out["void"],
+        curvature=out["curvature"],
+        z_base=out["z_base"],
+        c=out["c"],
+        hc=out["hc"],
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+def _subset(rows: np.ndarray, pick: np.ndarray) -> np.ndarray:
+    """The boolean row mask of the ``pick``-ed ones among the True of ``rows``."""
+    out = np.zeros_like(rows)
+    out[np.flatnonzero(rows)[pick]] = True
+    return out
+
+
+def _bisect(f, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per row, x in [lo, hi] with f(x) = target, f increasing."""
+    lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
+    for _ in range(BISECTIONS):
+        mid = (lo + hi) / 2
+        below = f(mid) < target
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return (lo + hi) / 2
+
+
+def _touch_volume(a: np.ndarray, wall: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Volume of the free cap on base ``a`` that first reaches ``wall`` between heights ``low``
+    and ``high`` (caps on one base are nested, so the reach grows with the height)."""
+    lo = np.zeros_like(a)
+    hi = 2 * (wall + high) + a
+    for _ in range(BISECTIONS):
+        mid = (lo + hi) / 2
+        inside = cap_radius_max(low, high, mid, a) <= wall
+        lo, hi = np.where(inside, mid, lo), np.where(inside, hi, mid)
+    return cap_volume(hi, a)
+
+
+def _edge_touch(
+    w: np.ndarray, nxt: np.ndarray, span: float, lo: float, hi: np.ndarray
+) -> np.ndarray:
+    """Slope angle at which a cap pinned on radius ``w`` first reaches the next wall ``nxt``
+    within ``span`` above its base (``hi`` if it never does below ``hi``)."""
+
+    def reach(phi: np.ndarray) -> np.ndarray:
+        return cap_radius_max(0.0, span, w * np.tan(phi / 2), w)
+
+    touches = reach(hi) > nxt
+    a, b = np.full_like(w, lo), hi.astype(float).copy()
+    for _ in range(BISECTIONS):
+        mid = (a + b) / 2
+        inside = reach(mid) <= nxt
+        a, b = np.where(inside, mid, a), np.where(inside, b, mid)
+    return np.where(touches, b, hi)
+
+
+def _spread_touch(nxt: np.ndarray, span: float, theta: float) -> np.ndarray:
+    """Contact radius at which a cap of contact angle ``theta`` spread on a mask's top first
+    reaches the next wall ``nxt`` within ``span`` above it: its sphere of radius R has its
+    centre ``-R cos θ`` above the plane; at the equator R = nxt, above the span the circle at
+    the span's top: ``R² sin²θ + 2 R span cos θ - (span² + nxt²) = 0``."""
+    s2 = np.sin(theta) ** 2
+    at_top = (-span * np.cos(theta) + np.sqrt(span**2 + nxt**2 * s2)) / s2
+    radius = np.where(-nxt * np.cos(theta) <= span, nxt, at_top)
+    return radius * np.sin(theta)
