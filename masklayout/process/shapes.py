@@ -284,8 +284,8 @@ def shapes(
             end = np.where(ledge, np.minimum(end, bulge), end)
         full = filled(k + 1, rows)
 
-        def edge_volume(phi: np.ndarray, rr: np.ndarray, wk=wk, full=full) -> np.ndarray:
-            zl_, void_ = low(np.sin(phi) / wk[rr], _subset(rows, rr))
+        def edge_volume(phi: np.ndarray, rr: np.ndarray, wk=wk, full=full, rows=rows) -> np.ndarray:
+            _, void_ = low(np.sin(phi) / wk[rr], _subset(rows, rr))
             return full[rr] - void_ + incline_volume(wk[rr], phi)
 
         every = np.ones(rows.sum(), dtype=bool)
@@ -308,8 +308,8 @@ def shapes(
         else:
             c_end = np.full(rows.sum(), np.inf)
 
-        def spread_volume(c: np.ndarray, rr: np.ndarray, full=full) -> np.ndarray:
-            zl_, void_ = low(np.sin(tk) / c, _subset(rows, rr))
+        def spread_volume(c: np.ndarray, rr: np.ndarray, full=full, rows=rows, tk=tk) -> np.ndarray:
+            _, void_ = low(np.sin(tk) / c, _subset(rows, rr))
             return full[rr] - void_ + incline_volume(c, tk)
 
         cap_hi = np.where(
