@@ -16,7 +16,7 @@ import numpy as np
 
 from masklayout.geometry.shapes import shape_area, shape_points
 from masklayout.process.flow import Op, Plan, plan_flow
-from masklayout.process.shapes import Shapes, shapes
+from masklayout.process.shapes import BASE_SHAPES, Shapes, shapes
 from masklayout.process.solder import (
     composition_wt,
     elements,
@@ -34,12 +34,14 @@ from masklayout.tech import Alloy, Tech
 class Geometry:
     """Rows of opening stacks: ``area`` (rows × levels) of the openings written, ``base_area``
     (rows × levels + 1) the wetted base when the first m masks stand (column m; column 0: the
-    whole UBM), ``thickness`` and contact angle ``theta`` (radians) of the masks (levels)."""
+    whole UBM) and ``base_shape`` its shape when it is the UBM's or an opening's polygon (else a
+    circle), ``thickness`` and contact angle ``theta`` (radians) of the masks (levels)."""
 
     area: np.ndarray
     base_area: np.ndarray
     thickness: np.ndarray
     theta: np.ndarray
+    base_shape: np.ndarray  # rows × levels + 1: the base's shape (index into BASE_SHAPES)
 
     @property
     def rows(self) -> int:
@@ -72,6 +74,7 @@ def stack_geometry(
     n, depth = len(stacks), len(levels)
     area = np.zeros((n, depth))
     base = np.zeros((n, depth + 1))
+    base_shape = np.zeros((n, depth + 1), dtype=int)
     areas: dict[tuple[str, float], float] = {}
     wetted: dict[tuple[tuple[str, float], ...], float] = {}
 
@@ -90,9 +93,14 @@ def stack_geometry(
             if key not in wetted:
                 wetted[key] = wetted_area(ubm, openings[:m])
             base[row, m] = wetted[key]
+            for shape, diameter in (ubm, *openings[:m]):
+                if abs(written(shape, diameter) - base[row, m]) <= 1e-9 * base[row, m]:
+                    base_shape[row, m] = BASE_SHAPES.index(shape)
+                    break
     thickness = np.array([masks[m].thickness for m in levels], dtype=float)
     theta = np.radians([tech.films[masks[m].film].contact_angle for m in levels])
-    return Geometry(area, base, thickness, np.asarray(theta, dtype=float).reshape(depth))
+    theta = np.asarray(theta, dtype=float).reshape(depth)
+    return Geometry(area, base, thickness, theta, base_shape)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -285,6 +293,7 @@ def reflow_shape(geometry: Geometry, plan: Plan, op: Op, volume: np.ndarray) -> 
         geometry.radius[:, :m],
         geometry.thickness[:m],
         geometry.theta[:m],
+        geometry.base_shape[:, m],
     )
 
 

@@ -29,6 +29,29 @@ BISECTIONS = 60  # halvings of every bracket: 2^-60 of its width
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(48)
 FLUSH = 1e-9  # relative: openings this close in radius are one wall, a base this close its hole's
 
+# A free cap on a square or octagonal base stands higher than on the circle of the same area,
+# the more so the flatter it is. Excess height (fraction) against h/a of the equal-area cap, from
+# 3-D computations (docs/model.md, "Non-circular bases"): the square's from a finite-difference
+# solution of the constant-mean-curvature graph over the square (h/a <= 0.6, Richardson over two
+# grids; its h -> 0 limit is the torsion function's 4.83 %) and a triangulated area-minimising
+# surface (h/a >= 0.8); the octagon's is the square's scaled by their torsion limits (0.70 % vs
+# 4.83 %, P1 finite elements), checked by the triangulated surface at h/a 0.6 to 1.45.
+BASE_SHAPES = ("circle", "square", "octagon")
+_EXCESS_AT = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.45, 1.8)
+EXCESS = {
+    "circle": (0.0,) * 9,
+    "square": (0.0483, 0.0445, 0.0353, 0.0246, 0.0150, 0.0065, 0.0010, -0.0033, -0.0030),
+    "octagon": (0.0070, 0.0065, 0.0051, 0.0036, 0.0022, 0.0010, 0.0002, -0.0005, -0.0004),
+}
+
+
+def base_excess(shape: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """Height excess (fraction) of a free cap on a base of ``shape`` (index into BASE_SHAPES)
+    over the equal-area circle's, at that circle's height ratio h/a (held beyond the table)."""
+    table = np.array([EXCESS[name] for name in BASE_SHAPES])
+    per_shape = np.array([np.interp(ratio, _EXCESS_AT, row) for row in table])
+    return np.take_along_axis(per_shape, np.asarray(shape, dtype=int)[None, :], axis=0)[0]
+
 
 # --------------------------------------------------------------------------- closed forms
 def incline_volume(radius: np.ndarray | float, angle: np.ndarray | float) -> np.ndarray:
@@ -78,10 +101,11 @@ class Shapes:
     z_base: np.ndarray
     c: np.ndarray
     hc: np.ndarray
+    stretch: np.ndarray  # height factor of a free cap on a non-circular base (1: circle)
 
     @property
     def height(self) -> np.ndarray:
-        return self.z_base + self.hc
+        return (self.z_base + self.hc) * self.stretch
 
     @property
     def diameter(self) -> np.ndarray:
@@ -104,7 +128,7 @@ class Shapes:
             length = np.clip(np.minimum(limit, self.top[k]) - start, 0.0, None)
             below += np.pi * self.wall[:, k] ** 2 * np.where(self.kind == FREE, 0.0, length)
         below -= np.where(self.kind == FREE, 0.0, self.void)
-        return below + cap_volume_below(z - self.z_base, self.hc, self.c)
+        return below + cap_volume_below((z - self.z_base) / self.stretch, self.hc, self.c)
 
     def row(self, i: int) -> Profile:
         """One row's shape, for a report or a picture."""
@@ -121,6 +145,7 @@ class Shapes:
             z_base=float(self.z_base[i]),
             c=float(self.c[i]),
             hc=float(self.hc[i]),
+            stretch=float(self.stretch[i]),
         )
 
 
@@ -140,14 +165,16 @@ class Profile:
     z_base: float
     c: float
     hc: float
+    stretch: float = 1.0
 
     @property
     def height(self) -> float:
-        return self.z_base + self.hc
+        return (self.z_base + self.hc) * self.stretch
 
     def outline(self, points: int = 200) -> np.ndarray:
         """The right half of the profile, (r, z) from the wetted base's edge to the apex: the
-        lower meniscus, the walls and ledges, then the top cap's arc."""
+        lower meniscus, the walls and ledges, then the top cap's arc (a free cap on a square or
+        octagon: the equal-area cap stretched to its height)."""
         parts: list[np.ndarray] = []
         if self.level >= 0:
             w0 = self.walls[0]
@@ -174,12 +201,15 @@ class Profile:
             arc[0] = (self.c, self.z_base)
             arc[-1] = (0.0, self.height)
         parts.append(arc)
-        return np.concatenate(parts)
+        profile = np.concatenate(parts)
+        return profile * (1.0, self.stretch)
 
 
-def free_shapes(volume: np.ndarray, a: np.ndarray) -> Shapes:
-    """Free caps on the whole base (no mask present)."""
+def free_shapes(volume: np.ndarray, a: np.ndarray, base: np.ndarray | None = None) -> Shapes:
+    """Free caps on the whole base (no mask present); ``base`` the base's shape per row (index
+    into BASE_SHAPES, default circles)."""
     n = len(volume)
+    h = cap_height(volume, a)
     zero, none = np.zeros(n), np.zeros((n, 0))
     return Shapes(
         kind=np.full(n, FREE),
@@ -194,8 +224,16 @@ def free_shapes(volume: np.ndarray, a: np.ndarray) -> Shapes:
         curvature=zero,
         z_base=zero,
         c=a,
-        hc=cap_height(volume, a),
+        hc=h,
+        stretch=_stretch(base, h, a, np.full(n, True)),
     )
+
+
+def _stretch(base: np.ndarray | None, h: np.ndarray, a: np.ndarray, free: np.ndarray) -> np.ndarray:
+    if base is None:
+        return np.ones_like(h)
+    ratio = np.divide(h, a, out=np.zeros_like(h), where=a > 0)
+    return np.where(free, 1.0 + base_excess(base, ratio), 1.0)
 
 
 def shapes(
@@ -204,13 +242,15 @@ def shapes(
     wall: np.ndarray,
     thickness: np.ndarray,
     theta: np.ndarray,
+    base: np.ndarray | None = None,
 ) -> Shapes:
-    """The body of ``volume`` on a wetted base of radius ``a`` in the openings of equal-area radius
-    ``wall`` (rows × m, bottom up) of masks of ``thickness`` and contact angle ``theta`` (m)."""
+    """The body of ``volume`` on a wetted base of radius ``a`` (and shape ``base``, see
+    :func:`free_shapes`) in the openings of equal-area radius ``wall`` (rows × m, bottom up) of
+    masks of ``thickness`` and contact angle ``theta`` (m)."""
     volume, a = np.asarray(volume, dtype=float), np.asarray(a, dtype=float)
     m = wall.shape[1]
     if m == 0:
-        return free_shapes(volume, a)
+        return free_shapes(volume, a, base)
     n = len(volume)
     w = np.maximum.accumulate(np.maximum(wall, a[:, None]), axis=1)
     top = np.cumsum(thickness)
@@ -344,6 +384,7 @@ def shapes(
         z_base=out["z_base"],
         c=out["c"],
         hc=out["hc"],
+        stretch=_stretch(base, out["hc"], a, out["kind"] == FREE),
     )
 
 
