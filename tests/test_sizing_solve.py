@@ -4,15 +4,18 @@ targets out of reach naming the rule that stops them."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from click.testing import CliRunner
+from scipy.optimize import brentq
 
 from masklayout import spec
 from masklayout.cli import main
 from masklayout.process import run
 from masklayout.sizing import Unreachable, size, stack_yaml
 from tests.helpers import BASE_SPEC, SAMPLES
+from tests.process_specs import circle_area
 
 ROUND_TRIPS = [
     ("wlcsp_rdl_400.yaml", "std", None),
@@ -83,14 +86,22 @@ def test_size_cli_prints_the_stack_to_paste_and_json_for_flows(tmp_path):
     assert unknown.exit_code == 2 and "unknown stack 'nope'" in unknown.output
 
 
-def test_a_solution_whose_ball_a_mask_confines_is_warned_about():
+def test_a_solution_whose_ball_a_mask_confines_is_the_confined_shape_and_says_so():
     # SM1 narrower than the 250 um UBM narrows the wetted base: a 200 um high ball needs an SM1
-    # of about 110 um, and that ball bulges over SM1's wall at the last reflow (the free-cap
-    # model no longer holds), as `masklayout run` would say.
+    # of about 210 um, and at the last reflow that ball stands on SM1's top edge (SM1 is 50 um
+    # thick): solved with the confined shape, and the warning says so.
     design = spec.load(SAMPLES / "wlcsp_rdl_400.yaml")
     result = size(design, "std", "height", 200.0, "SM1")
     assert result.diameter_um < 250
     assert any("confined by SM1" in w for w in result.warnings)
+    w = math.sqrt(circle_area(result.diameter_um) / math.pi)
+    volume = result.ball.volume_um3
+
+    def excess(hc: float) -> float:  # SM1's hole full, a cap on its top edge
+        return math.pi * w * w * 50 + math.pi * hc * (3 * w * w + hc * hc) / 6 - volume
+
+    assert result.ball.height_um == pytest.approx(50 + brentq(excess, 1, 5 * w), rel=1e-6)
+    assert result.ball.height_um == pytest.approx(200, abs=1.5)
 
 
 def test_a_free_ball_gets_no_confinement_warning():
