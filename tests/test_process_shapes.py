@@ -415,3 +415,11 @@ def test_a_very_flat_cap_on_a_polygon_stands_higher_by_the_torsion_functions_exc
     assert float(model.height[0]) / bisect_cap_height(volume, a) - 1 == pytest.approx(
         excess, abs=0.001
     )
+
+
+def test_a_base_wider_than_half_a_millimetre_is_flagged_for_gravity():
+    flow = ONE_MASK[:3] + ["{step: strip, masks: [SM1]}", "{step: reflow, peak: 245}"]
+    wide = run(design(flow, ubm=560, sm1=600, sm2=660, pitch=800, count=(2, 2)))
+    assert any("gravity" in w and "560 µm across" in w for w in wide.warnings)
+    narrow = run(design(flow, ubm=480, sm1=520, sm2=580, pitch=800, count=(2, 2)))
+    assert not any("gravity" in w for w in narrow.warnings)
