@@ -237,6 +237,10 @@ class FilmProperties(StrictModel):
     contact_angle: float = Field(130.0, gt=90, lt=180)
 
 
+def _default_films() -> dict[Film, FilmProperties]:
+    return {"photoresist": FilmProperties(), "dry_film": FilmProperties()}
+
+
 STRUCTURED_LAYERS = ("PI1", "RDL", "PI2", "UBM")
 MaskFilm = Literal["photoresist", "dry_film", "polyimide"]
 Tone = Literal["positive", "negative"]
@@ -315,9 +319,7 @@ class Tech(StrictModel):
             k: FilmLimit.model_validate(v) for k, v in DEFAULT_FILM_LIMITS.items()
         }
     )
-    films: dict[Film, FilmProperties] = Field(
-        default_factory=lambda: {"photoresist": FilmProperties(), "dry_film": FilmProperties()}
-    )
+    films: dict[Film, FilmProperties] = Field(default_factory=lambda: _default_films())
 
     @model_validator(mode="after")
     def _references(self) -> Tech:
