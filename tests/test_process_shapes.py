@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from scipy import sparse
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
@@ -150,7 +152,7 @@ def test_lower_meniscus_height_and_void_match_the_ode():
     from masklayout.process.shapes import lower_meniscus
 
     for curvature, a, w in ((1 / 194.5, 120.0, 125.0), (1 / 125.2, 120.0, 125.0), (0.0, 100, 125)):
-        height, void = lower_meniscus(np.array([curvature]), np.array([a]), np.array([w]), THETA)
+        height, void, _ = lower_meniscus(np.array([curvature]), np.array([a]), np.array([w]), THETA)
         z, v = lower_meniscus_ode(curvature, a, w, THETA)
         assert float(height[0]) == pytest.approx(z, rel=1e-7)
         assert float(void[0]) == pytest.approx(v, rel=1e-7)
@@ -423,3 +425,30 @@ def test_a_base_wider_than_half_a_millimetre_is_flagged_for_gravity():
     assert any("gravity" in w and "560 µm across" in w for w in wide.warnings)
     narrow = run(design(flow, ubm=480, sm1=520, sm2=580, pitch=800, count=(2, 2)))
     assert not any("gravity" in w for w in narrow.warnings)
+
+
+@given(
+    a=st.floats(80, 200),
+    gaps=st.lists(st.floats(0, 60), min_size=1, max_size=3),
+    thickness=st.lists(st.floats(10, 150), min_size=3, max_size=3),
+    theta=st.floats(100, 170),
+    fill=st.floats(0.01, 6.0),
+)
+@settings(max_examples=150)
+@example(a=80.0, gaps=[3.0], thickness=[14.0, 10.0, 10.0], theta=169.0, fill=6.0)  # meniscus
+@example(a=80.0, gaps=[3.0, 0.0], thickness=[10.0, 80.0, 10.0], theta=130.0, fill=3.0)  # over SM1
+def test_any_stack_holds_its_volume_in_the_profile_drawn(a, gaps, thickness, theta, fill):
+    walls = list(a + np.cumsum(gaps))
+    t = np.array(thickness[: len(walls)])
+    volume = fill * float(np.sum(np.pi * np.square(walls) * t))  # up to 6 cavities full
+    shape = shapes(
+        np.array([volume]),
+        np.array([a]),
+        np.array([walls]),
+        t,
+        np.full(len(walls), math.radians(theta)),
+    )
+    outline = shape.row(0).outline(points=4000)
+    assert revolved_volume(outline) == pytest.approx(volume, rel=1e-4)
+    assert np.all(outline[:, 0] >= -1e-9)
+    assert float(shape.height[0]) > 0

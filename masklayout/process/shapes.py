@@ -62,22 +62,41 @@ def incline_volume(radius: np.ndarray | float, angle: np.ndarray | float) -> np.
 
 
 def lower_meniscus(
-    curvature: np.ndarray, base: np.ndarray, wall: np.ndarray, theta: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    curvature: np.ndarray,
+    base: np.ndarray,
+    wall: np.ndarray,
+    theta: np.ndarray | float,
+    ceiling: np.ndarray | float = np.inf,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The liquid surface between the wetted base's edge (radius ``base``, z = 0) and the first
     opening's wall (radius ``wall``), meeting the wall at ``theta``, at mean curvature
     ``curvature`` (= 1/R of the top's sphere). Its slope angle ψ obeys the Delaunay first integral
-    ``sin ψ = H r + C / r`` with ``sin ψ(wall) = -cos θ``. Returns (height where it meets the
-    wall, void volume between it and the wall)."""
+    ``sin ψ = H r + C / r`` with ``sin ψ(wall) = -cos θ``. Where that would meet the wall above
+    ``ceiling`` (the opening's top) it is pinned at the top edge instead: C is lowered until it
+    rises just that high. Returns (height where it meets the wall, void volume between it and
+    the wall, C)."""
     h = np.asarray(curvature, dtype=float)
-    c = wall * (-np.cos(theta) - h * wall)
     half = (wall - base) / 2
     r = (base + wall)[..., None] / 2 + half[..., None] * _NODES  # rows × nodes
-    u = np.clip(h[..., None] * r + c[..., None] / r, 0.0, 1.0 - 1e-12)
-    slope = u / np.sqrt(1 - u * u)  # dz/dr
-    height = (slope * _WEIGHTS).sum(axis=-1) * half
-    void = (np.pi * (wall[..., None] ** 2 - r * r) * slope * _WEIGHTS).sum(axis=-1) * half
-    return height, void
+
+    def slope(c: np.ndarray) -> np.ndarray:  # dz/dr at the nodes
+        u = np.clip(h[..., None] * r + c[..., None] / r, 0.0, 1.0 - 1e-12)
+        return u / np.sqrt(1 - u * u)
+
+    c = wall * (-np.cos(theta) - h * wall)
+    high = np.broadcast_to(np.asarray(ceiling, dtype=float), c.shape)
+    over = (slope(c) * _WEIGHTS).sum(axis=-1) * half > high
+    if over.any():
+        lo, hi = -h * base * base, c.copy()
+        for _ in range(BISECTIONS):
+            mid = (lo + hi) / 2
+            below = (slope(mid) * _WEIGHTS).sum(axis=-1) * half < high
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        c = np.where(over, (lo + hi) / 2, c)
+    s = slope(c)
+    height = (s * _WEIGHTS).sum(axis=-1) * half
+    void = (np.pi * (wall[..., None] ** 2 - r * r) * s * _WEIGHTS).sum(axis=-1) * half
+    return height, void, c
 
 
 # --------------------------------------------------------------------------- the shape
@@ -94,7 +113,7 @@ class Shapes:
     wall: np.ndarray
     bottom: np.ndarray
     top: np.ndarray
-    theta0: np.ndarray
+    lower_c: np.ndarray  # the lower meniscus' constant C (see lower_meniscus)
     z_lo: np.ndarray
     void: np.ndarray
     curvature: np.ndarray
@@ -139,7 +158,7 @@ class Shapes:
             a=float(self.a[i]),
             walls=tuple(float(w) for w in self.wall[i, : level + 1]),
             tops=tuple(float(t) for t in self.top[: level + 1]),
-            theta0=float(self.theta0[i]) if self.theta0.size else 0.0,
+            lower_c=float(self.lower_c[i]),
             z_lo=float(self.z_lo[i]),
             curvature=float(self.curvature[i]),
             z_base=float(self.z_base[i]),
@@ -159,7 +178,7 @@ class Profile:
     a: float
     walls: tuple[float, ...]
     tops: tuple[float, ...]
-    theta0: float
+    lower_c: float
     z_lo: float
     curvature: float
     z_base: float
@@ -180,8 +199,7 @@ class Profile:
             w0 = self.walls[0]
             if w0 > self.a * (1 + FLUSH):
                 r = np.linspace(self.a, w0, points)
-                cc = w0 * (-np.cos(self.theta0) - self.curvature * w0)
-                u = np.clip(self.curvature * r + cc / r, 0.0, 1.0 - 1e-12)
+                u = np.clip(self.curvature * r + self.lower_c / r, 0.0, 1.0 - 1e-12)
                 slope = u / np.sqrt(1 - u * u)
                 z = np.concatenate(([0.0], np.cumsum((slope[1:] + slope[:-1]) / 2 * np.diff(r))))
                 parts.append(np.column_stack((r, z * self.z_lo / z[-1] if z[-1] > 0 else z)))
@@ -218,7 +236,7 @@ def free_shapes(volume: np.ndarray, a: np.ndarray, base: np.ndarray | None = Non
         wall=none,
         bottom=np.zeros(0),
         top=np.zeros(0),
-        theta0=zero,
+        lower_c=zero,
         z_lo=zero,
         void=zero,
         curvature=zero,
@@ -257,10 +275,9 @@ def shapes(
     bottom = top - thickness
     corner = a >= w[:, 0] * (1 - FLUSH)  # the base fills the first opening: no lower meniscus
     a = np.where(corner, w[:, 0], a)
-    theta0 = np.full(n, theta[0])
 
     def low(curvature: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        zl, void = lower_meniscus(curvature, a[rows], w[rows, 0], theta0[rows])
+        zl, void, _ = lower_meniscus(curvature, a[rows], w[rows, 0], theta[0], top[0])
         return np.where(corner[rows], 0.0, zl), np.where(corner[rows], 0.0, void)
 
     def filled(k: int, rows: np.ndarray) -> np.ndarray:
@@ -377,7 +394,7 @@ def shapes(
         wall=w,
         bottom=bottom,
         top=top,
-        theta0=theta0,
+        lower_c=lower_meniscus(out["curvature"], a, w[:, 0], theta[0], top[0])[2],
         z_lo=out["z_lo"],
         void=out["void"],
         curvature=out["curvature"],
