@@ -452,3 +452,16 @@ def test_any_stack_holds_its_volume_in_the_profile_drawn(a, gaps, thickness, the
     assert revolved_volume(outline) == pytest.approx(volume, rel=1e-4)
     assert np.all(outline[:, 0] >= -1e-9)
     assert float(shape.height[0]) > 0
+
+
+def test_a_cap_in_a_thin_wide_opening_touches_when_it_reaches_the_wall_at_the_top():
+    a, w, t = 99.0, 149.0, 40.0  # the equator, √(w² − a²) = 111 µm up, is above SM1
+
+    def reach_at_top(h: float) -> float:
+        r = (a * a + h * h) / (2 * h)
+        return math.sqrt(r * r - (t - (h - r)) ** 2) - w
+
+    touch = cap_volume(brentq(reach_at_top, a, 50 * w), a)
+    below, above = (_one(f * touch, a, [w], [t]) for f in (0.999, 1.001))
+    assert below.kind[0] == 0
+    assert above.kind[0] != 0 and above.level[0] == 0

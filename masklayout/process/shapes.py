@@ -394,7 +394,7 @@ def shapes(
         wall=w,
         bottom=bottom,
         top=top,
-        lower_c=lower_meniscus(out["curvature"], a, w[:, 0], theta[0], top[0])[2],
+        lower_c=_lower_constant(out, a, w[:, 0], corner, theta[0], top[0]),
         z_lo=out["z_lo"],
         void=out["void"],
         curvature=out["curvature"],
@@ -406,6 +406,17 @@ def shapes(
 
 
 # --------------------------------------------------------------------------- helpers
+def _lower_constant(
+    out: dict[str, np.ndarray], a: np.ndarray, w0: np.ndarray, corner, theta: float, top: float
+) -> np.ndarray:
+    """The lower meniscus' C of the confined rows whose base is narrower than their opening."""
+    rows = (out["kind"] != FREE) & ~corner
+    c = np.zeros_like(a)
+    if rows.any():
+        c[rows] = lower_meniscus(out["curvature"][rows], a[rows], w0[rows], theta, top)[2]
+    return c
+
+
 def _subset(rows: np.ndarray, pick: np.ndarray) -> np.ndarray:
     """The boolean row mask of the ``pick``-ed ones among the True of ``rows``."""
     out = np.zeros_like(rows)
@@ -425,14 +436,15 @@ def _bisect(f, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray
 
 def _touch_volume(a: np.ndarray, wall: np.ndarray, low: float, high: float) -> np.ndarray:
     """Volume of the free cap on base ``a`` that first reaches ``wall`` between heights ``low``
-    and ``high`` (caps on one base are nested, so the reach grows with the height)."""
-    lo = np.zeros_like(a)
-    hi = 2 * (wall + high) + a
-    for _ in range(BISECTIONS):
-        mid = (lo + hi) / 2
-        inside = cap_radius_max(low, high, mid, a) <= wall
-        lo, hi = np.where(inside, mid, lo), np.where(inside, hi, mid)
-    return cap_volume(hi, a)
+    and ``high``. Caps on one base are nested, so the reach grows with the height: the sphere
+    of radius ``wall`` if its equator, ``√(wall² − a²)`` up, lies in the span; else the sphere
+    through the base's rim and the wall at the span's nearer end z*, centred at
+    ``(wall² + z*² − a²) / 2z*``."""
+    equator = np.sqrt(np.maximum(wall * wall - a * a, 0.0))
+    at = np.clip(equator, low, high)
+    safe = np.where(at > 0, at, 1.0)
+    centre = np.where(at == equator, equator, (wall * wall + at * at - a * a) / (2 * safe))
+    return cap_volume(centre + np.sqrt(a * a + centre * centre), a)
 
 
 def _edge_touch(
