@@ -409,7 +409,7 @@ def _warnings(design: Design, stack: Stack, level: int, ball: Ball) -> list[str]
             out.append(
                 f"at {step.op.label} the molten body stands against the wall of the {mask_name} "
                 f"opening: confined by {mask_name}; the ball above is the confined shape "
-                "(docs/model.md), which holds for axisymmetric openings growing upwards"
+                "(docs/model.md; square and octagonal openings as their equal-area circles)"
             )
             break
     found = _rule(design, "ball_width")
