@@ -465,3 +465,27 @@ def test_a_cap_in_a_thin_wide_opening_touches_when_it_reaches_the_wall_at_the_to
     below, above = (_one(f * touch, a, [w], [t]) for f in (0.999, 1.001))
     assert below.kind[0] == 0
     assert above.kind[0] != 0 and above.level[0] == 0
+
+
+@pytest.mark.parametrize(
+    "sample",
+    ["flow_c1_two_masks", "flow_c15_one_reflow", "flow_c16_pre_reflow", "flow_c20_three_masks",
+     "flow_c4_composite", "flow_confined_sm1"],
+)  # fmt: skip
+def test_claim_samples_report_the_shape_of_every_reflow(sample):
+    from masklayout.process.report import to_json
+
+    design_ = loads((SAMPLES / f"{sample}.yaml").read_text(), f"{sample}.yaml")
+    data = to_json(run(design_))
+    for stack in data["stacks"].values():
+        reflows = [s for s in stack["steps"] if s["step"] == "reflow"]
+        assert reflows and all(s["regime"] in ("free", "column", "edge", "spread") for s in reflows)
+        assert all((s["confined_by"] is None) == (s["regime"] == "free") for s in reflows)
+        assert stack["ball"]["regime"] == reflows[-1]["regime"]
+        assert stack["ball"]["height_um"] == pytest.approx(reflows[-1]["height_um"])
+        if sample == "flow_c20_three_masks":  # square UBM 230, h/a 1.45: 3-D surface −0.33 %
+            a = 230 / math.sqrt(math.pi)
+            ratio = stack["ball"]["height_um"] / bisect_cap_height(stack["ball"]["volume_um3"], a)
+            assert 0.9955 < ratio < 0.998
+    if sample == "flow_confined_sm1":
+        assert [s["regime"] for s in reflows] == ["column", "edge"]
