@@ -437,6 +437,7 @@ def test_a_base_wider_than_half_a_millimetre_is_flagged_for_gravity():
 @settings(max_examples=150)
 @example(a=80.0, gaps=[3.0], thickness=[14.0, 10.0, 10.0], theta=169.0, fill=6.0)  # meniscus
 @example(a=80.0, gaps=[3.0, 0.0], thickness=[10.0, 80.0, 10.0], theta=130.0, fill=3.0)  # over SM1
+@example(a=67.0, gaps=[76.3, 0.0, 0.0], thickness=[5.0, 5.0, 200.0], theta=110.0, fill=1.35)
 def test_any_stack_holds_its_volume_in_the_profile_drawn(a, gaps, thickness, theta, fill):
     walls = list(a + np.cumsum(gaps))
     t = np.array(thickness[: len(walls)])

@@ -87,7 +87,7 @@ def lower_meniscus(
     high = np.broadcast_to(np.asarray(ceiling, dtype=float), c.shape)
     over = (slope(c) * _WEIGHTS).sum(axis=-1) * half > high
     if over.any():
-        lo, hi = -h * base * base, c.copy()
+        lo, hi = np.minimum(-h * wall * wall, c), c.copy()  # height 0 at the low end
         for _ in range(BISECTIONS):
             mid = (lo + hi) / 2
             below = (slope(mid) * _WEIGHTS).sum(axis=-1) * half < high
@@ -276,8 +276,11 @@ def shapes(
     corner = a >= w[:, 0] * (1 - FLUSH)  # the base fills the first opening: no lower meniscus
     a = np.where(corner, w[:, 0], a)
 
+    # the first wall ends at the top of the last opening flush with the first
+    ceiling = top[(w <= w[:, :1] * (1 + FLUSH)).cumprod(axis=1).sum(axis=1) - 1]
+
     def low(curvature: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        zl, void, _ = lower_meniscus(curvature, a[rows], w[rows, 0], theta[0], top[0])
+        zl, void, _ = lower_meniscus(curvature, a[rows], w[rows, 0], theta[0], ceiling[rows])
         return np.where(corner[rows], 0.0, zl), np.where(corner[rows], 0.0, void)
 
     def filled(k: int, rows: np.ndarray) -> np.ndarray:
@@ -394,7 +397,7 @@ def shapes(
         wall=w,
         bottom=bottom,
         top=top,
-        lower_c=_lower_constant(out, a, w[:, 0], corner, theta[0], top[0]),
+        lower_c=_lower_constant(out, a, w[:, 0], corner, theta[0], ceiling),
         z_lo=out["z_lo"],
         void=out["void"],
         curvature=out["curvature"],
@@ -407,13 +410,18 @@ def shapes(
 
 # --------------------------------------------------------------------------- helpers
 def _lower_constant(
-    out: dict[str, np.ndarray], a: np.ndarray, w0: np.ndarray, corner, theta: float, top: float
+    out: dict[str, np.ndarray],
+    a: np.ndarray,
+    w0: np.ndarray,
+    corner: np.ndarray,
+    theta: float,
+    ceiling: np.ndarray,
 ) -> np.ndarray:
     """The lower meniscus' C of the confined rows whose base is narrower than their opening."""
     rows = (out["kind"] != FREE) & ~corner
     c = np.zeros_like(a)
     if rows.any():
-        c[rows] = lower_meniscus(out["curvature"][rows], a[rows], w0[rows], theta, top)[2]
+        c[rows] = lower_meniscus(out["curvature"][rows], a[rows], w0[rows], theta, ceiling[rows])[2]
     return c
 
 
