@@ -185,13 +185,9 @@ STRIP_THEN_REFLOW = C1_FLOW[:5] + ["{step: strip, masks: [SM1, SM2]}", "{step: r
 
 
 def test_balls_wider_than_pitch_less_gap_bridge():
-<<<<<<< HEAD
-    result = run(design(C1_FLOW, pitch=300, sm1=260, sm2=290, t2=180))
-=======
     # reflowed after the strip, the ball is a free cap on the UBM (in the masks, SM1's wall
     # would hold it to 260 µm)
-    result = run(design(STRIP_THEN_REFLOW, pitch=300, sm1=260, sm2=290, t2=150))
->>>>>>> 206df36 (process: confined shapes at every reflow with a mask standing (free cap until a wall is touched, then column / edge-pinned cap / spread at the film's contact angle); wetted base = UBM ∩ every opening standing (gdstk boolean), whole UBM after a strip; θw per film in the tech)
+    result = run(design(STRIP_THEN_REFLOW, pitch=300, sm1=260, sm2=290, t2=180))
     stack = result.stacks[0]
     assert stack.pitch_um == pytest.approx(300)
     assert stack.gap_um == pytest.approx(300 - stack.ball.diameter_um)

@@ -116,10 +116,12 @@ def lower_meniscus_ode(curvature: float, a: float, w: float, theta: float) -> tu
 
 
 def test_reference_stack_of_the_issue_is_pinned_at_sm1s_top_edge():
-    """UBM 240, SM1 250 × 100 µm, SM2 270 × 200 µm, claim 1's flow (SAC305 paste twice, the
-    second reflow with both masks standing): the free cap would be h 207.6 / Ø 277.0."""
+    """UBM 240, SM1 250 × 100 µm, SM2 270 × 200 µm, claim 1's flow (SAC305 paste twice filling
+    the cavity, the second reflow with both masks standing): the free cap would be h 207.6 /
+    Ø 277.0."""
     t1, t2 = 100, 200
-    result = run(design(C1_FLOW, ubm=240, sm1=250, sm2=270, t1=t1, t2=t2))
+    flow = [step.replace("T6}", "T6, fill: 1}") for step in C1_FLOW]  # the issue's full cavities
+    result = run(design(flow, ubm=240, sm1=250, sm2=270, t1=t1, t2=t2))
     phi = sac305_fraction()
     a1, a2 = circle_area(250), circle_area(270)
     body = a1 * t1 * phi
