@@ -111,3 +111,26 @@ def test_run_says_when_no_diagram_covers_the_ball(tmp_path):
     result = run(design(flow))
     notes = [w for w in result.warnings if "not covered" in w]
     assert notes and "bounded by its alloys'" in notes[0]
+
+
+def test_the_composite_core_dissolves_to_the_lever_rule_share():
+    """Claim 4 sample: Pb95Sn5 reflowed first, then Sn63Pb37 at 220 °C. The melt dissolves the
+    Pb-rich core until the site is at equilibrium: the solid keeps 1 - fL of the mass, fL from
+    the lever rule on the DESIGN.md diagram at 220 °C (liquid on the liquidus between 45 wt% Sn
+    (227 °C) and 50 (216); solid on the (Pb) boundary between 18.3 (183) and 10 (268))."""
+    from masklayout.process import run
+    from masklayout.spec import load
+    from tests.helpers import SAMPLES
+
+    stack = run(load(SAMPLES / "flow_c4_composite.yaml")).stacks[0]
+    deposits = [s for s in stack.steps if s.step == "deposit"]
+    pb95 = deposits[0].metal_volume_um3 * 11.03  # µm³ · g/cm³
+    sn63 = deposits[1].metal_volume_um3 * 8.40
+    x0 = (5 * pb95 + 63 * sn63) / (pb95 + sn63)
+    xl = 45 + 5 * (227 - 220) / (227 - 216)
+    xs = 18.3 + (10 - 18.3) * (220 - 183) / (268 - 183)
+    solid_share = 1 - (x0 - xs) / (xl - xs)
+    assert 0 < solid_share < pb95 / (pb95 + sn63)  # some of the core went into the melt
+    assert stack.ball.composite and stack.ball.core is not None
+    core_mass = stack.ball.core.volume_um3 * 11.03
+    assert core_mass / (pb95 + sn63) == pytest.approx(solid_share, rel=1e-6)

@@ -9,7 +9,7 @@ number of rows.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import gdstk
 import numpy as np
@@ -21,6 +21,7 @@ from masklayout.process.solder import (
     composition_wt,
     elements,
     equal_area_radius,
+    liquid_fraction,
     liquidus,
     metal_fraction,
     solidus,
@@ -269,7 +270,14 @@ def simulate(geometry: Geometry, plan: Plan, tech: Tech) -> Simulation:
                         Solid("paste", rows, np.full(n, liq_p), np.full(n, sol_p), p.step, p.solder)
                     )
             pending = still
-            core_v, core_m, melt_v, melt_m = new_core_v, new_core_m, new_melt_v, new_melt_m
+            core_v, core_m, melt_v, melt_m = dissolve(
+                new_core_v, new_core_m, new_melt_v, new_melt_m, op.peak, alloys
+            )
+            # a solid body the melt dissolved whole is no longer solid
+            solid = [
+                replace(s, rows=s.rows & (core_v > 0)) if s.what != "paste" else s for s in solid
+            ]
+            solid = [s for s in solid if s.rows.any()]
             body = reflow_shape(geometry, plan, op, core_v + melt_v)
             records.append(
                 StepArrays(
@@ -279,6 +287,36 @@ def simulate(geometry: Geometry, plan: Plan, tech: Tech) -> Simulation:
         else:
             records.append(StepArrays(op, tuple(pending), core_v + melt_v, core_v, shape=body))
     return Simulation(geometry, plan, alloy_names, alloys, tuple(records), core_m, melt_m)
+
+
+def dissolve(
+    core_v: np.ndarray,
+    core_m: np.ndarray,
+    melt_v: np.ndarray,
+    melt_m: np.ndarray,
+    peak: float,
+    alloys: Sequence[Alloy],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """At the peak the melt dissolves the solid core it wets until the two are at equilibrium:
+    the liquid's share of the site's mass becomes the lever rule's (claim 4's Pb-rich core in a
+    Sn-rich melt shrinks). The core left keeps its alloys' proportions; nothing freezes back, and
+    a mix no phase diagram covers keeps its whole core. Returns the new core and melt
+    (volumes, masses per alloy)."""
+    both = (core_v > 0) & (melt_v > 0)
+    if not both.any():
+        return core_v, core_m, melt_v, melt_m
+    total = core_m[both] + melt_m[both]
+    liquid = liquid_fraction(total, alloys, peak) * total.sum(axis=1)
+    core_mass = core_m[both].sum(axis=1)
+    moved = np.zeros(len(core_v))
+    share = (liquid - melt_m[both].sum(axis=1)) / core_mass
+    moved[both] = np.clip(np.nan_to_num(share, nan=0.0), 0.0, 1.0)
+    return (
+        core_v * (1 - moved),
+        core_m * (1 - moved)[:, None],
+        melt_v + core_v * moved,
+        melt_m + core_m * moved[:, None],
+    )
 
 
 def reflow_shape(geometry: Geometry, plan: Plan, op: Op, volume: np.ndarray) -> Shapes:

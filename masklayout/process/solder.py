@@ -151,6 +151,17 @@ def solidus(mass: np.ndarray, alloys: Sequence[Alloy]) -> np.ndarray:
     return _mix_temperature(mass, alloys, "solidus")
 
 
+def liquid_fraction(mass: np.ndarray, alloys: Sequence[Alloy], temperature: float) -> np.ndarray:
+    """Equilibrium mass fraction of liquid of mixes of several alloys at ``temperature`` (°C),
+    by the lever rule on their phase diagram; NaN for rows of one alloy and for mixes no diagram
+    covers."""
+    mass = np.atleast_2d(np.asarray(mass, dtype=float))
+    result = np.full(len(mass), np.nan)
+    for composition, rows in _distinct_mixes(mass, alloys):
+        result[rows] = equilibrium(composition, temperature).liquid_fraction
+    return result
+
+
 def mix_notes(mass: np.ndarray, alloys: Sequence[Alloy]) -> list[str]:
     """What the phase diagrams could not cover among these mixes, one note per distinct mix."""
     notes = []
