@@ -33,12 +33,15 @@ class _LazyEntry(yaml.MappingNode):
     """The node of a flow mapping read by the fast path, composed from its line when asked."""
 
     def __init__(self, text: str, line: int, column: int, loader: type):  # noqa: D107
-        self._source, self._composed = (text, line, column, loader), None
+        self._source = (text, line, column, loader)
+        self._composed: yaml.Node | None = None
 
     def _node(self) -> yaml.Node:
         if self._composed is None:
             text, line, column, loader = self._source
-            self._composed = yaml.compose("\n" * line + " " * column + text, Loader=loader)
+            composed = yaml.compose("\n" * line + " " * column + text, Loader=loader)
+            assert composed is not None, "a flow mapping is never an empty document"
+            self._composed = composed
         return self._composed
 
     tag = property(lambda self: self._node().tag)

@@ -337,12 +337,12 @@ def _parse_aif2(lines: list[tuple[int, str]], file: str, names: str) -> BumpMap:
     if "CENTER" in die:
         value, number = die["CENTER"]
         xy = [_float(v) for v in value.replace(",", " ").split()]
-        if len(xy) != 2 or None in xy:
+        if len(xy) == 2 and xy[0] is not None and xy[1] is not None:
+            center = Declared((xy[0], xy[1]), number)
+        else:
             problems.append(
                 Problem(file, number, 1, "", f"CENTER must be two numbers 'x y', found '{value}'")
             )
-        else:
-            center = Declared((xy[0], xy[1]), number)
     padstacks = {line.split("=", 1)[0].strip() for _, line in sections.get("PADS", [])}
 
     rows: list[Row] = []
@@ -655,6 +655,7 @@ def import_bumps(
     bumps, problems = [], list(bump_map.problems)
     for row, x, y in placed:
         stack = row.stack or default
+        assert stack is not None, "rows without a stack and no default were reported above"
         bumps.append(ImportedBump(row.name, x, y, stack, row.net, row.line))
         if stack not in stacks:  # its bump still counts as a name, for the routes
             problems.append(

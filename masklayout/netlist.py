@@ -77,6 +77,12 @@ class _Union:
     def name(self, key: str) -> str | None:
         return self.names.get(self.find(key))
 
+    def net(self, key: str) -> str:
+        """The name of the net of ``key``, which is known to be on a named net."""
+        name = self.name(key)
+        assert name is not None, f"{key} is on no named net"
+        return name
+
     def join(self, a: str, b: str) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
@@ -125,10 +131,10 @@ def resolve_nets(
     for net, loc in explicit.values():
         first_loc.setdefault(net, loc)
     for i, pad, _ in routed:
-        first_loc.setdefault(union.name(f"pad {pad}"), ["die", "rdl", "routes", i])
+        first_loc.setdefault(union.net(f"pad {pad}"), ["die", "rdl", "routes", i])
     for site in sites:
         if site.on_pad is not None and site.on_pad in pads:
-            first_loc.setdefault(union.name(f"bump {site.name}"), ["die", "bumps", site.entry])
+            first_loc.setdefault(union.net(f"bump {site.name}"), ["die", "bumps", site.entry])
     members: dict[str, list[str]] = {}
     for key in list(union.parent):
         name = union.name(key)
@@ -141,24 +147,22 @@ def resolve_nets(
     fixed: dict[str, list[tuple[tuple[float, float], ...]]] = {}
     fixed_routes: dict[str, list[int]] = {}
     for i, pad, bump in routed:
-        route, site, net = spec.die.rdl.routes[i], named[bump], union.name(f"pad {pad}")
+        route, site, net = spec.die.rdl.routes[i], named[bump], union.net(f"pad {pad}")
         pairs.setdefault(net, []).append((pad, bump))
         if route.via:
             at = spec.die.pads[pads[pad]].at
-            fixed.setdefault(net, []).append(
-                (tuple(at), *(tuple(p) for p in route.via), (site.x, site.y))
-            )
+            fixed.setdefault(net, []).append((at, *route.via, (site.x, site.y)))
             fixed_routes.setdefault(net, []).append(i)
     for site in sites:
         if site.on_pad is not None and site.on_pad in pads:
-            pairs.setdefault(union.name(f"bump {site.name}"), []).append((site.on_pad, site.name))
+            pairs.setdefault(union.net(f"bump {site.name}"), []).append((site.on_pad, site.name))
     paired = {pad for net_pairs in pairs.values() for pad, _ in net_pairs}
     assigned = _assign(spec, named, pads, members, paired, problems)
 
     on_pad = {site.on_pad: site.name for site in sites if site.on_pad is not None}
     net_routes: dict[str, list[Route]] = {}
     for i, pad, _ in routed:
-        net_routes.setdefault(union.name(f"pad {pad}"), []).append(spec.die.rdl.routes[i])
+        net_routes.setdefault(union.net(f"pad {pad}"), []).append(spec.die.rdl.routes[i])
     nets = []
     order = {name: k for k, name in enumerate(first_loc)}
     for name in sorted(members, key=lambda n: order.get(n, len(order))):
@@ -225,7 +229,7 @@ def _explicit(
 
     for name, entry in spec.die.nets.items():
         for k, pad in enumerate(entry.pads):
-            loc = ["die", "nets", name, "pads", k]
+            loc: Loc = ["die", "nets", name, "pads", k]
             if pad not in pads:
                 problems.add(
                     loc, f"unknown pad '{pad}'{did_you_mean(pad, pads)} (known: {_known(pads)})"
@@ -242,16 +246,16 @@ def _explicit(
                     )
                 else:
                     put(f"bump {bump}", name, loc)
-    for i, pad in enumerate(spec.die.pads):
-        if pad.net is not None:
-            put(f"pad {pad.name}", pad.net, ["die", "pads", i, "net"])
+    for i, die_pad in enumerate(spec.die.pads):
+        if die_pad.net is not None:
+            put(f"pad {die_pad.name}", die_pad.net, ["die", "pads", i, "net"])
     for site in sites:
         if site.net is not None:
-            entry = spec.die.bumps[site.entry]
-            loc: Loc = ["die", "bumps", site.entry]
-            if getattr(entry, "nets", None):
+            bump_entry = spec.die.bumps[site.entry]
+            loc = ["die", "bumps", site.entry]
+            if getattr(bump_entry, "nets", None):
                 loc = [*loc, "nets", site.name]
-            elif getattr(entry, "net", None):
+            elif getattr(bump_entry, "net", None):
                 loc = [*loc, "net"]
             put(f"bump {site.name}", site.net, loc)
     return found
@@ -278,7 +282,7 @@ def _assign(
             continue
         known = True
         for k, bump in enumerate(entry.bumps.any):
-            loc = ["die", "nets", name, "bumps", "any", k]
+            loc: Loc = ["die", "nets", name, "bumps", "any", k]
             if bump not in named:
                 problems.add(loc, f"unknown bump '{bump}'{did_you_mean(bump, named)}")
                 known = False

@@ -21,7 +21,7 @@ import numpy as np
 from masklayout import layout
 from masklayout.files import atomic_write, tail_check
 from masklayout.geometry import wafer as wafer_geometry
-from masklayout.geometry.shapes import shape_points
+from masklayout.geometry.shapes import ShapeName, shape_points
 from masklayout.geometry.wafer import DieGrid
 from masklayout.outputs import LAYER_STYLES, layer_styles, write_layer_properties
 from masklayout.progress import SILENT, Progress
@@ -119,8 +119,9 @@ def wafer_map(design: Design, grid: DieGrid, path: str | Path) -> Path:
             f"partial dies, not written ({len(grid.partial)})",
         ),
     ):
+        # an (n, 4, 2) array takes PolyCollection's fast path; its stubs ask for a Sequence
         dies = PolyCollection(
-            _die_boxes(centers, grid.step),
+            _die_boxes(centers, grid.step),  # type: ignore[arg-type]
             facecolor=face,
             edgecolor=line,
             linewidth=edge,
@@ -323,7 +324,7 @@ def _margin_labels(ax, design: Design) -> None:
 
 
 # --------------------------------------------------------------------------- bump close-up
-def _stack_layers(stack: Stack) -> list[tuple[str, str, float]]:
+def _stack_layers(stack: Stack) -> list[tuple[str, ShapeName, float]]:
     """(layer, shape, diameter) of a stack's shapes, from the bottom up."""
     return [
         ("UBM", stack.ubm.shape, stack.ubm.diameter),

@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 from masklayout.geometry.shapes import GRID, ShapeName, shape_points
 from masklayout.process import Ball, balls, simulate_stacks
 from masklayout.spec import Design, Stack, circumradius
+from masklayout.tech import Rule
 
 Target = Literal["height", "diameter"]
 SWEEP = 33  # candidates per bisection round
@@ -80,7 +81,7 @@ class Unreachable(ValueError):
 
 
 # --------------------------------------------------------------------------- rule bounds
-def _rule(design: Design, check: str, **match: str) -> tuple[str, object] | None:
+def _rule(design: Design, check: str, **match: str) -> tuple[str, Rule] | None:
     """The first rule of the deck of kind ``check`` whose fields match (``layers`` contains)."""
     for name, rule in design.tech.rules.items():
         if rule.check != check:
@@ -92,6 +93,14 @@ def _rule(design: Design, check: str, **match: str) -> tuple[str, object] | None
         if ok:
             return name, rule
     return None
+
+
+def _margin(design: Design, found: tuple[str, Rule] | None) -> tuple[str, float]:
+    """An enclosure rule's name and margin (a value per film at its stricter film, as the check
+    takes it); none: plain containment."""
+    if found is None:
+        return "containment", 0.0
+    return found[0], design.tech.rule_value(found[0], 0.0)
 
 
 def _support(shape: ShapeName, angle: np.ndarray) -> np.ndarray:
@@ -136,7 +145,7 @@ def _nearest_beyond(tree: cKDTree, points: np.ndarray, least: float) -> np.ndarr
     k = 2
     while todo.size:
         k = min(k, tree.n)
-        dist = tree.query(points[todo], k=k)[0].reshape(len(todo), k)
+        dist = np.asarray(tree.query(points[todo], k=k)[0]).reshape(len(todo), k)
         far = np.where(dist > least, dist, np.inf).min(axis=1)
         done = np.isfinite(far) | (k == tree.n)
         out[todo[done]] = far[done]
@@ -219,7 +228,7 @@ def bounds(design: Design, stack_name: str, level: int) -> list[Bound]:
     if level > 0:
         below = stack.openings[level - 1]
         found = _rule(design, "enclosure", outer=opening.mask, inner=below.mask)
-        name, margin = (found[0], found[1].value) if found else ("containment", 0.0)
+        name, margin = _margin(design, found)
         below_shape = stack.opening_shape(level - 1)
         low = (
             below.diameter + 2 * margin
@@ -232,7 +241,7 @@ def bounds(design: Design, stack_name: str, level: int) -> list[Bound]:
     if level + 1 < len(stack.openings):
         above = stack.openings[level + 1]
         found = _rule(design, "enclosure", outer=above.mask, inner=opening.mask)
-        name, margin = (found[0], found[1].value) if found else ("containment", 0.0)
+        name, margin = _margin(design, found)
         high = above.diameter - 2 * margin
         out.append(Bound(name, "max", high, f"stay inside {above.mask} {above.diameter:g} by {margin:g}"))  # fmt: skip
     found = _rule(design, "aspect_ratio", layers=opening.mask)

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from masklayout import bulk_yaml
 
@@ -230,7 +231,7 @@ def _child(node: yaml.Node | None, item: str | int) -> tuple[yaml.Node, yaml.Nod
     return None
 
 
-def _message(err: dict) -> str:
+def _message(err: ErrorDetails) -> str:
     kind, found = err["type"], err.get("input")
     if kind in ("unknown_key", "value_error", "assertion_error") or kind.startswith("spec_"):
         msg = err["msg"]
@@ -261,7 +262,7 @@ def _message(err: dict) -> str:
     return f"{msg} (found {found!r})"
 
 
-def _tag_key(err: dict) -> list[str]:
+def _tag_key(err: ErrorDetails) -> list[str]:
     """The key a tagged union is told apart by (``step``), as a one-item path; none when the
     union is told apart by a function rather than a key."""
     key = err.get("ctx", {}).get("discriminator", "")

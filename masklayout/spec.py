@@ -496,7 +496,8 @@ class _Problems:
     """Problems found in a spec, located by key path."""
 
     def __init__(self, source: SourceMap):
-        self.source, self.found = source, []
+        self.source = source
+        self.found: list[Problem] = []
 
     def add(self, loc: Loc, message: str) -> None:
         self.found.append(self.source.problem(loc, message))
@@ -542,7 +543,7 @@ def _check_stacks(spec: Spec, problems: _Problems) -> None:
     for sname, stack in spec.stacks.items():
         used = [o.mask for o in stack.openings]
         for k, opening in enumerate(stack.openings):
-            loc = ["stacks", sname, "openings", k]
+            loc: Loc = ["stacks", sname, "openings", k]
             if opening.mask not in spec.masks:
                 problems.add(
                     [*loc, "mask"], f"unknown mask '{opening.mask}' (known: {_known(spec.masks)})"
@@ -623,7 +624,7 @@ def _resolve_sites(
     sites: list[Site] = []
     file_lost = False
     for i, entry in enumerate(spec.die.bumps):
-        loc = ["die", "bumps", i]
+        loc: Loc = ["die", "bumps", i]
         if isinstance(entry, BumpFile):
             imported, found = import_bumps(
                 entry, base, spec.wafer.die_size, spec.stacks, problems.source, loc
@@ -668,7 +669,8 @@ def _explicit_site(
     spec: Spec, bump: Bump, stack: str, i: int, pads: dict[str, int], problems: _Problems
 ) -> Site | None:
     """The site of one listed bump; on a pad it defaults to the pad centre and must lie on it."""
-    loc, at = ["die", "bumps", i], bump.at
+    loc: Loc = ["die", "bumps", i]
+    at = bump.at
     if bump.on_pad is not None:
         if bump.on_pad not in pads:
             problems.add([*loc, "on_pad"], f"unknown pad '{bump.on_pad}' (known: {_known(pads)})")
@@ -772,7 +774,7 @@ def _check_routes(
 ) -> None:
     """Each route joins a known pad to a known bump that has no pad of its own."""
     for i, route in enumerate(spec.die.rdl.routes):
-        loc = ["die", "rdl", "routes", i]
+        loc: Loc = ["die", "rdl", "routes", i]
         if route.pad not in pads:
             problems.add([*loc, "pad"], f"unknown pad '{route.pad}' (known: {_known(pads)})")
         if route.bump not in named:

@@ -241,9 +241,18 @@ def _default_films() -> dict[Film, FilmProperties]:
     return {"photoresist": FilmProperties(), "dry_film": FilmProperties()}
 
 
-STRUCTURED_LAYERS = ("PI1", "RDL", "PI2", "UBM")
+StructuredLayer = Literal["PI1", "RDL", "PI2", "UBM"]
+STRUCTURED_LAYERS: tuple[StructuredLayer, ...] = ("PI1", "RDL", "PI2", "UBM")
 MaskFilm = Literal["photoresist", "dry_film", "polyimide"]
 Tone = Literal["positive", "negative"]
+
+
+def _default_mask_films() -> dict[StructuredLayer, MaskFilm]:
+    return {"PI1": "polyimide", "RDL": "photoresist", "PI2": "polyimide", "UBM": "photoresist"}
+
+
+def _default_tones() -> dict[MaskFilm, Tone]:
+    return {"photoresist": "positive", "dry_film": "negative", "polyimide": "negative"}
 
 
 class AlignmentMarks(StrictModel):
@@ -287,16 +296,8 @@ class MaskSet(StrictModel):
 
     marks: AlignmentMarks = Field(default_factory=AlignmentMarks)
     labels: MaskLabels = Field(default_factory=MaskLabels)
-    films: dict[Literal["PI1", "RDL", "PI2", "UBM"], MaskFilm] = Field(
-        default_factory=lambda: {
-            "PI1": "polyimide", "RDL": "photoresist", "PI2": "polyimide", "UBM": "photoresist"
-        }
-    )  # fmt: skip
-    tones: dict[MaskFilm, Tone] = Field(
-        default_factory=lambda: {
-            "photoresist": "positive", "dry_film": "negative", "polyimide": "negative"
-        }
-    )  # fmt: skip
+    films: dict[StructuredLayer, MaskFilm] = Field(default_factory=_default_mask_films)
+    tones: dict[MaskFilm, Tone] = Field(default_factory=_default_tones)
 
 
 class Tech(StrictModel):

@@ -13,7 +13,7 @@ from scipy.optimize import brentq
 from masklayout import spec
 from masklayout.cli import main
 from masklayout.process import run
-from masklayout.sizing import Unreachable, size, stack_yaml
+from masklayout.sizing import Unreachable, bounds, size, stack_yaml
 from tests.helpers import BASE_SPEC, SAMPLES
 from tests.process_specs import circle_area
 
@@ -46,6 +46,20 @@ def test_the_solution_is_on_the_grid_and_between_its_bounds():
     assert (result.low_um, result.high_um) == (290.0, 350.0)
     assert result.low_um <= result.diameter_um <= result.high_um
     assert f"{{mask: SM2, diameter: {result.diameter_um:g}}}" in stack_yaml("std", result.stack)
+
+
+def test_an_enclosure_given_per_film_bounds_the_opening_by_its_stricter_value(tmp_path):
+    """Bug: sizing took an enclosure rule's value as a number, and a value per film (which the
+    check takes at its stricter film) crashed it. SM2 must contain SM1 (270) by max(10, 30)."""
+    tech = tmp_path / "films.yaml"
+    tech.write_text(
+        "name: films\nextends: wlcsp-400\nrules:\n"
+        "  SM2.EN.SM1: {check: enclosure, outer: SM2, inner: SM1, scope: interacting,\n"
+        "               value: {photoresist: 10, dry_film: 30}}\n"
+    )
+    design = spec.loads(BASE_SPEC.replace("tech: wlcsp-400", f"tech: {tech}"))
+    low = next(b for b in bounds(design, "std", 1) if b.rule == "SM2.EN.SM1")
+    assert (low.side, low.diameter_um) == ("min", 270 + 2 * 30)
 
 
 @pytest.mark.parametrize(

@@ -156,9 +156,9 @@ def find(
         else:
             continue
         explained.update(spec_nets)
-    for name, terminals in expected.items():
+    for name, net_terminals in expected.items():
         pieces: dict[int | None, list[str]] = {}
-        for terminal in sorted(terminals, key=_order):
+        for terminal in sorted(net_terminals, key=_order):
             pieces.setdefault(found[terminal], []).append(terminal)
         if (len(pieces) > 1 or None in pieces) and name not in explained:
             findings.append(_open(extraction, name, pieces, where))

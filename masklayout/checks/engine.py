@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import klayout.db as db
 import numpy as np
@@ -63,7 +64,10 @@ LAYOUT_SUFFIXES = (".gds", ".gds2", ".gdsii", ".oas", ".gz")
 MAX_LISTED = 1000  # violations listed per rule (the worst); the others are counted
 EXACT_CLUSTERING = 1000  # markers in a cell clustered by merging their boxes; more: on a grid
 
-Measure = Callable[[db.EdgePair | db.Polygon, db.ICplxTrans], float]
+PairMeasure = Callable[[db.EdgePair, db.ICplxTrans], float]
+PolygonMeasure = Callable[[db.Polygon, db.ICplxTrans], float]
+# markers found by a check, with what to measure each by: edge pairs or polygons
+Finding = tuple[db.EdgePairs, PairMeasure] | tuple[db.Region, PolygonMeasure]
 
 
 def allowance(value: float) -> float:
@@ -295,7 +299,7 @@ def _merged_clusters(boxes: np.ndarray) -> np.ndarray:
     centres = (boxes[:, :2] + boxes[:, 2:]) // 2
     order = np.argsort(centres[:, 0], kind="stable")
     xs = centres[order, 0]
-    blobs = db.Region([db.Box(*(int(v) for v in b)) for b in boxes]).merged()
+    blobs = db.Region([db.Polygon(db.Box(*(int(v) for v in b))) for b in boxes]).merged()
     for k, blob in enumerate(blobs.each()):
         bb = blob.bbox()
         lo, hi = np.searchsorted(xs, bb.left, "left"), np.searchsorted(xs, bb.right, "right")
@@ -429,30 +433,35 @@ class _Deck:
 
     def collect(
         self,
-        findings: Iterable[tuple[db.EdgePairs | db.Region, Measure]],
+        findings: Iterable[Finding],
         relation: str,
         within: int,
     ) -> tuple[tuple[Violation, ...], int, int]:
         """Put the findings back into the hierarchy, read them out per cell, and make each
         cluster of markers (within ``within`` dbu) one violation at its worst measurement; the
         :data:`MAX_LISTED` worst, and how many more (once per cell, and on the wafer)."""
-        layers = []
-        for collection, measure in findings:
-            if not collection.is_empty():
+        layers: list[tuple[int, Finding]] = []
+        for finding in findings:
+            if not finding[0].is_empty():
                 layer = self.results.layer()
-                collection.insert_into(self.results, self.results_top.cell_index(), layer)
-                layers.append((layer, measure))
+                finding[0].insert_into(self.results, self.results_top.cell_index(), layer)
+                layers.append((layer, finding))
         worst_first = 1 if relation == ">=" else -1
         out: list[Violation] = []
         for cell in self.results.each_cell():
             placements, trans = self._cell_placement(cell)
             markers: list[Marker] = []
             values: list[float] = []
-            for layer, measure in layers:
+            for layer, finding in layers:
                 for shape in cell.shapes(layer).each():
-                    marker = shape.edge_pair if shape.is_edge_pair() else shape.polygon
-                    markers.append(marker)
-                    values.append(measure(marker, trans))
+                    if isinstance(finding[0], db.EdgePairs):
+                        pair = shape.edge_pair
+                        markers.append(pair)
+                        values.append(finding[1](pair, trans))
+                    else:
+                        polygon = shape.polygon
+                        markers.append(polygon)
+                        values.append(finding[1](polygon, trans))
             if not markers:
                 continue
             cluster = _clusters(markers, within)
@@ -474,6 +483,8 @@ class _Deck:
         note: str = "",
     ) -> Violation:
         um = self.dbu
+        ends: tuple[db.Point, ...]
+        kind: Literal["edge_pair", "polygon"]
         if isinstance(marker, db.EdgePair):
             ends = (marker.first.p1, marker.first.p2, marker.second.p1, marker.second.p2)
             kind = "edge_pair"
@@ -495,15 +506,15 @@ class _Deck:
         )
 
     # ------------------------------------------------------------ measures
-    def distance(self, offset_dbu: int = 0) -> Measure:
+    def distance(self, offset_dbu: int = 0) -> PairMeasure:
         return lambda pair, _: (pair.distance() + offset_dbu) * self.dbu
 
-    def overlap(self, minimum: float = 0.0) -> Measure:
+    def overlap(self, minimum: float = 0.0) -> PolygonMeasure:
         """Two shapes that should stand ``minimum`` apart overlap (or their keep-outs do):
         the space left, negative for an overlap, from the depth of the overlapping piece."""
         return lambda polygon, _: minimum - min_width(_points(polygon)) * self.dbu
 
-    def protrusion(self, outer: str) -> Measure:
+    def protrusion(self, outer: str) -> PolygonMeasure:
         """How far a piece of an inner shape sticks out of the ``outer`` layer (negative)."""
         index = self.layer_index(outer)
 
@@ -533,7 +544,7 @@ class _Deck:
         rule: Rule,
         limit: float,
         what: str,
-        findings: Iterable[tuple[db.EdgePairs | db.Region, Measure]] = (),
+        findings: Iterable[Finding] = (),
         relation: str = ">=",
         unit: str = "um",
         skipped: str | None = None,
@@ -603,7 +614,7 @@ class _Deck:
             return [self._result(name, rule, value, what, skipped=skipped)]
         pairs = outer.enclosing_check(inner, self.at_least(value))
         outside = inner - outer
-        findings = [(pairs, self.distance()), (outside, self.protrusion(rule.outer))]
+        findings: list[Finding] = [(pairs, self.distance()), (outside, self.protrusion(rule.outer))]
         return [self._result(name, rule, value, what, findings)]
 
     def rule_separation(self, name: str, rule: SeparationRule) -> list[RuleResult]:
@@ -613,7 +624,7 @@ class _Deck:
             return [self._result(name, rule, value, what, skipped=skipped)]
         a, b = self.region(rule.layer), self.region(rule.other)
         pairs = a.separation_check(b, self.at_least(value))
-        findings = [(pairs, self.distance()), (a & b, self.overlap())]
+        findings: list[Finding] = [(pairs, self.distance()), (a & b, self.overlap())]
         return [self._result(name, rule, value, what, findings)]
 
     def rule_center_to_edge(self, name: str, rule: LayerRule) -> list[RuleResult]:
@@ -625,7 +636,7 @@ class _Deck:
         die = self.region("DIE")
         pairs = centres.enclosed_check(die, self.at_least(value) - CENTRE_HALF)
         outside = centres.not_inside(die)
-        findings = [(pairs, self.distance(CENTRE_HALF)), (outside, lambda *_: 0.0)]
+        findings: list[Finding] = [(pairs, self.distance(CENTRE_HALF)), (outside, lambda *_: 0.0)]
         return [self._result(name, rule, value, what, findings, merge=0.0)]
 
     def rule_edge_clearance(self, name: str, rule: LayerRule) -> list[RuleResult]:
@@ -635,7 +646,7 @@ class _Deck:
             return [self._result(name, rule, value, what, skipped=skipped)]
         die, shapes = self.region("DIE"), self.region(rule.layer)
         pairs = die.enclosing_check(shapes, self.at_least(value))
-        findings = [(pairs, self.distance()), (shapes - die, self.protrusion("DIE"))]
+        findings: list[Finding] = [(pairs, self.distance()), (shapes - die, self.protrusion("DIE"))]
         return [self._result(name, rule, value, what, findings)]
 
     def rule_pitch(self, name: str, rule: LayerRule) -> list[RuleResult]:
@@ -648,9 +659,7 @@ class _Deck:
         findings = [(pairs, self.distance(2 * CENTRE_HALF))]
         return [self._result(name, rule, value, what, findings, merge=0.0)]
 
-    def _spacing(
-        self, region: db.Region, minimum: float
-    ) -> list[tuple[db.EdgePairs | db.Region, Measure]]:
+    def _spacing(self, region: db.Region, minimum: float) -> list[Finding]:
         """Space between distinct shapes, overlapping ones included (they merge into one shape,
         which a space check cannot see): their common area, by its depth."""
         pairs = region.space_check(self.at_least(minimum))
@@ -675,7 +684,7 @@ class _Deck:
         name: str,
         rule: MaskRule,
         what: Callable[[str, float | None], str],
-        findings: Callable[[str, float, float], list[tuple[db.EdgePairs | db.Region, Measure]]],
+        findings: Callable[[str, float, float], list[Finding]],
         relation: str = ">=",
         unit: str = "um",
         needs_thickness: bool = False,
@@ -719,7 +728,7 @@ class _Deck:
         )
 
     def rule_aspect_ratio(self, name: str, rule: MaskRule) -> list[RuleResult]:
-        def findings(mask: str, value: float, thickness: float) -> list:
+        def findings(mask: str, value: float, thickness: float) -> list[Finding]:
             narrowest = self.at_least(thickness / value)
             pairs = self.region(mask).width_check(narrowest, metrics=db.Metrics.Projection)
             return [(pairs, lambda pair, _: thickness / (pair.distance() * self.dbu))]
@@ -735,7 +744,7 @@ class _Deck:
         )
 
     def rule_area_ratio(self, name: str, rule: MaskRule) -> list[RuleResult]:
-        def findings(mask: str, value: float, thickness: float) -> list:
+        def findings(mask: str, value: float, thickness: float) -> list[Finding]:
             t = thickness / self.dbu
             low = self.region(mask).filtered(_AreaRatioBelow(t, value))
             return [(low, lambda polygon, _: polygon.area() / (polygon.perimeter() * t))]
@@ -797,7 +806,7 @@ class _Deck:
         if skipped := self._ball_skip():
             return [self._result(name, rule, value, what, skipped=skipped)]
         narrow = self.region("BALL").filtered(_NarrowerThan(self.at_least(value)))
-        width: Measure = lambda p, _: p.bbox().width() * self.dbu  # noqa: E731
+        width: PolygonMeasure = lambda p, _: p.bbox().width() * self.dbu  # noqa: E731
         return [self._result(name, rule, value, what, [(narrow, width)], merge=0.0)]
 
     def rule_bridging(self, name: str, rule: BallRule) -> list[RuleResult]:

@@ -62,7 +62,7 @@ def overlapping_pairs(
     if complete:
         pairs = tree.query_pairs(reach, output_type="ndarray").astype(np.int64)
     else:
-        nearest = tree.query(xy, k=2)[1]
+        nearest = np.asarray(tree.query(xy, k=2)[1])
         other = np.where(nearest[:, 0] == np.arange(n), nearest[:, 1], nearest[:, 0])
         pairs = np.unique(np.sort(np.column_stack((np.arange(n), other)), axis=1), axis=0)
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else pairs.reshape(0, 2)

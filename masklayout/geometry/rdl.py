@@ -126,12 +126,12 @@ def fixed_clashes(design: Design, problem: RoutingProblem) -> list[Problem]:
         metal += [(net.name, t.name, gdstk.Polygon(t.polygon)) for t in net.terminals]
     metal += [("", o.name, gdstk.Polygon(o.polygon)) for o in problem.obstacles]
     lines = []
-    for net in design.nets:
-        for line, index in zip(net.fixed, net.fixed_routes, strict=True):
+    for die_net in design.nets:
+        for line, index in zip(die_net.fixed, die_net.fixed_routes, strict=True):
             route = design.spec.die.rdl.routes[index]
-            path = gdstk.FlexPath(line, net.width, simple_path=True).to_polygons()
-            lines.append((net.name, index, f"route {route.pad} -> {route.bump}", path))
-            metal += [(net.name, f"the route of die.rdl.routes[{index}]", p) for p in path]
+            path = gdstk.FlexPath(line, die_net.width, simple_path=True).to_polygons()
+            lines.append((die_net.name, index, f"route {route.pad} -> {route.bump}", path))
+            metal += [(die_net.name, f"the route of die.rdl.routes[{index}]", p) for p in path]
     problems = []
     for name, index, what, path in lines:
         grown = gdstk.offset(path, problem.space - 1e-3)

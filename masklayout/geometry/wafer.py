@@ -126,7 +126,7 @@ def _grid(wafer: Wafer, offset: tuple[float, float]) -> tuple[np.ndarray, np.nda
 def place_dies(wafer: Wafer) -> DieGrid:
     """The die grid. ``grid_offset: auto`` takes, per axis, die-centred or street-centred
     placement, whichever gives the most full dies (ties go to die-centred)."""
-    step = tuple(wafer.die_step)
+    step = wafer.die_step
     if wafer.grid_offset == "auto":
         options = list(itertools.product((0.0, step[0] / 2), (0.0, step[1] / 2)))
         counts = [len(_grid(wafer, o)[0]) for o in options]
