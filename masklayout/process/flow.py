@@ -17,7 +17,7 @@ from typing import Literal
 
 from masklayout.geometry.shapes import shape_area, shape_perimeter
 from masklayout.process.solder import has_bismuth, is_sn_pb
-from masklayout.source import Problem, SpecError
+from masklayout.source import Loc, Problem, SpecError
 from masklayout.spec import Deposit, Design, FormMask, Reflow, Stack, Strip
 from masklayout.tech import DEFAULT_METHOD, Alloy, DepositMethodName
 
@@ -80,7 +80,7 @@ class _Checker:
         self.ops: list[Op] = []
 
     # ---------------------------------------------------------------- helpers
-    def error(self, i: int, key: str | None, message: str) -> None:
+    def error(self, i: int, key: str | Loc | None, message: str) -> None:
         self.errors.append(self.design.source.problem(_loc(i, key), message))
 
     def warn(self, i: int, message: str) -> None:
@@ -404,7 +404,7 @@ class _Checker:
                 )
 
 
-def _loc(i: int, key: str | list | None) -> list:
+def _loc(i: int, key: str | Loc | None) -> Loc:
     if key is None:
         return ["process", i]
-    return ["process", i, *(key if isinstance(key, list) else [key])]
+    return ["process", i, *([key] if isinstance(key, str) else key)]

@@ -218,6 +218,7 @@ def _step_warnings(sim: Simulation, names: list[str], where: _Where) -> list[str
         if rec.op.kind != "reflow":
             continue
         peak = rec.op.peak
+        assert peak is not None  # a reflow always has its peak
         for s in rec.solid:
             if s.what == "paste":
                 continue  # an unmelted deposit is a failure, reported at the end
@@ -330,7 +331,7 @@ def nearest_spaces(xy: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarra
     other circle. A circle farther than the nearest centre plus half the spread of diameters
     cannot leave less space, so only those within it are measured."""
     tree = cKDTree(xy)
-    pitch = tree.query(xy, k=2)[0][:, 1]
+    pitch = np.asarray(tree.query(xy, k=2)[0])[:, 1]
     spread = float(d.max() - d.min())
     if spread == 0:
         return pitch, pitch - d
