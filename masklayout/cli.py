@@ -530,7 +530,9 @@ def size(
     if (height is None) == (diameter is None):
         raise click.UsageError("give one target: --height or --diameter")
     design = spec_module.load(spec_file)
-    target, value = ("height", height) if height is not None else ("diameter", diameter)
+    target: sizing.Target = "height" if height is not None else "diameter"
+    value = height if height is not None else diameter
+    assert value is not None  # one of the two, checked above
     try:
         result = sizing.size(design, stack_name, target, value, mask, grid)
     except sizing.Unreachable as exc:

@@ -49,7 +49,7 @@ class MaskLayout:
     dies: wafer_geometry.DieGrid
     bumps_per_die: int
     layers: tuple[str, ...]
-    routing: rdl_geometry.Routing | None = None
+    routing: rdl_geometry.Routing  # the die's RDL: what routed, and what did not
 
     @property
     def bumps_on_wafer(self) -> int:
@@ -190,7 +190,9 @@ def build(
     layers |= {(label.layer, label.texttype) for cell in library.cells for label in cell.labels}
     names = tuple(name for name, tag_ in design.tech.layers.items() if tag_ in layers)
     sites = len(design.sites)
-    return MaskLayout(library, top, dies, sites, names, routing)
+    return MaskLayout(
+        library=library, top=top, dies=dies, bumps_per_die=sites, layers=names, routing=routing
+    )
 
 
 def layout_format(path: str | Path) -> str | None:
