@@ -129,23 +129,37 @@ def _pieces(region: kdb.Region) -> list[np.ndarray]:
 
 def groups(polygons: Iterable[np.ndarray]) -> tuple[Group, ...]:
     """Polygons (integer points) as groups: equal shapes (same vertices in the same order from
-    the first) gathered with their positions, sorted; the order depends on the shapes only."""
-    by_size: dict[int, list[np.ndarray]] = {}
+    the first) gathered with their positions, in the order the shapes first come."""
+    found: dict[bytes, tuple[np.ndarray, list[np.ndarray]]] = {}
     for points in polygons:
         for piece in _fitted(points):
-            by_size.setdefault(len(piece), []).append(piece)
+            relative = piece - piece[0]
+            entry = found.setdefault(relative.tobytes(), (relative, []))
+            entry[1].append(piece[0])
     out = []
-    for size in sorted(by_size):
-        stack = np.stack(by_size[size])
-        origin = stack[:, 0, :]
-        relative = (stack - origin[:, None, :]).reshape(len(stack), -1)
-        shapes, inverse = np.unique(relative, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        for k, shape in enumerate(shapes):
-            positions = origin[inverse == k]
-            positions = positions[np.lexsort((positions[:, 0], positions[:, 1]))]
-            out.append(Group(shape.reshape(size, 2), positions))
+    for shape, origins in found.values():
+        positions = np.array(origins, dtype=np.int64)
+        positions = positions[np.lexsort((positions[:, 0], positions[:, 1]))]
+        out.append(Group(shape, positions))
     return tuple(out)
+
+
+def _cuts(low: int, high: int, count: int, spans: np.ndarray) -> np.ndarray:
+    """``count`` + 1 cut positions from ``low`` to ``high``, each inner one moved to the
+    nearest gap between the ``spans`` (k × 2: low, high of each opening) when there is one, so
+    that openings stay whole."""
+    cuts = np.linspace(low, high, count + 1).round().astype(np.int64)
+    if len(spans) == 0 or count == 1:
+        return cuts
+    order = np.argsort(spans[:, 0])
+    starts, ends = spans[order, 0], np.maximum.accumulate(spans[order, 1])
+    gaps = np.flatnonzero(starts[1:] > ends[:-1])  # free between ends[g] and starts[g + 1]
+    if len(gaps) == 0:
+        return cuts
+    middles = (ends[gaps] + starts[gaps + 1]) // 2
+    inner = middles[np.abs(middles[None, :] - cuts[1:-1, None]).argmin(axis=1)]
+    inner = inner[(inner > low) & (inner < high)]
+    return np.unique(np.concatenate(([low], inner, [high])))
 
 
 def _placements(top: gdstk.Cell, cell_name: str, dbu: float) -> np.ndarray:
@@ -245,11 +259,15 @@ def _inverted_tile(
     each; polygons without holes."""
     count = sum(len(o.positions) for o in openings)
     n = max(1, math.ceil(math.sqrt(count / OPENINGS_PER_SUBTILE)))
-    xs = np.linspace(low[0], high[0], n + 1).round().astype(np.int64)
-    ys = np.linspace(low[1], high[1], n + 1).round().astype(np.int64)
+    spans = [
+        np.column_stack((o.positions + o.low, o.positions + o.high)) for o in openings
+    ]  # x low, y low, x high, y high of every opening
+    every = np.concatenate(spans) if spans else np.zeros((0, 4), dtype=np.int64)
+    xs = _cuts(int(low[0]), int(high[0]), n, every[:, [0, 2]])
+    ys = _cuts(int(low[1]), int(high[1]), n, every[:, [1, 3]])
     out = []
-    for i in range(n):
-        for j in range(n):
+    for i in range(len(xs) - 1):
+        for j in range(len(ys) - 1):
             box = kdb.Box(int(xs[i]), int(ys[j]), int(xs[i + 1]), int(ys[j + 1]))
             base = kdb.Region(box)
             if field_ is not None:
@@ -269,9 +287,11 @@ def _inverted_tile(
 
 def _field(content: MaskContent, exposure: Settings) -> tuple[kdb.Region, np.ndarray, np.ndarray]:
     """The field of an inversion in wafer coordinates (the plate's square shrunk by the
-    magnification, or the wafer outline) and its box."""
-    if exposure.plate is not None:
-        half = round(exposure.plate.size / content.dbu / exposure.magnification / 2)
+    magnification, less its frame when drawn; or the wafer outline) and its box."""
+    plate = exposure.plate
+    if plate is not None:
+        side = plate.size - (2 * plate.frame if plate.outline else 0.0)
+        half = round(side / content.dbu / exposure.magnification / 2)
         low, high = np.array([-half, -half]), np.array([half, half])
         return kdb.Region(kdb.Box(-half, -half, half, half)), low, high
     points = [kdb.Point(int(x), int(y)) for x, y in content.wafer]
@@ -414,7 +434,7 @@ def write_mask(
     )
     tally = _Tally(writer)
     extras = content.extras
-    if exposure.plate is not None and exposure.plate.outline:
+    if exposure.plate is not None and exposure.plate.outline and exposure.tone == "dark":
         extras = extras + groups([_frame(exposure.plate, content, exposure.magnification)])
     parts: Iterable[tuple[tuple[Group, ...], np.ndarray]] = (
         _inverted(content, exposure, extras)
