@@ -191,7 +191,10 @@ def test_clear_field_without_a_plate_is_the_wafer_less_the_openings(
     for mask in manifest["masks"]:
         _, region = flat_region(tmp_path / mask["file"], (mask["layer"], mask["datatype"]))
         expected = wafer - combined_layer(combined, mask["name"])
-        assert (region ^ expected).is_empty(), mask["name"]
+        # the wafer's edge and the labels are cut at tile edges, each cut snapped to the 1 nm
+        # grid: what differs is slivers under 1 nm wide
+        assert (region ^ expected).sized(-1).is_empty(), mask["name"]
+        assert region.area() == pytest.approx(expected.area(), rel=1e-8), mask["name"]
 
 
 def test_magnification_scales_every_coordinate(
