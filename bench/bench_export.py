@@ -175,9 +175,9 @@ def main() -> None:
         print(json.dumps(measure(args.measure, args.diameter, args.bumps)))
         return
     if args.compare_wafers:
-        rows = [
-            isolated(v, d, args.bumps) for v in ("stream-oas", "stream-gds") for d in (200, 300)
-        ]
+        given = args.variants.split(",")
+        variants = VARIANTS[:2] if given == list(VARIANTS) else given
+        rows = [isolated(v, d, args.bumps) for v in variants for d in (200, 300)]
     else:
         rows = [isolated(v, args.diameter, args.bumps) for v in args.variants.split(",")]
     table(rows)
