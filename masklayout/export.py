@@ -30,7 +30,7 @@ import gdstk
 import klayout.db as kdb
 import numpy as np
 
-from masklayout import files
+from masklayout import files, layout
 from masklayout.geometry import wafer as wafer_geometry
 from masklayout.spec import Design
 from masklayout.streams import GDS_MAX_VERTICES, GdsStream, OasisStream
@@ -471,7 +471,8 @@ def write_mask_file(
     content: MaskContent, exposure: Settings, path: Path, fmt: Format, compression: int = 6
 ) -> dict[str, Any]:
     """Write one mask flat to ``path`` (atomically); return counts, box, size and SHA-256."""
-    with files.atomic_write(path) as tmp, open(tmp, "wb") as out:
+    check = layout.check_layout_file(f".{fmt}")
+    with files.atomic_write(path, check) as tmp, open(tmp, "wb") as out:
         stats = write_mask(content, exposure, out, fmt, compression)
     digest = hashlib.sha256()
     with open(path, "rb") as written:
