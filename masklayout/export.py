@@ -319,7 +319,10 @@ def _inverted(
     inside = {(b.left, b.bottom) for b in (p.bbox() for p in tiles.inside(field_).each())}
     crossing = {(b.left, b.bottom) for b in (p.bbox() for p in tiles.interacting(field_).each())}
     dies = {tuple(k) for k in np.rint((content.centers - offset) / step).astype(np.int64).tolist()}
-    boxes = [(g, *g.box()) for g in extras]
+    single = [
+        Group(g.shape, g.positions[k : k + 1]) for g in extras for k in range(len(g.positions))
+    ]
+    boxes = [(g, *g.box()) for g in single]  # each mark or letter on its own: the tiles it is in
     plain: list[np.ndarray] = []  # tiles inside the field holding nothing
     with_die: list[np.ndarray] = []  # tiles inside the field holding a die and nothing else
     for (i, j), lo in zip(ij.tolist(), lows, strict=True):
