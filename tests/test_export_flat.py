@@ -83,7 +83,14 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[spec.Design, gdstk.
 
 
 def small_text() -> str:
-    return spec_text().replace("diameter: 100 mm", "diameter: 50 mm")
+    return spec_text(("diameter: 100 mm", "diameter: 50 mm"))
+
+
+def with_mask_keys(text: str, mask: str, keys: str) -> str:
+    """``text`` with ``keys`` added to the flow-style entry of ``mask`` under ``masks:``."""
+    line = re.search(rf"^  {mask}: {{(.*)}}$", text, re.MULTILINE)
+    assert line, f"test bug: no masks.{mask} entry"
+    return text.replace(line.group(0), f"  {mask}: {{{line.group(1)}, {keys}}}", 1)
 
 
 def test_gdsii_on_request_xor_equal_with_polygons_within_8190_vertices(
@@ -99,13 +106,22 @@ def test_gdsii_on_request_xor_equal_with_polygons_within_8190_vertices(
 
 
 def dense_spec(bumps: int = 12) -> str:
-    """The small spec with a dense bump array: one die's openings exceed 8190 vertices."""
-    text = spec_text().replace(
-        "array: {pitch: 400, count: [6, 5], center: [-100, 0]}",
-        f"array: {{pitch: 200, count: [{bumps}, {bumps}], center: [-100, 0]}}",
+    """The small spec on a 50 mm wafer with a dense bump array: one die's SM1 openings exceed
+    8190 vertices."""
+    return spec_text(
+        ("diameter: 100 mm", "diameter: 50 mm"),
+        (
+            "array: {pitch: 400, count: [6, 5], center: [-100, 0]}",
+            f"array: {{pitch: 200, count: [{bumps}, {bumps}], center: [-100, 0]}}",
+        ),
+        ("skip: [A1]", "skip: []"),
+        ("{shape: circle, diameter: 250}", "{shape: circle, diameter: 150}"),
+        ("{diameter: 220}", "{diameter: 120}"),
+        ("{mask: SM1, diameter: 270}", "{mask: SM1, diameter: 170}"),
+        ("{mask: SM2, diameter: 350}", "{mask: SM2, diameter: 180}"),
+        ("{pad: VDD, bump: A2}", "{pad: VDD, bump: A1}"),
+        ("{pad: GND, bump: A6}", "{pad: GND, bump: A12}"),
     )
-    text = text.replace("diameter: 100 mm", "diameter: 50 mm")
-    return text.replace("skip: [A1]", "skip: []").replace("{mask: SM2, diameter: 350}", "{mask: SM2, diameter: 180}").replace("{mask: SM1, diameter: 270}", "{mask: SM1, diameter: 170}").replace("{shape: circle, diameter: 250}", "{shape: circle, diameter: 150}").replace("{diameter: 220}", "{diameter: 120}").replace("{pad: VDD, bump: A2}", "{pad: VDD, bump: A1}").replace("{pad: GND, bump: A6}", "{pad: GND, bump: A12}")  # fmt: skip
 
 
 def test_an_inverted_tile_in_one_piece_is_split_for_gdsii(
@@ -273,10 +289,7 @@ def test_exposure_order_tech_then_mask_then_command_line(tmp_path: Path) -> None
         "  exposures: {SM1: {tone: dark}, SM2: {magnification: 5}}\n"
     )
     text = spec_text().replace("tech: wlcsp-400", f"tech: {tech}")
-    text = text.replace(
-        "SM2: {thickness: 100, film: dry_film, apply: laminate}",
-        "SM2: {thickness: 100, film: dry_film, apply: laminate, exposure: {mirror: false}}",
-    )
+    text = with_mask_keys(text, "SM2", "exposure: {mirror: false}")
     design = spec.loads(text, base=tmp_path)
     sm1 = export.settings(design, "SM1", None, "positive")
     sm2 = export.settings(design, "SM2", None, "negative")
@@ -307,11 +320,7 @@ def test_cli_flat_split_from_build_and_from_the_gds_are_the_same_bytes(tmp_path:
 
 
 def test_cli_rejects_a_plate_too_small_and_writes_nothing(tmp_path: Path) -> None:
-    text = small_text().replace(
-        "SM1: {thickness: 50, film: photoresist, apply: spin_coat}",
-        "SM1: {thickness: 50, film: photoresist, apply: spin_coat, "
-        "exposure: {plate: {size: 70 mm}}}",
-    )
+    text = with_mask_keys(small_text(), "SM1", "exposure: {plate: {size: 70 mm}}")
     spec_file = tmp_path / "small.yaml"
     spec_file.write_text(text)
     result = CliRunner().invoke(
