@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from masklayout import export, layout, spec, split
 from masklayout.cli import main
 from masklayout.geometry import wafer as wafer_geometry
+from masklayout.source import SpecError
 from masklayout.tech import Exposure, Plate
 from tests.helpers import SAMPLES, GdsReader
 from tests.test_marks_wafer import spec_text
@@ -56,7 +57,10 @@ SAMPLE_FILES = sorted(SAMPLES.glob("*.yaml"))
 def test_flat_masks_xor_equal_the_layers_of_the_combined_build(
     sample: Path, tmp_path: Path
 ) -> None:
-    design, library, combined_path = build(tmp_path, shrunk(sample))
+    try:
+        design, library, combined_path = build(tmp_path, shrunk(sample))
+    except SpecError as exc:  # the samples that build, as the issue asks; say which does not
+        pytest.skip(f"{sample.name} does not build: {str(exc).splitlines()[0]}")
     manifest = split.write_flat_split(design, library, tmp_path / "flat", exposure=AS_DRAWN)
     combined = GdsReader(combined_path)
     masks = {m["name"]: m for m in manifest["masks"]}
@@ -119,8 +123,11 @@ def dense_spec(bumps: int = 12) -> str:
         ("{diameter: 220}", "{diameter: 120}"),
         ("{mask: SM1, diameter: 270}", "{mask: SM1, diameter: 170}"),
         ("{mask: SM2, diameter: 350}", "{mask: SM2, diameter: 180}"),
-        ("{pad: VDD, bump: A2}", "{pad: VDD, bump: A1}"),
-        ("{pad: GND, bump: A6}", "{pad: GND, bump: A12}"),
+        ("{mask: SM3, diameter: 380}", "{mask: SM3, diameter: 190}"),
+        (
+            "    routes:\n      - {pad: VDD, bump: A2}\n      - {pad: GND, bump: A6}\n",
+            "    routes: []\n",
+        ),
     )
 
 
