@@ -20,11 +20,13 @@ import click
 from masklayout import files, layout, outputs, split
 from masklayout import spec as spec_module
 from masklayout.bumpmap import BumpFile
+from masklayout.export import ExposureError
 from masklayout.fields import UNITS_TEXT, length_um
 from masklayout.geometry import marks as mark_geometry
 from masklayout.geometry import rdl as rdl_geometry
 from masklayout.progress import Progress
 from masklayout.source import SpecError
+from masklayout.tech import Exposure
 
 EXIT_FAILURE, EXIT_BAD_INPUT = 1, 2
 
@@ -40,7 +42,7 @@ def reports_bad_input(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (SpecError, FileNotFoundError, files.OutputError) as exc:
+        except (SpecError, FileNotFoundError, files.OutputError, ExposureError) as exc:
             if kwargs.get("as_json"):
                 print_json({"error": str(exc)})
             click.echo(str(exc) if isinstance(exc, SpecError) else f"error: {exc}", err=True)
@@ -168,6 +170,67 @@ def schema() -> None:
     print_json(spec_module.json_schema())
 
 
+def flat_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of a flat split: format, exposure overrides, processes."""
+    options = [
+        click.option(
+            "--flat",
+            is_flag=True,
+            help="Write each mask flat (one cell), streamed die by die, in its exposure "
+            "(mirror, tone, magnification, plate from the tech and spec).",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["oas", "gds"]),
+            default="oas",
+            show_default=True,
+            help="Flat file format: OASIS (repetitions, CBLOCKs) or GDSII (polygons split "
+            "at 8190 vertices).",
+        ),
+        click.option(
+            "--mirror/--no-mirror",
+            default=None,
+            help="Mirror about the y axis (right-reading through the glass), for every mask.",
+        ),
+        click.option(
+            "--tone",
+            type=click.Choice(["clear", "dark"]),
+            help="Field tone for every mask: dark writes the openings, clear the field less "
+            "the openings (default: each film's).",
+        ),
+        click.option(
+            "--mag", type=float, help="Magnification for every mask (4 or 5 for a reticle)."
+        ),
+        click.option(
+            "--jobs",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Processes writing flat masks side by side (same bytes as one).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def exposure_override(
+    flat: bool, mirror: bool | None, tone: str | None, mag: float | None
+) -> Exposure | None:
+    """The command line's exposure keys (those given), or None."""
+    given = {
+        key: value
+        for key, value in (("mirror", mirror), ("tone", tone), ("magnification", mag))
+        if value is not None
+    }
+    if given and not flat:
+        raise click.UsageError("--mirror, --tone and --mag apply to a flat split: add --flat")
+    if mag is not None and not 0 < mag <= 10:
+        raise click.BadParameter("a magnification in (0, 10]", param_hint="--mag")
+    return Exposure(**given) if given else None
+
+
 @main.command(short_help="The mask set as GDSII/OASIS, with its .lyp and maps.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
@@ -193,6 +256,7 @@ def schema() -> None:
     type=click.Path(file_okay=False),
     help="Also write one GDSII file per mask layer and masks.json (the mask order) into DIR.",
 )
+@flat_options
 @click.option(
     "--revision",
     default="A",
@@ -220,6 +284,12 @@ def build(
     bumpmap: str | None,
     wafermap: str | None,
     split_dir: str | None,
+    flat: bool,
+    fmt: str,
+    mirror: bool | None,
+    tone: str | None,
+    mag: float | None,
+    jobs: int,
     revision: str,
     pinmap: str | None,
     allow_unrouted: bool,
@@ -230,13 +300,19 @@ def build(
     KLayout layer properties (same name, .lyp) beside it.
 
     Nets that do not route are all reported, and nothing is written (exit 2); with
-    --allow-unrouted the routed part is written with a marker database of the rest (exit 1)."""
+    --allow-unrouted the routed part is written with a marker database of the rest (exit 1).
+
+    With --split DIR --flat, each mask is written flat for the mask shop: OASIS by default,
+    mirrored, toned and magnified as the tech and the spec's masks say (or as given here)."""
     from masklayout import nets_report
 
     if die_only and (bumpmap or wafermap):
         raise click.UsageError("--bumpmap and --wafermap need the wafer; drop --die-only")
     if die_only and split_dir:
         raise click.UsageError("--split needs the wafer; drop --die-only")
+    if flat and not split_dir:
+        raise click.UsageError("--flat writes the masks of --split DIR: add --split")
+    override = exposure_override(flat, mirror, tone, mag)
     if not mark_geometry.REVISION.fullmatch(revision):
         raise click.BadParameter(mark_geometry.REVISION_HELP, param_hint="--revision")
     if output is not None:
@@ -258,6 +334,7 @@ def build(
             design, die_only=die_only, revision=revision, allow_unrouted=allow_unrouted
         )
     routing = built.routing
+    assert routing is not None  # a layout built (not read back) always carries its routing
     if pinmap:
         out.add(pinmap, "--pinmap", "the pin map output")
     unrouted_rdb = None
@@ -278,7 +355,17 @@ def build(
         if unrouted_rdb:
             nets_report.write_unrouted_rdb(design, built, out.temporary(unrouted_rdb), str(path))
         masks = None
-        if split_dir:
+        if split_dir and flat:
+            masks = split.write_flat_split(
+                design,
+                built.library,
+                out.temporary(split_dir),
+                fmt,  # type: ignore[arg-type]
+                override,
+                jobs,
+                progress,
+            )
+        elif split_dir:
             masks = split.write_split(design, built, out.temporary(split_dir), progress)
     summary = {
         "output": str(path),
@@ -342,6 +429,70 @@ def build(
             err=True,
         )
         sys.exit(EXIT_FAILURE)
+
+
+@main.command("split", short_help="The mask order from a built GDS/OASIS: a file per mask.")
+@click.argument("layout_file", metavar="GDS", type=click.Path(exists=True, dir_okay=False))
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False))
+@click.option(
+    "--spec",
+    "spec_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The spec GDS was built from (films, tones, exposures, critical dimensions).",
+)
+@flat_options
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on the terminal.")
+@reports_bad_input
+def split_command(
+    layout_file: str,
+    directory: str,
+    spec_file: str,
+    flat: bool,
+    fmt: str,
+    mirror: bool | None,
+    tone: str | None,
+    mag: float | None,
+    jobs: int,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Split GDS (a wafer layout built from SPEC, GDSII or OASIS) into one file per mask layer
+    and masks.json in DIR: hierarchical GDSII, or with --flat each mask flat in its exposure,
+    as 'build --split DIR [--flat]' writes them."""
+    override = exposure_override(flat, mirror, tone, mag)
+    progress = Progress.for_terminal(quiet)
+    design = spec_module.load(spec_file)
+    with progress.step(f"reading {layout_file}"):
+        library = layout.read(layout_file)
+    if design.spec.name not in {cell.name for cell in library.cells}:
+        raise click.BadParameter(
+            f"{layout_file} has no cell {design.spec.name}: not a wafer built from {spec_file}",
+            param_hint="GDS",
+        )
+    out = files.OutputSet({"GDS": layout_file, "--spec": spec_file})
+    out.add(directory, "DIR", "the mask set folder", directory=True)
+    with out:
+        if flat:
+            masks = split.write_flat_split(
+                design,
+                library,
+                out.temporary(directory),
+                fmt,  # type: ignore[arg-type]
+                override,
+                jobs,
+                progress,
+            )
+        else:
+            built = layout.from_library(design, library)
+            masks = split.write_split(design, built, out.temporary(directory), progress)
+    if as_json:
+        print_json(masks)
+        return
+    for mask in masks["masks"]:
+        click.echo(f"wrote {Path(directory, mask['file'])}")
+    click.echo(f"wrote {Path(directory, split.MANIFEST)}")
 
 
 @main.command(short_help="PNG pictures: wafer map, die, each opening stack.")

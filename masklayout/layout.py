@@ -49,7 +49,7 @@ class MaskLayout:
     dies: wafer_geometry.DieGrid
     bumps_per_die: int
     layers: tuple[str, ...]
-    routing: rdl_geometry.Routing  # the die's RDL: what routed, and what did not
+    routing: rdl_geometry.Routing | None = None  # what routed and what did not (None: read back)
 
     @property
     def bumps_on_wafer(self) -> int:
@@ -186,12 +186,40 @@ def build(
             library.add(cell)
             top.add(gdstk.Reference(cell))
         library.add(top)
+    return MaskLayout(
+        library=library,
+        top=top,
+        dies=dies,
+        bumps_per_die=len(design.sites),
+        layers=_layer_names(design, library),
+        routing=routing,
+    )
+
+
+def _layer_names(design: Design, library: gdstk.Library) -> tuple[str, ...]:
     layers = {(p.layer, p.datatype) for cell in library.cells for p in cell.polygons}
     layers |= {(label.layer, label.texttype) for cell in library.cells for label in cell.labels}
-    names = tuple(name for name, tag_ in design.tech.layers.items() if tag_ in layers)
-    sites = len(design.sites)
+    return tuple(name for name, tag_ in design.tech.layers.items() if tag_ in layers)
+
+
+def read(path: str | Path) -> gdstk.Library:
+    """Read a GDSII file (OASIS when ``path`` ends in ``.oas``) at 1 nm in µm."""
+    if Path(path).suffix.lower() == ".oas":
+        return gdstk.read_oas(path, unit=UNIT)
+    return gdstk.read_gds(path, unit=UNIT)
+
+
+def from_library(design: Design, library: gdstk.Library) -> MaskLayout:
+    """A wafer layout read back (:func:`read`) as built from ``design``: its top cell is the
+    spec's name."""
+    top = next(cell for cell in library.cells if cell.name == design.spec.name)
+    dies = wafer_geometry.place_dies(design.spec.wafer)
     return MaskLayout(
-        library=library, top=top, dies=dies, bumps_per_die=sites, layers=names, routing=routing
+        library=library,
+        top=top,
+        dies=dies,
+        bumps_per_die=len(design.sites),
+        layers=_layer_names(design, library),
     )
 
 

@@ -47,7 +47,7 @@ from masklayout.geometry.shapes import ShapeName, contains, shape_points
 from masklayout.netlist import DieNet, resolve_nets
 from masklayout.reading import MAX_SITES_PER_DIE, MAX_SITES_PER_WAFER
 from masklayout.source import Loc, Problem, SourceMap, SpecError, did_you_mean
-from masklayout.tech import MASK_LAYERS, DepositMethodName, Film, Tech, load_tech
+from masklayout.tech import MASK_LAYERS, DepositMethodName, Exposure, Film, Tech, load_tech
 
 MAX_DIES = 2e6  # grid positions on a wafer: far beyond any product, short of exhausting memory
 MAX_REPORTED = 20  # bump entries reported outside the die, or overlapping; then a count
@@ -297,6 +297,7 @@ class Mask(StrictModel):
     film: Film = "photoresist"
     apply: Literal["spin_coat", "laminate"] = "spin_coat"
     max_temperature: float | None = None  # °C the film stands; default: the tech's film_limits
+    exposure: Exposure | None = None  # over the tech's (build --split --flat)
 
 
 # --------------------------------------------------------------------------- process

@@ -29,14 +29,16 @@ from typing import Any
 
 import gdstk
 
-from masklayout import files
+from masklayout import export, files
 from masklayout.geometry import die as die_geometry
 from masklayout.geometry import marks as mark_geometry
+from masklayout.geometry import wafer as wafer_geometry
 from masklayout.geometry.overlaps import connected_count
+from masklayout.geometry.wafer import DieGrid
 from masklayout.layout import MaskLayout, check_gds, write_library
 from masklayout.progress import SILENT, Progress
 from masklayout.spec import Design
-from masklayout.tech import MaskFilm, Tone
+from masklayout.tech import STRUCTURED_LAYERS, Exposure, MaskFilm, Tone
 
 MANIFEST = "masks.json"
 
@@ -89,17 +91,15 @@ def critical_dimensions(design: Design, layer: str) -> tuple[Feature, ...]:
     found: Counter[tuple[str, str | None, str, Any]] = Counter()
     if layer == "PI1":
         for pad in routed_pads:
-            found[
-                ("opening over bond pad", None, *_rectangle(die_geometry.pi1_opening(design, pad)))
-            ] += 1
+            kind, dims = _rectangle(die_geometry.pi1_opening(design, pad))
+            found["opening over bond pad", None, kind, dims] += 1
     elif layer == "RDL":
         for net in design.nets:
             if net.routed:
                 found[("trace", None, "line", net.width)] += 1
         for pad in routed_pads:
-            found[
-                ("capture over PI1", None, *_rectangle(die_geometry.pad_capture(design, pad)))
-            ] += 1
+            kind, dims = _rectangle(die_geometry.pad_capture(design, pad))
+            found["capture over PI1", None, kind, dims] += 1
         for name, count in routed_stacks.items():
             ubm = spec.stacks[name].ubm
             (x0, _), (x1, _) = die_geometry.ubm_capture(design, spec.stacks[name]).bounding_box()
@@ -122,7 +122,10 @@ def critical_dimensions(design: Design, layer: str) -> tuple[Feature, ...]:
 def film(design: Design, layer: str) -> MaskFilm:
     """The film a mask layer patterns: the spec's for solder masks, the tech's otherwise."""
     mask = design.spec.masks.get(layer)
-    return mask.film if mask is not None else design.tech.mask_set.films[layer]
+    if mask is not None:
+        return mask.film
+    assert layer in STRUCTURED_LAYERS, f"{layer} is neither a solder mask nor a structured layer"
+    return design.tech.mask_set.films[layer]
 
 
 def polarity(tone: Tone) -> tuple[str, str, str]:
@@ -175,41 +178,58 @@ def _shapes(polygons: list[gdstk.Polygon]) -> int:
     return connected_count(polygons)
 
 
+def describe(design: Design, layer: str, layers: tuple[str, ...], label: str) -> dict[str, Any]:
+    """What the manifest says of one of the mask ``layers`` whatever its file: layer, film
+    and polarity, critical dimensions, alignment mark and label."""
+    tech = design.tech
+    tag = tech.layer(layer)
+    mark = mark_geometry.cross_chain(layers, tech.mask_set.marks)[layers.index(layer)]
+    features = critical_dimensions(design, layer)
+    sizes = [min(f.size) if isinstance(f.size, tuple) else f.size for f in features]
+    film_ = film(design, layer)
+    tone = tech.mask_set.tones[film_]
+    field, drawn_on_mask, why = polarity(tone)
+    return {
+        "name": layer,
+        "layer": tag[0],
+        "datatype": tag[1],
+        "film": film_,
+        "tone": tone,
+        "drawn": "openings",
+        "polarity": field,
+        "drawn_on_mask": drawn_on_mask,
+        "polarity_reason": why,
+        "critical_dimensions": [f.as_dict() for f in features],
+        "min_feature_um": min([*sizes, mark.width]),
+        "alignment_mark": {
+            "aligns_to": mark.aligns_to,
+            "shape": "cross",
+            "length_um": mark.length,
+            "width_um": mark.width,
+        },
+        "label": label,
+    }
+
+
 def split(design: Design, layout: MaskLayout, progress: Progress = SILENT) -> tuple[MaskFile, ...]:
     """Every mask layer of a wafer layout as its own library, with its manifest entry."""
-    spec, tech = design.spec, design.tech
+    spec = design.spec
     cells = {cell.name: cell for cell in layout.library.cells}
     die = cells[f"{spec.name}_DIE"]
     layers = mark_geometry.mask_layers(design, die)
-    crosses = {c.layer: c for c in mark_geometry.cross_chain(layers, tech.mask_set.marks)}
     out = []
     for layer in progress.track(layers, "splitting the masks"):
-        tag = tech.layer(layer)
         own = f"{spec.name}_MASK_{layer}"
-        library = mask_library(layout, [tag], own)
+        library = mask_library(layout, [design.tech.layer(layer)], own)
         copies = {cell.name: cell for cell in library.cells}
         per_die = _shapes(copies[die.name].get_polygons())
-        mark = crosses[layer]
         (x0, y0), (x1, y1) = copies[spec.name].bounding_box()
-        features = critical_dimensions(design, layer)
-        sizes = [min(f.size) if isinstance(f.size, tuple) else f.size for f in features]
-        film_ = film(design, layer)
-        tone = tech.mask_set.tones[film_]
-        field, drawn_on_mask, why = polarity(tone)
         file = f"{spec.name}_{layer}.gds"
+        described = describe(design, layer, layers, copies[own].labels[0].text)
         record = {
             "name": layer,
             "file": file,
-            "layer": tag[0],
-            "datatype": tag[1],
-            "film": film_,
-            "tone": tone,
-            "drawn": "openings",
-            "polarity": field,
-            "drawn_on_mask": drawn_on_mask,
-            "polarity_reason": why,
-            "critical_dimensions": [f.as_dict() for f in features],
-            "min_feature_um": min([*sizes, mark.width]),
+            **{k: v for k, v in described.items() if k not in ("alignment_mark", "label")},
             "counts": {
                 "per_die": per_die,
                 "dies": layout.dies.count,
@@ -217,28 +237,25 @@ def split(design: Design, layout: MaskLayout, progress: Progress = SILENT) -> tu
                 "alignment_marks": 2,
                 "label_shapes": _shapes(copies[own].polygons) - 2,  # less the two crosses
             },
-            "alignment_mark": {
-                "aligns_to": mark.aligns_to,
-                "shape": "cross",
-                "length_um": mark.length,
-                "width_um": mark.width,
-            },
-            "label": copies[own].labels[0].text,
+            "alignment_mark": described["alignment_mark"],
+            "label": described["label"],
             "bounding_box_um": [[x0, y0], [x1, y1]],
         }
         out.append(MaskFile(layer, file, library, record))
     return tuple(out)
 
 
-def manifest(design: Design, layout: MaskLayout, masks: list[dict[str, Any]]) -> dict[str, Any]:
+def manifest(
+    design: Design, library: gdstk.Library, dies: DieGrid, masks: list[dict[str, Any]]
+) -> dict[str, Any]:
     """The ``masks.json`` document around the per-mask entries."""
     marks = design.tech.mask_set.marks
-    sites = mark_geometry.mark_sites(design.spec.wafer, layout.dies, marks)
+    sites = mark_geometry.mark_sites(design.spec.wafer, dies, marks)
     return {
         "product": design.spec.name,
         "tech": design.tech.name,
-        "database_unit_um": round(layout.library.precision / layout.library.unit, 9),
-        "dies": layout.dies.count,
+        "database_unit_um": round(library.precision / library.unit, 9),
+        "dies": dies.count,
         "alignment_marks": {
             "sites_um": [list(p) for p in sites.points],
             "inside_usable_area": sites.inside_usable,
@@ -249,6 +266,16 @@ def manifest(design: Design, layout: MaskLayout, masks: list[dict[str, Any]]) ->
     }
 
 
+def _write_manifest(path: Path, document: dict[str, Any]) -> None:
+    files.write_bytes(path, json.dumps(document, indent=2) + "\n")
+
+
+def _folder(directory: str | Path) -> files.OutputSet:
+    out = files.OutputSet()
+    out.add(Path(directory), "--split", "the mask set folder", directory=True)
+    return out
+
+
 def write_split(
     design: Design, layout: MaskLayout, directory: str | Path, progress: Progress = SILENT
 ) -> dict[str, Any]:
@@ -257,11 +284,9 @@ def write_split(
     if layout.top.name != design.spec.name:
         raise ValueError("a split needs the wafer layout, not --die-only")
     masks = split(design, layout, progress)
-    directory = Path(directory)
-    out = files.OutputSet()
-    out.add(directory, "--split", "the mask set folder", directory=True)
+    out = _folder(directory)
     with out:
-        staging = out.temporary(directory)
+        staging = out.temporary(Path(directory))
         records = []
         for mask in progress.track(masks, "writing the masks"):
             path = staging / mask.file
@@ -271,6 +296,70 @@ def write_split(
             records.append(
                 {**mask.record, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
             )
-        document = manifest(design, layout, records)
-        files.write_bytes(staging / MANIFEST, json.dumps(document, indent=2) + "\n")
+        document = manifest(design, layout.library, layout.dies, records)
+        _write_manifest(staging / MANIFEST, document)
+    return document
+
+
+def write_flat_split(
+    design: Design,
+    library: gdstk.Library,
+    directory: str | Path,
+    fmt: export.Format = "oas",
+    exposure: Exposure | None = None,
+    jobs: int = 1,
+    progress: Progress = SILENT,
+) -> dict[str, Any]:
+    """Write each mask layer of a wafer library flat (one cell: every die's openings, the
+    layer's marks and label), with its exposure applied, and ``masks.json``, into
+    ``directory``, all or none; ``jobs`` processes write masks side by side (same bytes).
+    ``exposure`` overrides the tech's and the spec's for every mask. Raise
+    :class:`export.ExposureError` when an image does not fit its plate."""
+    cells = {cell.name: cell for cell in library.cells}
+    if design.spec.name not in cells or f"{design.spec.name}_DIE" not in cells:
+        raise ValueError(f"a flat split needs the wafer layout of {design.spec.name}")
+    layers = mark_geometry.mask_layers(design, cells[f"{design.spec.name}_DIE"])
+    planned = []
+    for content in export.contents(design, library, layers):
+        described = describe(design, content.name, layers, content.texts[0][0])
+        chosen = export.settings(design, content.name, exposure, described["tone"])
+        export.check_fits(content, chosen)
+        planned.append((content, chosen, f"{content.file_stem}.{fmt}", described))
+    out = _folder(directory)
+    with out:
+        staging = out.temporary(Path(directory))
+        with progress.step(f"writing {len(planned)} flat masks"):
+            stats = export.write_all(
+                [(content, chosen, staging / file, fmt, 6) for content, chosen, file, _ in planned],
+                jobs,
+            )
+        records = []
+        for (content, chosen, file, described), written in zip(planned, stats, strict=True):
+            per_die = sum(len(g.positions) for g in content.die)
+            records.append(
+                {
+                    "name": content.name,
+                    "file": file,
+                    **{k: v for k, v in described.items() if k not in ("alignment_mark", "label")},
+                    "flat": True,
+                    "format": export.FORMAT_NAMES[fmt],
+                    "exposure": chosen.as_dict(described["polarity"]),
+                    "counts": {
+                        "polygons": written["polygons"],
+                        "polygons_per_die": per_die,
+                        "dies": len(content.centers),
+                        "die_polygons": per_die * len(content.centers),
+                        "mark_and_label_polygons": sum(len(g.positions) for g in content.extras),
+                        "max_vertices": written["max_vertices"],
+                    },
+                    "alignment_mark": described["alignment_mark"],
+                    "label": described["label"],
+                    "bounding_box_um": written["bounding_box_um"],
+                    "bytes": written["bytes"],
+                    "sha256": written["sha256"],
+                }
+            )
+        dies = wafer_geometry.place_dies(design.spec.wafer)
+        document = manifest(design, library, dies, records)
+        _write_manifest(staging / MANIFEST, document)
     return document

@@ -286,6 +286,36 @@ class MaskLabels(StrictModel):
     margin: NonNegativeLength = 200.0
 
 
+class Plate(StrictModel):
+    """The mask blank: a square plate of side ``size`` (5" 127 mm, 6" 152.4 mm, 7" 177.8 mm,
+    9" 228.6 mm, 14" 355.6 mm), the image centred on it. With ``outline``, a frame ``frame``
+    wide is drawn along its edge with the openings (chrome on a clear-field mask)."""
+
+    size: PositiveLength
+    outline: bool = False
+    frame: PositiveLength = 1000.0
+
+
+class Exposure(StrictModel):
+    """How a mask is written for its exposure tool (``build --split --flat``).
+
+    ``mirror``: mirrored about the y axis (right-reading through the glass, chrome down).
+    ``tone``: ``dark`` writes the drawn openings as the clear areas (a dark-field plate),
+    ``clear`` writes the field less the openings (a clear-field plate); unset, the film's tone
+    decides (positive: dark, negative: clear). ``magnification``: a stepper reticle's (4, 5)
+    scales every coordinate. ``plate``: the blank, whose square is the field when inverted (the
+    wafer outline without one)."""
+
+    mirror: bool = False
+    tone: Literal["clear", "dark"] | None = None
+    magnification: float = Field(1.0, gt=0, le=10)
+    plate: Plate | None = None
+
+    def over(self, base: Exposure) -> Exposure:
+        """This exposure's keys (those given) over ``base``."""
+        return base.model_copy(update={key: getattr(self, key) for key in self.model_fields_set})
+
+
 class MaskSet(StrictModel):
     """What a mask order needs beyond the openings: marks, labels, films and their tones.
 
@@ -298,6 +328,15 @@ class MaskSet(StrictModel):
     labels: MaskLabels = Field(default_factory=MaskLabels)
     films: dict[StructuredLayer, MaskFilm] = Field(default_factory=_default_mask_films)
     tones: dict[MaskFilm, Tone] = Field(default_factory=_default_tones)
+    exposure: Exposure = Field(default_factory=Exposure)
+    exposures: dict[Literal["PI1", "RDL", "PI2", "UBM", "SM1", "SM2", "SM3"], Exposure] = Field(
+        default_factory=dict
+    )
+
+    def exposure_of(self, layer: str) -> Exposure:
+        """The exposure of one mask layer: its own entry's keys over the common one."""
+        own = self.exposures.get(layer)  # type: ignore[call-overload]
+        return self.exposure if own is None else own.over(self.exposure)
 
 
 class Tech(StrictModel):
