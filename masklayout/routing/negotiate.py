@@ -18,10 +18,11 @@ import numpy as np
 
 from masklayout.routing.grid import (
     Grid,
+    crosses,
     edges,
     halo,
+    inside,
     polygon_distance,
-    polyline_polygon_distance,
     segment_distance,
 )
 from masklayout.routing.model import Net
@@ -102,6 +103,7 @@ class Negotiator:
         self.space = space
         self.blocked = blocked
         self.fixed_owner = fixed_owner
+        self._any_fixed = bool((fixed_owner != -1).any())
         self.statics = statics
         self.outline = outline
         self.edge_clearance = edge_clearance
@@ -123,44 +125,68 @@ class Negotiator:
         """Cells net k may not use: the static mask for its width and other nets' fixed traces."""
         if k not in self._walls:
             owner = self.fixed_owner
-            foreign = (owner != -1) & (owner != k)
-            self._walls[k] = self.blocked[width] | foreign if foreign.any() else self.blocked[width]
+            foreign = (owner != -1) & (owner != k) if self._any_fixed else None
+            self._walls[k] = (
+                self.blocked[width] | foreign
+                if foreign is not None and foreign.any()
+                else self.blocked[width]
+            )
         return self._walls[k]
 
     def state(self, k: int, net: Net, fixed_cells: np.ndarray, fixed_terms: frozenset[int]):
         walls = self.walls(k, net.width)
         ports = []
         for t, term in enumerate(net.terminals):
-            legal = [
+            candidates = [
                 p
                 for p in candidate_ports(
                     t, term.polygon, net.width, self.space, self.grid, net.style != "manhattan"
                 )
-                if not walls[p.cell] and self._leg_ok(p, k, t, net)
+                if not walls[p.cell]
             ]
-            ports.append(legal)
+            ports.append(self._legal(candidates, k, t, net))
         return NetState(
             index=k, net=net, ports=ports, fixed_cells=fixed_cells, fixed_terminals=fixed_terms
         )
 
-    def _leg_ok(self, port: Port, k: int, t: int, net: Net) -> bool:
-        leg = port.leg
+    def _legal(self, ports: list[Port], k: int, t: int, net: Net) -> list[Port]:
+        """The ports whose legs keep ``width/2 + space`` from every static shape that is not
+        the terminal itself or the net's own fixed trace, and inside the die-edge clearance
+        (all legs of a terminal start at its centre: one set of nearby shapes serves them all)."""
+        if not ports:
+            return []
         need = net.width / 2 + self.space - 1e-6
-        lo, hi = leg.min(0) - need, leg.max(0) + need
+        every = np.concatenate([p.leg for p in ports])
+        lo, hi = every.min(0) - need, every.max(0) + need
         near = np.flatnonzero(np.all(self.static_lo <= hi, 1) & np.all(self.static_hi >= lo, 1))
         own = net.terminals[t].name
-        for i in near:
-            name, polygon, owner = self.statics[i]
-            if owner == k and name == own:
-                continue
-            if owner == k and name.startswith("fixed"):
-                continue
-            if polyline_polygon_distance(leg, polygon) < need:
-                return False
+        shapes = [
+            polygon
+            for name, polygon, owner in (self.statics[i] for i in near)
+            if not (owner == k and (name == own or name.startswith("fixed")))
+        ]
+        start = every[:1]
+        if any(inside(start, polygon)[0] for polygon in shapes):
+            return []
+        pa = np.concatenate([edges(q)[0] for q in shapes]) if shapes else np.zeros((0, 2))
+        pb = np.concatenate([edges(q)[1] for q in shapes]) if shapes else np.zeros((0, 2))
+        corners = np.concatenate(shapes) if shapes else np.zeros((0, 2))
         inner = self.edge_clearance + net.width / 2 - 1e-6
-        return bool(np.all(polygon_distance(leg, self.outline) == 0)) and bool(
-            segment_distance(leg, *edges(self.outline)).min() >= inner
-        )
+        out = []
+        for port in ports:
+            leg = port.leg
+            la, lb = leg[:-1], leg[1:]
+            if len(pa) and (
+                segment_distance(leg, pa, pb).min() < need
+                or segment_distance(corners, la, lb).min() < need
+                or crosses(la, lb, pa, pb)
+            ):
+                continue
+            if np.all(polygon_distance(leg, self.outline) == 0) and (
+                segment_distance(leg, *edges(self.outline)).min() >= inner
+            ):
+                out.append(port)
+        return out
 
     # -- footprints --------------------------------------------------------------------------
 

@@ -74,8 +74,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
     blocked = {}
     for w in sorted({nets[k].width for k in signal}):
         mask = grid.outside(outline, halo(ec + w / 2, pitch))
-        for _, poly, _ in statics:
-            grid.mark_near(mask, poly, halo(w / 2 + space, pitch))
+        grid.mark_all(mask, [poly for _, poly, _ in statics], halo(w / 2 + space, pitch))
         blocked[w] = mask
     owner = np.full((grid.ny, grid.nx), -1, np.int32)
     for _, poly, k in fixed_statics:
