@@ -76,6 +76,22 @@ def _disk(radius: float, pitch: float) -> np.ndarray:
     return np.stack([dy[keep], dx[keep]], axis=1)
 
 
+# Whole numbers k of cells for which a lattice point at least k from both ends of an axis or
+# diagonal grid step is at least k from the step (not 5: the point (4, -3) is 4.95 from the
+# step (0, 0)-(1, 1)); checked in the tests.
+LATTICE_CELLS = (3, 4, 6, 7, 8)
+
+
+def _lattice_reach(distance: float, pitch: float) -> float | None:
+    """When ``distance`` is k cells (k in ``LATTICE_CELLS``), the footprint radius ``distance``
+    itself (less 1 nm): two paths of grid steps whose cells all keep k cells apart then keep k
+    cells apart along their steps too. Otherwise None (use the halo)."""
+    k = distance / pitch
+    if abs(k - round(k)) > 1e-9 or round(k) not in LATTICE_CELLS:
+        return None
+    return distance - 1e-3
+
+
 def line_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The cells of the octilinear run from cell a to cell b, both included."""
     d = b - a
@@ -111,7 +127,7 @@ class Negotiator:
         self.hist = np.zeros((grid.ny, grid.nx), np.float32)
         self.present = PRESENT_START
         reach = halo(wmax + space, grid.pitch)
-        self.disk = _disk(reach, grid.pitch)
+        self.disk = _disk(_lattice_reach(wmax + space, grid.pitch) or reach, grid.pitch)
         self.leg_disk = _disk(reach + grid.pitch * math.sqrt(0.5), grid.pitch)
         lo = np.array([p.min(0) for _, p, _ in statics]).reshape(-1, 2)
         hi = np.array([p.max(0) for _, p, _ in statics]).reshape(-1, 2)

@@ -8,7 +8,7 @@ import numpy as np
 from masklayout.routing.diagnose import congestion
 from masklayout.routing.grid import Grid, halo, polyline_polygon_distance
 from masklayout.routing.model import RoutedNet, RoutingProblem, RoutingResult, Unrouted
-from masklayout.routing.negotiate import Negotiator, NetState
+from masklayout.routing.negotiate import LATTICE_CELLS, Negotiator, NetState
 from masklayout.routing.plane import pour
 from masklayout.routing.shapes import (
     bends,
@@ -25,9 +25,14 @@ TRACKS_PER_PITCH = 2.9
 
 
 def default_pitch(problem: RoutingProblem) -> float:
-    """About a third of the widest trace plus space: three cells hold two tracks' clearance."""
+    """The widest trace plus space over a whole number of cells (``LATTICE_CELLS``), on the 1 nm
+    grid, so neighbouring tracks sit exactly ``w + space`` apart; failing that, about a third."""
     widths = [n.width for n in problem.nets if not n.plane] or [n.width for n in problem.nets]
-    return round((max(widths) + problem.space) / TRACKS_PER_PITCH, 3)
+    track = int(round((max(widths) + problem.space) * 1000))
+    for k in LATTICE_CELLS:
+        if track % k == 0:
+            return track // k / 1000
+    return round(track / 1000 / TRACKS_PER_PITCH, 3)
 
 
 def _centrelines(st: NetState, grid: Grid) -> list[np.ndarray]:
