@@ -1,8 +1,10 @@
 """Negotiated-congestion routing (PathFinder) of the signal nets on the grid.
 
 Each net is grown as a tree: the cheapest path from the tree built so far to the nearest
-unconnected terminal, until all are connected. A net's footprint is every cell closer than
-``halo(w_max + space)`` to its centreline cells; a cell another net's footprint covers is shared.
+unconnected terminal, until all are connected. Each trace width w' has its own occupancy: a net
+of width w covers there every cell closer than ``w/2 + w'/2 + space`` to its centreline cells
+(exactly, when that is a whole ``LATTICE_CELLS`` number of cells, else its halo); a net's cell
+that another net covers in the occupancy of its own width is shared.
 Nets pay ``(1 + history) · (1 + present · sharing)`` per unit length; after each pass the nets that
 still share cells are ripped up and rerouted with a higher present factor and the shared cells'
 history raised, until no cell is shared. Nets still sharing after the last pass are dropped,
@@ -56,7 +58,7 @@ class NetState:
     fixed_terminals: frozenset[int]
     pieces: list[Piece] = field(default_factory=list)
     used: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    foot: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    foot: dict[float, np.ndarray] = field(default_factory=dict)
     failure: tuple[tuple[float, float], str] | None = None
     shared: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     congested: bool = False
@@ -113,7 +115,7 @@ class Negotiator:
         statics: list[tuple[str, np.ndarray, int]],
         outline: np.ndarray,
         edge_clearance: float,
-        wmax: float,
+        widths: tuple[float, ...],
     ):
         self.grid = grid
         self.space = space
@@ -123,12 +125,18 @@ class Negotiator:
         self.statics = statics
         self.outline = outline
         self.edge_clearance = edge_clearance
-        self.occ = np.zeros((grid.ny, grid.nx), np.int16)
+        self.occ = {w: np.zeros((grid.ny, grid.nx), np.int16) for w in widths}
         self.hist = np.zeros((grid.ny, grid.nx), np.float32)
         self.present = PRESENT_START
-        reach = halo(wmax + space, grid.pitch)
-        self.disk = _disk(_lattice_reach(wmax + space, grid.pitch) or reach, grid.pitch)
-        self.leg_disk = _disk(reach + grid.pitch * math.sqrt(0.5), grid.pitch)
+        self.disks: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
+        for a in widths:
+            for b in widths:
+                d = a / 2 + b / 2 + space
+                reach = halo(d, grid.pitch)
+                self.disks[a, b] = (
+                    _disk(_lattice_reach(d, grid.pitch) or reach, grid.pitch),
+                    _disk(reach + grid.pitch * math.sqrt(0.5), grid.pitch),
+                )
         lo = np.array([p.min(0) for _, p, _ in statics]).reshape(-1, 2)
         hi = np.array([p.max(0) for _, p, _ in statics]).reshape(-1, 2)
         self.static_lo, self.static_hi = lo, hi
@@ -229,8 +237,8 @@ class Negotiator:
         deep[deep] = segment_distance(pts[deep], *edges(polygon)) >= width / 2
         return self.grid.nearest(pts[~deep])
 
-    def footprint(self, st: NetState) -> tuple[np.ndarray, np.ndarray]:
-        """The net's used cells and its footprint, as flat indices."""
+    def footprint(self, st: NetState) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+        """The net's used cells and its footprint in each width's occupancy, as flat indices."""
         net = st.net
         cells = [p.cells for p in st.pieces]
         legs = []
@@ -243,22 +251,28 @@ class Negotiator:
         grid_cells = np.concatenate(cells) if cells else np.zeros((0, 2), np.int64)
         leg_cells = np.concatenate(legs) if legs else np.zeros((0, 2), np.int64)
         used = self._flat(np.concatenate([grid_cells, leg_cells]))
-        foot = [self._flat((grid_cells[:, None, :] + self.disk[None]).reshape(-1, 2))]
-        if len(leg_cells):
-            foot.append(self._flat((leg_cells[:, None, :] + self.leg_disk[None]).reshape(-1, 2)))
-        return used, np.unique(np.concatenate(foot))
+        feet = {}
+        for other in self.occ:
+            disk, leg_disk = self.disks[net.width, other]
+            foot = [self._flat((grid_cells[:, None, :] + disk[None]).reshape(-1, 2))]
+            if len(leg_cells):
+                foot.append(self._flat((leg_cells[:, None, :] + leg_disk[None]).reshape(-1, 2)))
+            feet[other] = np.unique(np.concatenate(foot))
+        return used, feet
 
     def place(self, st: NetState) -> None:
         st.used, st.foot = self.footprint(st)
-        np.add.at(self.occ.reshape(-1), st.foot, 1)
+        for w, foot in st.foot.items():
+            np.add.at(self.occ[w].reshape(-1), foot, 1)
 
     def rip_up(self, st: NetState) -> None:
-        np.subtract.at(self.occ.reshape(-1), st.foot, 1)
-        st.used = st.foot = np.zeros(0, np.int64)
+        for w, foot in st.foot.items():
+            np.subtract.at(self.occ[w].reshape(-1), foot, 1)
+        st.used, st.foot = np.zeros(0, np.int64), {}
 
     def shared_cells(self, st: NetState) -> np.ndarray:
         """The net's used cells that another net's footprint covers."""
-        return st.used[self.occ.reshape(-1)[st.used] > 1]
+        return st.used[self.occ[st.net.width].reshape(-1)[st.used] > 1]
 
     # -- one net -----------------------------------------------------------------------------
 
@@ -303,7 +317,7 @@ class Negotiator:
             )
 
     def _costs(self, st: NetState, walls: np.ndarray, rows: slice, cols: slice, strict: bool):
-        occ = self.occ[rows, cols]
+        occ = self.occ[st.net.width][rows, cols]
         costs = (1.0 + self.hist[rows, cols]) * (1.0 + self.present * occ)
         costs[walls[rows, cols]] = -1.0
         if strict:

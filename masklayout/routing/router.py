@@ -25,10 +25,11 @@ TRACKS_PER_PITCH = 2.9
 
 
 def default_pitch(problem: RoutingProblem) -> float:
-    """The widest trace plus space over a whole number of cells (``LATTICE_CELLS``), on the 1 nm
-    grid, so neighbouring tracks sit exactly ``w + space`` apart; failing that, about a third."""
+    """The commonest trace width plus space over a whole number of cells (``LATTICE_CELLS``), on
+    the 1 nm grid, so neighbouring tracks sit exactly ``w + space`` apart; else about a third."""
     widths = [n.width for n in problem.nets if not n.plane] or [n.width for n in problem.nets]
-    track = int(round((max(widths) + problem.space) * 1000))
+    common = max(sorted(set(widths)), key=widths.count)
+    track = int(round((common + problem.space) * 1000))
     for k in LATTICE_CELLS:
         if track % k == 0:
             return track // k / 1000
@@ -88,7 +89,8 @@ def route(problem: RoutingProblem) -> RoutingResult:
         owner[near & (owner == -1)] = k
         owner[near & (owner != -1) & (owner != k)] = -2
 
-    neg = Negotiator(grid, space, blocked, owner, statics + fixed_statics, outline, ec, wmax)
+    widths = tuple(sorted({nets[k].width for k in signal}))
+    neg = Negotiator(grid, space, blocked, owner, statics + fixed_statics, outline, ec, widths)
     states = []
     for k in signal:
         n = nets[k]
@@ -107,7 +109,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
                 if min(polyline_polygon_distance(f, term.polygon) for f in lines) == 0
             }
         states.append(neg.state(k, n, cells, frozenset(touched)))
-    order = sorted(states, key=lambda st: (_extent(st), len(st.net.terminals), st.index))
+    order = sorted(states, key=lambda st: (len(st.net.terminals) <= 2, _extent(st), st.index))
     neg.negotiate(order)
 
     smoother = Smoother(neg)
