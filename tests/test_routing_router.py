@@ -193,3 +193,30 @@ def test_five_cells_is_no_lattice_spacing():
     # (4, -3) is 5 from (0, 0) and from (1, 1), and 7 / sqrt(2) = 4.95 from the step between.
     assert 5 not in LATTICE_CELLS
     assert _closest_to_step(5) == pytest.approx(7 / np.sqrt(2))
+
+
+def _straight_problem(obstacles=()) -> RoutingProblem:
+    # Pad and bump centres on one horizontal line between the grid's lines.
+    return RoutingProblem(
+        outline=box(0, 0, 1000, 600),
+        edge_clearance=20.0,
+        space=S,
+        nets=(Net(name="N", terminals=(pad("P", 100.7, 302.3), bump("B", 850.7, 302.3)), width=W),),
+        obstacles=tuple(obstacles),
+    )
+
+
+def test_lined_up_pad_and_bump_route_as_one_straight_segment():
+    p = _straight_problem()
+    (r,) = route(p).routed
+    assert [line.tolist() for line in r.centrelines] == [[[100.7, 302.3], [850.7, 302.3]]]
+    assert r.bends == 0 and problems(p, route(p)) == []
+
+
+def test_a_straight_segment_too_close_to_an_obstacle_keeps_its_detour():
+    # The straight trace's edge would come 12 - 5 = 7 µm from the block (space 10).
+    p = _straight_problem([Obstacle(name="block", polygon=box(400, 302.3 + 12, 500, 400))])
+    result = route(p)
+    (r,) = result.routed
+    assert r.bends > 0
+    assert problems(p, result) == []

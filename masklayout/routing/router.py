@@ -20,6 +20,7 @@ from masklayout.routing.shapes import (
     violations,
 )
 from masklayout.routing.smooth import Smoother
+from masklayout.routing.straight import straighten
 
 TRACKS_PER_PITCH = 2.9
 
@@ -133,6 +134,8 @@ def route(problem: RoutingProblem) -> RoutingResult:
 
     inner = polygon_region([outline]).sized(-int(round(ec * 1000)))
     obstacles = polygon_region([o.polygon for o in problem.obstacles])
+    terminals = polygon_region([t.polygon for n in nets for t in n.terminals])
+    straighten(nets, lines, regions, fixed_metal, (terminals + obstacles).merged(), inner, space)
     for k, n in enumerate(nets):
         if not n.plane:
             continue
