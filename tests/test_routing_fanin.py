@@ -35,7 +35,6 @@ def test_fanin_every_unrouted_net_is_located_and_explained(routed):
     assert all("needs" in u.reason and "has" in u.reason for u in congested)
 
 
-@pytest.mark.xfail(strict=True, reason="the exact check still rejects a few nets (self-notches)")
 def test_fanin_has_no_router_faults(routed):
     _, _, result = routed
     assert not [u for u in result.unrouted if u.reason.startswith("router fault")]

@@ -66,12 +66,14 @@ def polyline_polygon_distance(line: np.ndarray, polygon: np.ndarray) -> float:
     pa, pb = edges(polygon)
     la, lb = line[:-1], line[1:]
     d = min(segment_distance(line, pa, pb).min(), segment_distance(polygon, la, lb).min())
-    if d > 0 and _crosses(la, lb, pa, pb):
+    if d > 0 and crosses(la, lb, pa, pb):
         return 0.0
     return float(d)
 
 
-def _crosses(a1: np.ndarray, a2: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> bool:
+def crosses(a1: np.ndarray, a2: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> bool:
+    """Whether any segment ``a1[i]-a2[i]`` properly crosses any segment ``b1[j]-b2[j]``."""
+
     def orient(p, q, r):
         return np.sign(
             (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1])
@@ -128,11 +130,55 @@ class Grid:
 
     def mark_near(self, mask: np.ndarray, polygon: np.ndarray, distance: float) -> None:
         """Set the cells whose centre lies closer than ``distance`` to the polygon's area."""
-        rows, cols = self.box(polygon.min(0) - distance, polygon.max(0) + distance)
-        if rows.start == rows.stop or cols.start == cols.stop:
-            return
-        near = polygon_distance(self.centres(rows, cols), polygon) < distance
-        mask[rows, cols] |= near.reshape(rows.stop - rows.start, cols.stop - cols.start)
+        self.mark_all(mask, [polygon], distance)
+
+    def mark_all(self, mask: np.ndarray, polygons, distance: float) -> None:
+        """``mark_near`` for many polygons: shapes equal up to a whole-cell shift are measured
+        once and stamped, axis-parallel rectangles by their closed-form distance."""
+        stamps: dict[bytes, np.ndarray] = {}
+        p = self.pitch
+        for polygon in polygons:
+            polygon = np.asarray(polygon, dtype=float)
+            k = np.floor((polygon.min(0) - (self.x0, self.y0)) / p).astype(int)
+            local = np.round(polygon - (self.x0 + k[0] * p, self.y0 + k[1] * p), 6)
+            key = local.tobytes()
+            if key not in stamps:
+                stamps[key] = self._stamp(local, distance)
+            stamp = stamps[key]
+            m = int(math.ceil(distance / p)) + 1
+            iy0, ix0 = k[1] - m, k[0] - m
+            h, w = stamp.shape
+            y0, x0 = max(0, iy0), max(0, ix0)
+            y1, x1 = min(self.ny, iy0 + h), min(self.nx, ix0 + w)
+            if y0 < y1 and x0 < x1:
+                mask[y0:y1, x0:x1] |= stamp[y0 - iy0 : y1 - iy0, x0 - ix0 : x1 - ix0]
+
+    def _stamp(self, local: np.ndarray, distance: float) -> np.ndarray:
+        """Cells (relative to the cell below-left of ``local``'s corner, less a margin) closer
+        than ``distance`` to the polygon ``local`` (given relative to that corner cell)."""
+        p = self.pitch
+        m = int(math.ceil(distance / p)) + 1
+        hi = int(math.ceil(local.max(0).max() / p))
+        n = hi + 2 * m + 1
+        iy, ix = np.mgrid[-m : n - m, -m : n - m]
+        c = np.stack([ix * p, iy * p], axis=-1).reshape(-1, 2)
+        if _is_box(local):
+            lo, up = local.min(0), local.max(0)
+            e = np.maximum(np.maximum(lo - c, c - up), 0.0)
+            d = np.hypot(e[:, 0], e[:, 1])
+            return (d < distance).reshape(n, n)
+        # Bound by the discs about the vertex mean that the polygon contains and lies in; measure
+        # exactly only the cells in the band between.
+        o = local.mean(0)
+        r_out = float(np.hypot(*(local - o).T).max())
+        r_in = (
+            float(segment_distance(o[None], *edges(local))[0]) if inside(o[None], local)[0] else 0
+        )
+        rho = np.hypot(*(c - o).T)
+        near = rho - r_in < distance if r_in > 0 else np.zeros(len(c), bool)
+        band = ~near & (rho - r_out < distance)
+        near[band] = polygon_distance(c[band], local) < distance
+        return near.reshape(n, n)
 
     def mark_near_points(self, mask: np.ndarray, points: np.ndarray, distance: float) -> None:
         """Set the cells whose centre lies closer than ``distance`` to any of ``points``."""
@@ -145,7 +191,22 @@ class Grid:
 
     def outside(self, outline: np.ndarray, distance: float) -> np.ndarray:
         """Cells outside the outline or closer than ``distance`` to its edge."""
+        outline = np.asarray(outline, dtype=float)
+        if _is_box(outline):
+            lo, hi = outline.min(0) + distance, outline.max(0) - distance
+            x = self.x0 + np.arange(self.nx) * self.pitch
+            y = self.y0 + np.arange(self.ny) * self.pitch
+            ok = ((y > lo[1]) & (y < hi[1]))[:, None] & ((x > lo[0]) & (x < hi[0]))[None, :]
+            return ~ok
         c = self.centres(slice(0, self.ny), slice(0, self.nx))
         ok = inside(c, outline)
         ok[ok] = segment_distance(c[ok], *edges(outline)) >= distance
         return ~ok.reshape(self.ny, self.nx)
+
+
+def _is_box(polygon: np.ndarray) -> bool:
+    """Whether the polygon is an axis-parallel rectangle (four corners, edges along x and y)."""
+    if len(polygon) != 4:
+        return False
+    d = np.diff(np.concatenate([polygon, polygon[:1]]), axis=0)
+    return bool(np.all((np.abs(d[:, 0]) < 1e-9) ^ (np.abs(d[:, 1]) < 1e-9)))

@@ -1,8 +1,10 @@
 """Negotiated-congestion routing (PathFinder) of the signal nets on the grid.
 
 Each net is grown as a tree: the cheapest path from the tree built so far to the nearest
-unconnected terminal, until all are connected. A net's footprint is every cell closer than
-``halo(w_max + space)`` to its centreline cells; a cell another net's footprint covers is shared.
+unconnected terminal, until all are connected. Each trace width w' has its own occupancy: a net
+of width w covers there every cell closer than ``w/2 + w'/2 + space`` to its centreline cells
+(exactly, when that is a whole ``LATTICE_CELLS`` number of cells, else its halo); a net's cell
+that another net covers in the occupancy of its own width is shared.
 Nets pay ``(1 + history) · (1 + present · sharing)`` per unit length; after each pass the nets that
 still share cells are ripped up and rerouted with a higher present factor and the shared cells'
 history raised, until no cell is shared. Nets still sharing after the last pass are dropped,
@@ -18,10 +20,11 @@ import numpy as np
 
 from masklayout.routing.grid import (
     Grid,
+    crosses,
     edges,
     halo,
+    inside,
     polygon_distance,
-    polyline_polygon_distance,
     segment_distance,
 )
 from masklayout.routing.model import Net
@@ -55,7 +58,7 @@ class NetState:
     fixed_terminals: frozenset[int]
     pieces: list[Piece] = field(default_factory=list)
     used: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    foot: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    foot: dict[float, np.ndarray] = field(default_factory=dict)
     failure: tuple[tuple[float, float], str] | None = None
     shared: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     congested: bool = False
@@ -73,6 +76,22 @@ def _disk(radius: float, pitch: float) -> np.ndarray:
     dy, dx = np.mgrid[-k : k + 1, -k : k + 1]
     keep = np.hypot(dx, dy) * pitch < radius
     return np.stack([dy[keep], dx[keep]], axis=1)
+
+
+# Whole numbers k of cells for which a lattice point at least k from both ends of an axis or
+# diagonal grid step is at least k from the step (not 5: the point (4, -3) is 4.95 from the
+# step (0, 0)-(1, 1)); checked in the tests.
+LATTICE_CELLS = (3, 4, 6, 7, 8)
+
+
+def _lattice_reach(distance: float, pitch: float) -> float | None:
+    """When ``distance`` is k cells (k in ``LATTICE_CELLS``), the footprint radius ``distance``
+    itself (less 1 nm): two paths of grid steps whose cells all keep k cells apart then keep k
+    cells apart along their steps too. Otherwise None (use the halo)."""
+    k = distance / pitch
+    if abs(k - round(k)) > 1e-9 or round(k) not in LATTICE_CELLS:
+        return None
+    return distance - 1e-3
 
 
 def line_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -96,21 +115,28 @@ class Negotiator:
         statics: list[tuple[str, np.ndarray, int]],
         outline: np.ndarray,
         edge_clearance: float,
-        wmax: float,
+        widths: tuple[float, ...],
     ):
         self.grid = grid
         self.space = space
         self.blocked = blocked
         self.fixed_owner = fixed_owner
+        self._any_fixed = bool((fixed_owner != -1).any())
         self.statics = statics
         self.outline = outline
         self.edge_clearance = edge_clearance
-        self.occ = np.zeros((grid.ny, grid.nx), np.int16)
+        self.occ = {w: np.zeros((grid.ny, grid.nx), np.int16) for w in widths}
         self.hist = np.zeros((grid.ny, grid.nx), np.float32)
         self.present = PRESENT_START
-        reach = halo(wmax + space, grid.pitch)
-        self.disk = _disk(reach, grid.pitch)
-        self.leg_disk = _disk(reach + grid.pitch * math.sqrt(0.5), grid.pitch)
+        self.disks: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
+        for a in widths:
+            for b in widths:
+                d = a / 2 + b / 2 + space
+                reach = halo(d, grid.pitch)
+                self.disks[a, b] = (
+                    _disk(_lattice_reach(d, grid.pitch) or reach, grid.pitch),
+                    _disk(reach + grid.pitch * math.sqrt(0.5), grid.pitch),
+                )
         lo = np.array([p.min(0) for _, p, _ in statics]).reshape(-1, 2)
         hi = np.array([p.max(0) for _, p, _ in statics]).reshape(-1, 2)
         self.static_lo, self.static_hi = lo, hi
@@ -123,44 +149,68 @@ class Negotiator:
         """Cells net k may not use: the static mask for its width and other nets' fixed traces."""
         if k not in self._walls:
             owner = self.fixed_owner
-            foreign = (owner != -1) & (owner != k)
-            self._walls[k] = self.blocked[width] | foreign if foreign.any() else self.blocked[width]
+            foreign = (owner != -1) & (owner != k) if self._any_fixed else None
+            self._walls[k] = (
+                self.blocked[width] | foreign
+                if foreign is not None and foreign.any()
+                else self.blocked[width]
+            )
         return self._walls[k]
 
     def state(self, k: int, net: Net, fixed_cells: np.ndarray, fixed_terms: frozenset[int]):
         walls = self.walls(k, net.width)
         ports = []
         for t, term in enumerate(net.terminals):
-            legal = [
+            candidates = [
                 p
                 for p in candidate_ports(
                     t, term.polygon, net.width, self.space, self.grid, net.style != "manhattan"
                 )
-                if not walls[p.cell] and self._leg_ok(p, k, t, net)
+                if not walls[p.cell]
             ]
-            ports.append(legal)
+            ports.append(self._legal(candidates, k, t, net))
         return NetState(
             index=k, net=net, ports=ports, fixed_cells=fixed_cells, fixed_terminals=fixed_terms
         )
 
-    def _leg_ok(self, port: Port, k: int, t: int, net: Net) -> bool:
-        leg = port.leg
+    def _legal(self, ports: list[Port], k: int, t: int, net: Net) -> list[Port]:
+        """The ports whose legs keep ``width/2 + space`` from every static shape that is not
+        the terminal itself or the net's own fixed trace, and inside the die-edge clearance
+        (all legs of a terminal start at its centre: one set of nearby shapes serves them all)."""
+        if not ports:
+            return []
         need = net.width / 2 + self.space - 1e-6
-        lo, hi = leg.min(0) - need, leg.max(0) + need
+        every = np.concatenate([p.leg for p in ports])
+        lo, hi = every.min(0) - need, every.max(0) + need
         near = np.flatnonzero(np.all(self.static_lo <= hi, 1) & np.all(self.static_hi >= lo, 1))
         own = net.terminals[t].name
-        for i in near:
-            name, polygon, owner = self.statics[i]
-            if owner == k and name == own:
-                continue
-            if owner == k and name.startswith("fixed"):
-                continue
-            if polyline_polygon_distance(leg, polygon) < need:
-                return False
+        shapes = [
+            polygon
+            for name, polygon, owner in (self.statics[i] for i in near)
+            if not (owner == k and (name == own or name.startswith("fixed")))
+        ]
+        start = every[:1]
+        if any(inside(start, polygon)[0] for polygon in shapes):
+            return []
+        pa = np.concatenate([edges(q)[0] for q in shapes]) if shapes else np.zeros((0, 2))
+        pb = np.concatenate([edges(q)[1] for q in shapes]) if shapes else np.zeros((0, 2))
+        corners = np.concatenate(shapes) if shapes else np.zeros((0, 2))
         inner = self.edge_clearance + net.width / 2 - 1e-6
-        return bool(np.all(polygon_distance(leg, self.outline) == 0)) and bool(
-            segment_distance(leg, *edges(self.outline)).min() >= inner
-        )
+        out = []
+        for port in ports:
+            leg = port.leg
+            la, lb = leg[:-1], leg[1:]
+            if len(pa) and (
+                segment_distance(leg, pa, pb).min() < need
+                or segment_distance(corners, la, lb).min() < need
+                or crosses(la, lb, pa, pb)
+            ):
+                continue
+            if np.all(polygon_distance(leg, self.outline) == 0) and (
+                segment_distance(leg, *edges(self.outline)).min() >= inner
+            ):
+                out.append(port)
+        return out
 
     # -- footprints --------------------------------------------------------------------------
 
@@ -187,8 +237,8 @@ class Negotiator:
         deep[deep] = segment_distance(pts[deep], *edges(polygon)) >= width / 2
         return self.grid.nearest(pts[~deep])
 
-    def footprint(self, st: NetState) -> tuple[np.ndarray, np.ndarray]:
-        """The net's used cells and its footprint, as flat indices."""
+    def footprint(self, st: NetState) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+        """The net's used cells and its footprint in each width's occupancy, as flat indices."""
         net = st.net
         cells = [p.cells for p in st.pieces]
         legs = []
@@ -201,22 +251,28 @@ class Negotiator:
         grid_cells = np.concatenate(cells) if cells else np.zeros((0, 2), np.int64)
         leg_cells = np.concatenate(legs) if legs else np.zeros((0, 2), np.int64)
         used = self._flat(np.concatenate([grid_cells, leg_cells]))
-        foot = [self._flat((grid_cells[:, None, :] + self.disk[None]).reshape(-1, 2))]
-        if len(leg_cells):
-            foot.append(self._flat((leg_cells[:, None, :] + self.leg_disk[None]).reshape(-1, 2)))
-        return used, np.unique(np.concatenate(foot))
+        feet = {}
+        for other in self.occ:
+            disk, leg_disk = self.disks[net.width, other]
+            foot = [self._flat((grid_cells[:, None, :] + disk[None]).reshape(-1, 2))]
+            if len(leg_cells):
+                foot.append(self._flat((leg_cells[:, None, :] + leg_disk[None]).reshape(-1, 2)))
+            feet[other] = np.unique(np.concatenate(foot))
+        return used, feet
 
     def place(self, st: NetState) -> None:
         st.used, st.foot = self.footprint(st)
-        np.add.at(self.occ.reshape(-1), st.foot, 1)
+        for w, foot in st.foot.items():
+            np.add.at(self.occ[w].reshape(-1), foot, 1)
 
     def rip_up(self, st: NetState) -> None:
-        np.subtract.at(self.occ.reshape(-1), st.foot, 1)
-        st.used = st.foot = np.zeros(0, np.int64)
+        for w, foot in st.foot.items():
+            np.subtract.at(self.occ[w].reshape(-1), foot, 1)
+        st.used, st.foot = np.zeros(0, np.int64), {}
 
     def shared_cells(self, st: NetState) -> np.ndarray:
         """The net's used cells that another net's footprint covers."""
-        return st.used[self.occ.reshape(-1)[st.used] > 1]
+        return st.used[self.occ[st.net.width].reshape(-1)[st.used] > 1]
 
     # -- one net -----------------------------------------------------------------------------
 
@@ -261,7 +317,7 @@ class Negotiator:
             )
 
     def _costs(self, st: NetState, walls: np.ndarray, rows: slice, cols: slice, strict: bool):
-        occ = self.occ[rows, cols]
+        occ = self.occ[st.net.width][rows, cols]
         costs = (1.0 + self.hist[rows, cols]) * (1.0 + self.present * occ)
         costs[walls[rows, cols]] = -1.0
         if strict:

@@ -103,7 +103,7 @@ def candidate_ports(
             if len(leg) == 2 and side > 0:
                 continue  # already on the grid: one port is enough
             cell = grid.nearest(leg[-1])[0]
-            if not np.allclose(grid.xy(cell[0], cell[1]), leg[-1], atol=1e-6):
+            if np.abs(grid.xy(cell[0], cell[1]) - leg[-1]).max() > 1e-6:
                 continue
             last = leg[-1] - leg[-2]
             jog = len(leg) > 2

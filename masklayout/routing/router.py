@@ -8,7 +8,7 @@ import numpy as np
 from masklayout.routing.diagnose import congestion
 from masklayout.routing.grid import Grid, halo, polyline_polygon_distance
 from masklayout.routing.model import RoutedNet, RoutingProblem, RoutingResult, Unrouted
-from masklayout.routing.negotiate import Negotiator, NetState
+from masklayout.routing.negotiate import LATTICE_CELLS, Negotiator, NetState
 from masklayout.routing.plane import pour
 from masklayout.routing.shapes import (
     bends,
@@ -20,14 +20,21 @@ from masklayout.routing.shapes import (
     violations,
 )
 from masklayout.routing.smooth import Smoother
+from masklayout.routing.straight import straighten
 
 TRACKS_PER_PITCH = 2.9
 
 
 def default_pitch(problem: RoutingProblem) -> float:
-    """About a third of the widest trace plus space: three cells hold two tracks' clearance."""
+    """The commonest trace width plus space over a whole number of cells (``LATTICE_CELLS``), on
+    the 1 nm grid, so neighbouring tracks sit exactly ``w + space`` apart; else about a third."""
     widths = [n.width for n in problem.nets if not n.plane] or [n.width for n in problem.nets]
-    return round((max(widths) + problem.space) / TRACKS_PER_PITCH, 3)
+    common = max(sorted(set(widths)), key=widths.count)
+    track = int(round((common + problem.space) * 1000))
+    for k in LATTICE_CELLS:
+        if track % k == 0:
+            return track // k / 1000
+    return round(track / 1000 / TRACKS_PER_PITCH, 3)
 
 
 def _centrelines(st: NetState, grid: Grid) -> list[np.ndarray]:
@@ -74,8 +81,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
     blocked = {}
     for w in sorted({nets[k].width for k in signal}):
         mask = grid.outside(outline, halo(ec + w / 2, pitch))
-        for _, poly, _ in statics:
-            grid.mark_near(mask, poly, halo(w / 2 + space, pitch))
+        grid.mark_all(mask, [poly for _, poly, _ in statics], halo(w / 2 + space, pitch))
         blocked[w] = mask
     owner = np.full((grid.ny, grid.nx), -1, np.int32)
     for _, poly, k in fixed_statics:
@@ -84,7 +90,8 @@ def route(problem: RoutingProblem) -> RoutingResult:
         owner[near & (owner == -1)] = k
         owner[near & (owner != -1) & (owner != k)] = -2
 
-    neg = Negotiator(grid, space, blocked, owner, statics + fixed_statics, outline, ec, wmax)
+    widths = tuple(sorted({nets[k].width for k in signal}))
+    neg = Negotiator(grid, space, blocked, owner, statics + fixed_statics, outline, ec, widths)
     states = []
     for k in signal:
         n = nets[k]
@@ -103,7 +110,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
                 if min(polyline_polygon_distance(f, term.polygon) for f in lines) == 0
             }
         states.append(neg.state(k, n, cells, frozenset(touched)))
-    order = sorted(states, key=lambda st: (_extent(st), len(st.net.terminals), st.index))
+    order = sorted(states, key=lambda st: (len(st.net.terminals) <= 2, _extent(st), st.index))
     neg.negotiate(order)
 
     smoother = Smoother(neg)
@@ -127,6 +134,8 @@ def route(problem: RoutingProblem) -> RoutingResult:
 
     inner = polygon_region([outline]).sized(-int(round(ec * 1000)))
     obstacles = polygon_region([o.polygon for o in problem.obstacles])
+    terminals = polygon_region([t.polygon for n in nets for t in n.terminals])
+    straighten(nets, lines, regions, fixed_metal, (terminals + obstacles).merged(), inner, space)
     for k, n in enumerate(nets):
         if not n.plane:
             continue

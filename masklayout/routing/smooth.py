@@ -41,9 +41,10 @@ class Smoother:
     def smooth(self, st: NetState) -> None:
         neg = self.neg
         walls = neg.walls(st.index, st.net.width)
-        own = np.zeros(neg.occ.size, bool)
-        own[st.foot] = True
-        others = neg.occ.reshape(-1) - own
+        occ = neg.occ[st.net.width]
+        own = np.zeros(occ.size, bool)
+        own[st.foot[st.net.width]] = True
+        others = occ.reshape(-1) - own
         nx = neg.grid.nx
 
         def free(points: list[np.ndarray]) -> bool:
