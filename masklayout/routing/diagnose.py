@@ -49,7 +49,7 @@ def congestion(
         direction = np.array([nb[1], nb[0]], dtype=float)
         if not direction.any():
             continue
-        sides: dict[int, tuple[float, str, np.ndarray, np.ndarray]] = {}
+        sides: dict[int, tuple[float, str, np.ndarray, np.ndarray | None]] = {}
         reach = 20 * (width + space) + 500
         near = np.flatnonzero(
             np.all(neg.static_lo <= p + reach, 1) & np.all(neg.static_hi >= p - reach, 1)
@@ -69,6 +69,7 @@ def congestion(
         (_, na, qa, pa), (_, nb_, qb, pb) = sides[1], sides[-1]
         if pa is None or pb is None:
             poly = pb if pa is None else pa
+            assert poly is not None  # the die edge is on one side only: the other is a shape
             gap = float(segment_distance(poly, *edges(neg.outline)).min()) - neg.edge_clearance
             gap += space
         else:

@@ -228,11 +228,11 @@ class Negotiator:
         return self._legs[key][1]
 
     def _leg_cells(self, port: Port, width: float, polygon: np.ndarray) -> np.ndarray:
-        pts = [port.leg[:1]]
+        samples = [port.leg[:1]]
         for a, b in zip(port.leg[:-1], port.leg[1:], strict=True):
             n = max(1, int(math.ceil(np.hypot(*(b - a)) / (self.grid.pitch / 2))))
-            pts.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
-        pts = np.concatenate(pts)
+            samples.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
+        pts = np.concatenate(samples)
         deep = polygon_distance(pts, polygon) == 0
         deep[deep] = segment_distance(pts[deep], *edges(polygon)) >= width / 2
         return self.grid.nearest(pts[~deep])
@@ -324,8 +324,8 @@ class Negotiator:
             costs[occ > 0] = -1.0
         h, w = costs.shape
         ports = [p for ps in st.ports for p in ps]
-        keep = [(p.cell[0] - rows.start, p.cell[1] - cols.start) for p in ports]
-        keep = [(y, x, costs[y, x]) for y, x in keep if 0 <= y < h and 0 <= x < w]
+        local = [(p.cell[0] - rows.start, p.cell[1] - cols.start) for p in ports]
+        keep = [(y, x, costs[y, x]) for y, x in local if 0 <= y < h and 0 <= x < w]
         for p in ports:
             for dy, dx in p.behind:
                 y, x = p.cell[0] + dy - rows.start, p.cell[1] + dx - cols.start

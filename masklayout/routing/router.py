@@ -95,19 +95,19 @@ def route(problem: RoutingProblem) -> RoutingResult:
     states = []
     for k in signal:
         n = nets[k]
-        lines = [np.asarray(f, float) for f in n.fixed]
+        given = [np.asarray(f, float) for f in n.fixed]
         cells = np.zeros((0, 2), np.int64)
         touched: set[int] = set()
-        if lines:
+        if given:
             cells = np.unique(
-                grid.nearest(np.concatenate([_sample(f, pitch / 2) for f in lines])), axis=0
+                grid.nearest(np.concatenate([_sample(f, pitch / 2) for f in given])), axis=0
             )
             walls = neg.walls(k, n.width)
             cells = cells[~walls[cells[:, 0], cells[:, 1]]]
             touched = {
                 t
                 for t, term in enumerate(n.terminals)
-                if min(polyline_polygon_distance(f, term.polygon) for f in lines) == 0
+                if min(polyline_polygon_distance(f, term.polygon) for f in given) == 0
             }
         states.append(neg.state(k, n, cells, frozenset(touched)))
     order = sorted(states, key=lambda st: (len(st.net.terminals) <= 2, _extent(st), st.index))
