@@ -231,13 +231,19 @@ def _child(node: yaml.Node | None, item: str | int) -> tuple[yaml.Node, yaml.Nod
     return None
 
 
+# Keys that may be missing because another key stands in for them.
+_MISSING_HINTS: dict[tuple[str | int, ...], str] = {
+    ("wafer", "die_step"): " (or give die.size: the step is the size plus the scribe)"
+}
+
+
 def _message(err: ErrorDetails) -> str:
     kind, found = err["type"], err.get("input")
     if kind in ("unknown_key", "value_error", "assertion_error") or kind.startswith("spec_"):
         msg = err["msg"]
         return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "missing":
-        return "required key is missing"
+        return "required key is missing" + _MISSING_HINTS.get(tuple(err["loc"]), "")
     if isinstance(found, bool) and kind in ("int_type", "float_type", "int_from_float"):
         return f"expected a number, found {found} (YAML reads yes, no, on, off, true, false as booleans)"
     if kind == "tuple_type":

@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from masklayout.bumpmap import BumpFile, import_bumps
 from masklayout.fields import (
@@ -41,6 +42,7 @@ from masklayout.fields import (
     StrictModel,
     Temperature,
     name_check,
+    parse_length,
 )
 from masklayout.geometry.overlaps import overlapping_pairs
 from masklayout.geometry.shapes import ShapeName, contains, shape_points
@@ -259,6 +261,10 @@ class Die(StrictModel):
     rdl: Rdl = Field(default_factory=Rdl)
     nets: dict[str, NetEntry] = Field(default_factory=dict)
     keepout: list[Keepout] = Field(default_factory=list)
+    size: Size | None = Field(
+        None,
+        description="the die outline [x, y]; instead of wafer.die_step, which is size + scribe",
+    )
 
 
 # --------------------------------------------------------------------------- stacks and masks
@@ -342,6 +348,26 @@ class Spec(StrictModel):
     stacks: dict[CellName, Stack] = Field(min_length=1)
     masks: dict[str, Mask] = Field(min_length=1)
     process: list[Step] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _die_step_from_die_size(cls, data: Any) -> Any:
+        """``die.size`` given without ``wafer.die_step``: the step is the size plus the scribe.
+        A size that is not a pair of lengths is left for the schema to report."""
+        if not isinstance(data, dict):
+            return data
+        wafer, die = data.get("wafer"), data.get("die")
+        if not (isinstance(wafer, dict) and isinstance(die, dict)):
+            return data
+        size = die.get("size")
+        if "die_step" in wafer or not isinstance(size, list | tuple) or len(size) != 2:
+            return data
+        try:
+            x, y = (parse_length(v) for v in size)
+            scribe = parse_length(wafer.get("scribe", Wafer.model_fields["scribe"].default))
+        except (PydanticCustomError, TypeError, ValueError):
+            return data
+        return {**data, "wafer": {**wafer, "die_step": [x + scribe, y + scribe]}}
 
 
 # --------------------------------------------------------------------------- bump sites
@@ -517,6 +543,7 @@ def _check(
     sites, file_lost = _resolve_sites(spec, pads, base, problems)
     named = _check_names(sites, problems)
     _check_wafer(spec.wafer, problems)
+    _check_die_size(spec, problems)
     _check_placement(spec, sites, problems)
     _check_routes(spec, pads, named, file_lost, problems)
     nets = resolve_nets(spec, list(named.values()), pads, problems)
@@ -700,6 +727,18 @@ def _check_names(sites: list[Site], problems: _Problems) -> dict[str, Site]:
             )
         named.setdefault(site.name, site)
     return named
+
+
+def _check_die_size(spec: Spec, problems: _Problems) -> None:
+    """A die size given beside the step must be the step less the scribe."""
+    size, outline = spec.die.size, spec.wafer.die_size
+    if size is not None and any(abs(a - b) > 1e-6 for a, b in zip(size, outline, strict=True)):
+        problems.add(
+            ["die", "size"],
+            f"die size {size[0]:g} x {size[1]:g} disagrees with wafer.die_step "
+            f"{spec.wafer.die_step[0]:g} x {spec.wafer.die_step[1]:g} less the scribe "
+            f"{spec.wafer.scribe:g} ({outline[0]:g} x {outline[1]:g}): give one of the two",
+        )
 
 
 def _check_wafer(wafer: Wafer, problems: _Problems) -> None:
