@@ -152,7 +152,9 @@ def from_source(source: SourceMap, design: Design, plan: Plan) -> VariationFile:
     """Validate a parsed variation file: its shape, then its names against the design."""
     data = source.data if source.data is not None else {}
     if not isinstance(data, dict):
-        raise source.error([], "a variation file is a mapping with keys samples, seed, masks, deposits")
+        raise source.error(
+            [], "a variation file is a mapping with keys samples, seed, masks, deposits"
+        )
     try:
         variation = Variation.model_validate(data)
     except ValidationError as exc:

@@ -231,9 +231,7 @@ def monte_carlo(
             rows = _geometry(
                 geometry, stack, r, die, streams, die_z, masks, thickness, opening, ubm_area
             )
-            runs = {
-                dep.op.index: _deposit_rows(dep, streams, die_z, die) for dep in deposits
-            }
+            runs = {dep.op.index: _deposit_rows(dep, streams, die_z, die) for dep in deposits}
             sim = simulate(rows, plan, design.tech, runs)
             h, d = sim.height, sim.diameter
             dh, dd = h - nominal.height[stack], d - nominal.diameter[stack]
@@ -414,7 +412,9 @@ def _geometry(
             die,
         )
         t[:, level] = np.maximum(t0 + delta, TINY)
-        cd = m.cd.bias + _spread(streams, _level_key(level) + CD, m.cd.die_sigma, m.cd.sigma, die_z, die)
+        cd = m.cd.bias + _spread(
+            streams, _level_key(level) + CD, m.cd.die_sigma, m.cd.sigma, die_z, die
+        )
         if np.any(cd != 0):
             scale = np.maximum(1.0 + cd / opening[stack, level], TINY)
             area[:, level] = area[:, level] * scale * scale
