@@ -191,6 +191,10 @@ def monte_carlo(
     site_xy = np.array([(s.x, s.y) for s in sites], dtype=float).reshape(-1, 2)
     centers = place_dies(design.spec.wafer).centers
     n_dies, n_sites = len(centers), len(sites)
+    if not n_sites:
+        raise design.error(["die", "bumps"], "no bumps on the die: nothing to vary")
+    if not n_dies:
+        raise design.error(["wafer"], "no full die on the wafer: nothing to vary")
     wafer_radius = design.spec.wafer.diameter / 2
     thickness = geometry.thickness
     opening = np.array([[s.openings[k].diameter for k in range(levels)] for s in stacks])
@@ -214,7 +218,7 @@ def monte_carlo(
     narrowest: Worst | None = None
     bridge_count, over = 0, 0
     limit = design.tech.ball_limits.coplanarity
-    per_chunk = max(1, chunk_rows // max(n_sites, 1))
+    per_chunk = max(1, chunk_rows // n_sites)
     start, cpu = time.perf_counter(), time.process_time()
     for sample in range(variation.samples):
         streams = _Streams(variation.seed, sample)
