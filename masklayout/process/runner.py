@@ -248,12 +248,12 @@ def simulate(
             k = op.level
             inside = body.volume_below(top[..., k]) if body is not None else zeros
             inside = inside + sum((p.paste for p in pending), zeros)
-            rows = (deposits or {}).get(op.index, DepositRows())
-            fill = op.fill if rows.fill is None else rows.fill
+            given = (deposits or {}).get(op.index, DepositRows())
+            fill = op.fill if given.fill is None else given.fill
             paste = fill * np.maximum(cavity[:, k] - inside, 0.0)
             solder = tech.solders[op.solder]
             alloy = alloy_names.index(solder.alloy)
-            metal = paste * metal_fraction(solder, alloys[alloy], rows.metal_wt)
+            metal = paste * metal_fraction(solder, alloys[alloy], given.metal_wt)
             pending.append(Paste(op.index, k, op.solder, alloy, paste, metal))
             records.append(
                 StepArrays(op, tuple(pending), core_v + melt_v, core_v, paste, metal, shape=body)

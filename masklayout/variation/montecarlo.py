@@ -214,7 +214,7 @@ def monte_carlo(
     copl_sum, copl_max = np.zeros(n_dies), np.zeros(n_dies)
     bridged = np.zeros(n_dies, dtype=int)
     copl_stats = [0.0, 0.0]
-    worst = Worst(-1.0, 0, 0.0, 0.0, 0)
+    worst = Worst(value=-1.0, die=0, x=0.0, y=0.0, sample=0)
     narrowest: Worst | None = None
     bridge_count, over = 0, 0
     limit = design.tech.ball_limits.coplanarity
@@ -258,7 +258,7 @@ def monte_carlo(
             copl_stats[1] += float((copl * copl).sum())
             top = int(np.argmax(copl))
             if copl[top] > worst.value:
-                worst = Worst(float(copl[top]), d0 + top, *centers[d0 + top], sample)
+                worst = _worst(float(copl[top]), d0 + top, centers, sample)
             if limit is not None:
                 over += int((copl > limit).sum())
             if len(pi):
@@ -270,7 +270,7 @@ def monte_carlo(
                 where = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
                 if narrowest is None or gaps[where] < narrowest.value:
                     at = d0 + int(where[0])
-                    narrowest = Worst(float(gaps[where]), at, *centers[at], sample)
+                    narrowest = _worst(float(gaps[where]), at, centers, sample)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 
     stats = []
@@ -328,6 +328,11 @@ def monte_carlo(
         bridges=bridge_count,
         narrowest_gap=narrowest,
     )
+
+
+def _worst(value: float, die: int, centers: np.ndarray, sample: int) -> Worst:
+    x, y = (float(c) for c in centers[die])
+    return Worst(value=value, die=die, x=x, y=y, sample=sample)
 
 
 def _mean_sigma(total: float, squares: float, n: int) -> tuple[float, float]:
