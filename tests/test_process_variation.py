@@ -109,6 +109,34 @@ def test_cd_sigma_propagates_through_the_opening_area():
     assert result.stacks[0].sigma_height == pytest.approx(abs(slope(height, 0.0)) * sigma, rel=0.03)
 
 
+def test_metal_content_sigma_propagates_through_the_paste_volume_fraction():
+    t0, sigma = 100.0, 0.5
+    d = design(ONE_PRINT, t1=t0, sm1=SM1, ubm=UBM)
+    result = monte_carlo(
+        d, variation(d, f"samples: 4\ndeposits:\n  SM1: {{metal_wt: {{sigma: {sigma}}}}}\n")
+    )
+
+    def height(wt: float) -> float:  # SAC305 7.38 g/cm³ in flux of 1.0 g/cm³
+        metal = wt / 100 / 7.38
+        fraction = metal / (metal + (1 - wt / 100) / 1.0)
+        volume = circle_area(SM1) * t0 * fraction
+        return bisect_cap_height(volume, math.sqrt(circle_area(UBM) / math.pi))
+
+    assert result.stacks[0].sigma_height == pytest.approx(
+        abs(slope(height, 88.0)) * sigma, rel=0.03
+    )
+
+
+def test_a_die_sigma_moves_whole_dies_and_leaves_them_coplanar():
+    d = design(ONE_PRINT, t1=100.0, sm1=SM1, ubm=UBM)
+    result = monte_carlo(
+        d, variation(d, "samples: 2\nmasks:\n  SM1: {thickness: {die_sigma: 3 %}}\n")
+    )
+    assert result.stacks[0].sigma_height > 1.0
+    assert result.coplanarity_worst.value == 0.0
+    assert np.ptp(result.die_mean_height) > 5.0
+
+
 def test_radial_profile_gives_centre_and_edge_dies_the_heights_it_implies():
     t0, edge = 100.0, -0.10
     pitch = 400.0
@@ -266,8 +294,12 @@ def test_bad_variation_file_is_located_exit_2_nothing_written(tmp_path, text, li
     assert not (tmp_path / "p").exists() and not (tmp_path / "dies.csv").exists()
 
 
-def test_height_limits_need_variation(tmp_path):
-    spec, _ = _files(tmp_path, "")
+def test_height_limits_need_variation_and_low_below_high(tmp_path):
+    spec, var = _files(tmp_path, "")
     out = CliRunner().invoke(main, ["run", str(spec), "--height-limits", "1", "2"])
     assert out.exit_code == 2
     assert "--height-limits needs --variation" in out.output
+    args = ["run", str(spec), "--variation", str(var), "--height-limits", "2", "1"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 2
+    assert "LO must be below HI" in out.output
