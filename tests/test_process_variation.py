@@ -303,3 +303,11 @@ def test_height_limits_need_variation_and_low_below_high(tmp_path):
     out = CliRunner().invoke(main, args)
     assert out.exit_code == 2
     assert "LO must be below HI" in out.output
+
+
+def test_run_variation_never_writes_over_its_variation_file(tmp_path):
+    spec, var = _files(tmp_path, SOME)
+    out = CliRunner().invoke(main, ["run", str(spec), "--variation", str(var), "--csv", str(var)])
+    assert out.exit_code == 2, out.output
+    assert "variation file" in out.output
+    assert var.read_text() == SOME
