@@ -121,16 +121,31 @@ def cpk(mean: float, sigma: float, low: float, high: float) -> float:
     return margin / (3 * sigma) if sigma > 0 else (math.inf if margin >= 0 else -math.inf)
 
 
-def neighbour_pairs(xy: np.ndarray, reach: float = NEIGHBOUR_REACH) -> tuple[np.ndarray, ...]:
+def neighbour_pairs(
+    xy: np.ndarray, reach: float = NEIGHBOUR_REACH, block: int = 1024
+) -> tuple[np.ndarray, ...]:
     """(i, j, distance) of the bump pairs of one die closer than ``reach`` times its finest
-    pitch, i < j."""
-    if len(xy) < 2:
+    pitch, i < j (blocks of rows against all: memory linear in the bump count)."""
+    n = len(xy)
+    if n < 2:
         empty = np.zeros(0, dtype=int)
         return empty, empty, np.zeros(0)
-    i, j = np.triu_indices(len(xy), k=1)
-    dist = np.hypot(*(xy[i] - xy[j]).T)
-    near = dist <= reach * dist.min() * (1 + 1e-12)
-    return i[near], j[near], dist[near]
+
+    def distances(start: int) -> np.ndarray:
+        d = np.hypot(*(xy[start : start + block, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+        rows = np.arange(d.shape[0])
+        d[rows, rows + start] = np.inf
+        return d
+
+    finest = min(float(distances(start).min()) for start in range(0, n, block))
+    found = []
+    for start in range(0, n, block):
+        d = distances(start)
+        i, j = np.nonzero(d <= reach * finest * (1 + 1e-12))
+        i = i + start
+        keep = i < j
+        found.append((i[keep], j[keep], d[i[keep] - start, j[keep]]))
+    return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
 
 
 def bridges(diameter: np.ndarray, i: np.ndarray, j: np.ndarray, pitch: np.ndarray, gap: float):
