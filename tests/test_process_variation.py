@@ -17,7 +17,7 @@ from masklayout.cli import main
 from masklayout.geometry.wafer import place_dies
 from masklayout.process.flow import plan_flow
 from masklayout.variation import loads, monte_carlo
-from masklayout.variation.montecarlo import bridges, cpk
+from masklayout.variation.montecarlo import cpk, gaps
 from masklayout.variation.report import to_json
 from tests.process_specs import (
     bisect_cap_height,
@@ -182,12 +182,12 @@ def test_cpk_against_command_line_limits_matches_the_propagated_sigma():
     assert result.limits_from == "command line"
 
 
-def test_bridges_counts_pairs_whose_mean_diameter_plus_gap_exceeds_the_pitch():
+def test_pairs_bridge_where_their_mean_diameter_plus_the_gap_exceeds_the_pitch():
     diameter = np.array([[300.0, 330.0, 360.0], [300.0, 300.0, 300.0]])
     i, j, pitch = np.array([0, 1]), np.array([1, 2]), np.array([350.0, 380.0])
     # die 0: (300+330)/2 + 40 = 355 > 350 bridges; (330+360)/2 + 40 = 385 > 380 bridges
     # die 1: 340 < 350 and 340 < 380: none
-    assert bridges(diameter, i, j, pitch, 40.0).tolist() == [[True, True], [False, False]]
+    assert (gaps(diameter, i, j, pitch) < 40.0).tolist() == [[True, True], [False, False]]
 
 
 def test_bridging_probability_matches_the_normal_tail_of_the_pair_mean_diameter():

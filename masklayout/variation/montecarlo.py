@@ -148,10 +148,10 @@ def neighbour_pairs(
     return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
 
 
-def bridges(diameter: np.ndarray, i: np.ndarray, j: np.ndarray, pitch: np.ndarray, gap: float):
-    """Per die (rows of ``diameter``, dies × sites): which neighbour pairs bridge — their balls
-    leave less than ``gap`` between them, ``(d_i + d_j) / 2 + gap > pitch``."""
-    return pitch - (diameter[:, i] + diameter[:, j]) / 2 < gap
+def gaps(diameter: np.ndarray, i: np.ndarray, j: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+    """Per die (rows of ``diameter``, dies × sites), the space between the balls of each
+    neighbour pair: ``pitch - (d_i + d_j) / 2``; they bridge where it is below BALL.GAP."""
+    return pitch - (diameter[:, i] + diameter[:, j]) / 2
 
 
 # --------------------------------------------------------------------------- the run
@@ -277,15 +277,14 @@ def monte_carlo(
             if limit is not None:
                 over += int((copl > limit).sum())
             if len(pi):
-                diam = d.reshape(d1 - d0, n_sites)
-                gaps = pitch - (diam[:, pi] + diam[:, pj]) / 2
-                bad = gaps < gap_min
+                space = gaps(d.reshape(d1 - d0, n_sites), pi, pj, pitch)
+                bad = space < gap_min
                 bridge_count += int(bad.sum())
                 bridged[d0:d1] += bad.any(axis=1)
-                where = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
-                if narrowest is None or gaps[where] < narrowest.value:
+                where = np.unravel_index(int(np.argmin(space)), space.shape)
+                if narrowest is None or space[where] < narrowest.value:
                     at = d0 + int(where[0])
-                    narrowest = _worst(float(gaps[where]), at, centers, sample)
+                    narrowest = _worst(float(space[where]), at, centers, sample)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 
     stats = []
