@@ -20,6 +20,7 @@ from masklayout.variation import loads, monte_carlo
 from masklayout.variation.montecarlo import cpk, gaps
 from masklayout.variation.report import to_json
 from tests.process_specs import (
+    C1_FLOW,
     bisect_cap_height,
     circle_area,
     design,
@@ -27,10 +28,11 @@ from tests.process_specs import (
     spec_text,
 )
 
-# one mask, stripped before the reflow: a free cap on the whole UBM of the paste's metal
+# one mask filled full, stripped before the reflow: a free cap on the whole UBM of the paste's
+# metal
 ONE_PRINT = [
     "{step: form_mask, mask: SM1}",
-    "{step: deposit, into: SM1, solder: SAC305-paste-T6}",
+    "{step: deposit, into: SM1, solder: SAC305-paste-T6, fill: 1}",
     "{step: strip, masks: [SM1]}",
     "{step: reflow, peak: 245}",
 ]
@@ -60,12 +62,15 @@ def slope(f, x: float, step: float = 1e-3) -> float:
 
 # --------------------------------------------------------------------------- exactness
 def test_zero_variation_gives_the_deterministic_balls_exactly():
-    d = design()  # claim 1: two prints, two reflows
+    flow = [
+        step.replace("}", ", fill: 0.9}") if "SM1, solder" in step else step for step in C1_FLOW
+    ]
+    d = design(flow)  # claim 1: two prints (the first 90 % full), two reflows
     nominal = process.run(d).stacks[0].ball
     zero = variation(
         d,
         "samples: 2\nmasks:\n  SM1: {thickness: {sigma: 0 %}, cd: {bias: 0}}\n"
-        "deposits:\n  SM1: {fill: {mean: 1.0}}\n  SM2: {metal_wt: {mean: 88}}\n",
+        "deposits:\n  SM1: {fill: {mean: 0.9}}\n  SM2: {metal_wt: {mean: 88}}\n",
     )
     result = monte_carlo(d, zero)
     s = result.stacks[0]
