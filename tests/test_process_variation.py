@@ -316,3 +316,32 @@ def test_run_variation_never_writes_over_its_variation_file(tmp_path):
     assert out.exit_code == 2, out.output
     assert "variation file" in out.output
     assert var.read_text() == SOME
+
+
+def test_per_site_thicknesses_give_each_site_the_runners_ball_for_that_thickness():
+    """A confined flow (SM1 narrower than the UBM): each site of the edge die, its thicknesses
+    drawn from a wafer profile, gets the ball the deterministic run gives a spec of those
+    thicknesses."""
+    t1, t2, pitch = 40.0, 120.0, 400.0
+    kw = {"sm1": 240.0, "sm2": 330.0, "ubm": 250.0, "pitch": pitch}
+    d = design(t1=t1, t2=t2, **kw)
+    result = monte_carlo(
+        d,
+        variation(
+            d,
+            "masks:\n  SM1: {thickness: {profile: {edge: -10 %, shape: linear}}}\n"
+            "  SM2: {thickness: {profile: {center: 5 um, edge: -10 um}}}\n",
+        ),
+    )
+    assert any(s.confined_by for s in process.run(d).stacks[0].steps)
+    radius = d.spec.wafer.diameter / 2
+    centers = place_dies(d.spec.wafer).centers
+    die = int(np.argmax(np.hypot(centers[:, 0], centers[:, 1])))
+    heights = []
+    for y in (pitch, 0.0, -pitch):
+        for x in (-pitch, 0.0, pitch):
+            r = math.hypot(centers[die, 0] + x, centers[die, 1] + y) / radius
+            site = design(t1=t1 * (1 - 0.10 * r), t2=t2 + 5 - 15 * r * r, **kw)
+            heights.append(process.run(site).stacks[0].ball.height_um)
+    assert result.die_mean_height[die] == pytest.approx(np.mean(heights), rel=1e-9)
+    assert result.die_coplanarity[die] == pytest.approx(max(heights) - min(heights), rel=1e-6)

@@ -414,12 +414,12 @@ def _geometry(
     ubm_area: np.ndarray,
 ) -> Geometry:
     """The rows' geometry: the nominal stack's, with every level's thickness and opening
-    drawn. An opening's CD change scales it (area by the square), the wetted base follows the
-    first opening where that is smaller than the UBM (the runner's rule)."""
+    drawn. A CD change scales its opening (the area by the square); the wetted base follows
+    (:func:`_wetted`)."""
     n = len(stack)
     t = np.empty((n, len(masks)))
     area = nominal.area[stack]
-    half = nominal.half_width[stack]
+    scaled = False
     for level, m in enumerate(masks):
         t0 = float(thickness[level])
         p = m.thickness.profile
@@ -441,9 +441,30 @@ def _geometry(
         if np.any(cd != 0):
             scale = np.maximum(1.0 + cd / opening[stack, level], TINY)
             area[:, level] = area[:, level] * scale * scale
-            half[:, level] = half[:, level] * scale
-    base = np.minimum(ubm_area[stack], area[:, 0]) if len(masks) else nominal.base_area[stack]
-    return Geometry(area, half, base, t)
+            scaled = True
+    base = _wetted(nominal, stack, area, ubm_area) if scaled else nominal.base_area[stack]
+    return Geometry(area, base, t, nominal.theta, nominal.base_shape[stack])
+
+
+def _wetted(
+    nominal: Geometry, stack: np.ndarray, area: np.ndarray, ubm_area: np.ndarray
+) -> np.ndarray:
+    """The wetted base under the first m masks (column m) for the rows' openings ``area``: the
+    UBM intersected with them (the runner's rule). Where the nominal intersection is the
+    smallest of the UBM and the openings (concentric shapes of one kind: the usual case) it is
+    that for the drawn openings too, exactly; for mixed shapes it scales with the smallest
+    opening (first order)."""
+    base = nominal.base_area[stack]
+    drawn = nominal.area[stack]
+    ubm = ubm_area[stack]
+    out = base.copy()
+    for m in range(1, base.shape[1]):
+        exact = np.isclose(base[:, m], np.minimum(ubm, drawn[:, :m].min(axis=1)), rtol=1e-9)
+        j = np.argmin(drawn[:, :m], axis=1)[:, None]
+        ratio = np.take_along_axis(area, j, 1)[:, 0] / np.take_along_axis(drawn, j, 1)[:, 0]
+        smallest = np.minimum(ubm, area[:, :m].min(axis=1))
+        out[:, m] = np.where(exact, smallest, base[:, m] * ratio)
+    return out
 
 
 def _deposits(design: Design, plan: Plan, variation: Variation) -> list[_Deposit]:
