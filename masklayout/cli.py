@@ -550,8 +550,28 @@ def preview(spec_file: str, directory: str, as_json: bool, quiet: bool) -> None:
     type=click.Path(file_okay=False),
     help="Also write a cross-section PNG per stack per step into this directory.",
 )
+@click.option(
+    "--variation",
+    "variation_file",
+    type=click.Path(dir_okay=False),
+    help="Process variation (YAML): a Monte Carlo over every bump of every die; the report, "
+    "--json, --csv (one row per die) and --plot (wafer heat maps) are then of it.",
+)
+@click.option(
+    "--height-limits",
+    type=(float, float),
+    metavar="LO HI",
+    help="With --variation: ball height limits (um) for Cpk, in place of the tech's.",
+)
 @reports_bad_input
-def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | None) -> None:
+def run(
+    spec_file: str,
+    as_json: bool,
+    csv_file: str | None,
+    plot_dir: str | None,
+    variation_file: str | None,
+    height_limits: tuple[float, float] | None,
+) -> None:
     """Play the process flow of SPEC (a YAML file, - for stdin) on every opening stack: the
     solder each deposit puts in, what each reflow makes of it, the final balls.
 
@@ -559,13 +579,22 @@ def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | Non
     from masklayout import process
     from masklayout.process import report
 
+    if height_limits is not None and variation_file is None:
+        raise click.UsageError("--height-limits needs --variation")
+    if height_limits is not None and height_limits[0] >= height_limits[1]:
+        raise click.BadParameter("LO must be below HI", param_hint="--height-limits")
     design = spec_module.load(spec_file)
-    out = files.OutputSet(spec_inputs(design, spec_file))
+    out = files.OutputSet({**spec_inputs(design, spec_file), "the variation file": variation_file})
     if csv_file:
         out.add(csv_file, "--csv", "the CSV output")
     if plot_dir:
         out.add(plot_dir, "--plot", "the plot folder", directory=True)
     result = process.run(design)
+    if variation_file is not None:
+        _run_variation(
+            design, result.ok, variation_file, height_limits, as_json, csv_file, plot_dir, out
+        )
+        return
     with out:
         if csv_file:
             files.write_bytes(out.temporary(csv_file), report.to_csv(result))
@@ -578,6 +607,38 @@ def run(spec_file: str, as_json: bool, csv_file: str | None, plot_dir: str | Non
     else:
         click.echo(report.to_table(result))
     if not result.ok:
+        sys.exit(EXIT_FAILURE)
+
+
+def _run_variation(
+    design: spec_module.Design,
+    nominal_ok: bool,
+    variation_file: str,
+    height_limits: tuple[float, float] | None,
+    as_json: bool,
+    csv_file: str | None,
+    plot_dir: str | None,
+    out: files.OutputSet,
+) -> None:
+    """``run --variation``: the Monte Carlo and its reports; exit 1 as the nominal run would."""
+    from masklayout import variation
+    from masklayout.process.flow import plan_flow
+    from masklayout.variation import report
+
+    loaded = variation.load(variation_file, design, plan_flow(design))
+    result = variation.monte_carlo(design, loaded.variation, height_limits)
+    with out:
+        if csv_file:
+            files.write_bytes(out.temporary(csv_file), report.to_csv(result))
+        if plot_dir:
+            report.plot_maps(result, design.spec.wafer, out.temporary(plot_dir))
+    if as_json:
+        print_json({**report.to_json(result), "nominal_ok": nominal_ok})
+    else:
+        click.echo(report.to_table(result))
+        if not nominal_ok:
+            click.echo("FAIL: the nominal run fails (masklayout run without --variation says why)")
+    if not nominal_ok:
         sys.exit(EXIT_FAILURE)
 
 

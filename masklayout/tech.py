@@ -339,6 +339,15 @@ class MaskSet(StrictModel):
         return self.exposure if own is None else own.over(self.exposure)
 
 
+class BallLimits(StrictModel):
+    """Limits on the finished balls for the process-variation report: the ball height within
+    ``height_tolerance`` of its nominal (each stack's own), the die's ``coplanarity`` (highest
+    less lowest ball) at most this; None: no limit."""
+
+    height_tolerance: PositiveLength | None = None
+    coplanarity: PositiveLength | None = None
+
+
 class Tech(StrictModel):
     """A technology: what layers are called, what solders exist, what rules apply."""
 
@@ -360,6 +369,7 @@ class Tech(StrictModel):
         }
     )
     films: dict[Film, FilmProperties] = Field(default_factory=lambda: _default_films())
+    ball_limits: BallLimits = Field(default_factory=BallLimits)
 
     @model_validator(mode="after")
     def _references(self) -> Tech:

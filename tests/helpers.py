@@ -10,6 +10,8 @@ from masklayout.tech import load_tech
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+# the sample specs: every samples/*.yaml but the process-variation files (run --variation)
+SPEC_SAMPLES = sorted(p for p in SAMPLES.glob("*.yaml") if not p.name.startswith("variation_"))
 
 # A small design on a 100 mm wafer: a 6 x 5 array (one site skipped), two routed pads,
 # one bump directly on a pad. Line numbers matter to the error tests: keep its layout.

@@ -17,7 +17,7 @@ from masklayout import spec
 from masklayout.checks import check_design, check_gds
 from masklayout.process import run
 from masklayout.tech import load_tech
-from tests.helpers import BASE_SPEC, SAMPLES
+from tests.helpers import BASE_SPEC, SAMPLES, SPEC_SAMPLES
 from tests.process_specs import circle_area
 
 TECH = load_tech("wlcsp-400")
@@ -181,7 +181,7 @@ _ROUTER_GAP = pytest.mark.xfail(strict=True, reason="router: some fan-in nets st
     "sample",
     [
         pytest.param(name, marks=_ROUTER_GAP) if name == "fanin_100.yaml" else name
-        for name in sorted(p.name for p in SAMPLES.glob("*.yaml"))
+        for name in (p.name for p in SPEC_SAMPLES)
     ],
     ids=lambda name: name,
 )

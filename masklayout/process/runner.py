@@ -36,7 +36,8 @@ class Geometry:
     """Rows of opening stacks: ``area`` (rows × levels) of the openings written, ``base_area``
     (rows × levels + 1) the wetted base when the first m masks stand (column m; column 0: the
     whole UBM) and ``base_shape`` its shape when it is the UBM's or an opening's polygon (else a
-    circle), ``thickness`` and contact angle ``theta`` (radians) of the masks (levels)."""
+    circle), ``thickness`` of the masks (levels, or rows × levels: process variation) and their
+    contact angle ``theta`` (radians, levels)."""
 
     area: np.ndarray
     base_area: np.ndarray
@@ -102,6 +103,15 @@ def stack_geometry(
     theta = np.radians([tech.films[masks[m].film].contact_angle for m in levels])
     theta = np.asarray(theta, dtype=float).reshape(depth)
     return Geometry(area, base, thickness, theta, base_shape)
+
+
+@dataclass(frozen=True)
+class DepositRows:
+    """Per row inputs of one deposit step in place of the flow's: ``fill`` (the fraction of the
+    free cavity filled) and the paste's ``metal_wt``; None keeps the flow's or the solder's."""
+
+    fill: np.ndarray | None = None
+    metal_wt: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------- outputs
@@ -212,13 +222,19 @@ class Simulation:
 
 
 # --------------------------------------------------------------------------- the runner
-def simulate(geometry: Geometry, plan: Plan, tech: Tech) -> Simulation:
-    """Play ``plan`` on every row of ``geometry`` at once."""
+def simulate(
+    geometry: Geometry,
+    plan: Plan,
+    tech: Tech,
+    deposits: Mapping[int, DepositRows] | None = None,
+) -> Simulation:
+    """Play ``plan`` on every row of ``geometry`` at once; ``deposits`` gives per row fill and
+    metal content for the deposit steps it names (by step index)."""
     n = geometry.rows
     alloy_names = tuple(dict.fromkeys(tech.solders[s].alloy for s in plan.solders))
     alloys = tuple(tech.alloys[a] for a in alloy_names)
     density = np.array([a.density for a in alloys])
-    top = np.cumsum(geometry.thickness)
+    top = np.cumsum(geometry.thickness, axis=-1)
     cavity = np.cumsum(geometry.area * geometry.thickness, axis=1)
     zeros = np.zeros(n)
     core_v, melt_v = zeros.copy(), zeros.copy()
@@ -230,12 +246,14 @@ def simulate(geometry: Geometry, plan: Plan, tech: Tech) -> Simulation:
         if op.kind == "deposit":
             assert op.level is not None and op.solder is not None
             k = op.level
-            inside = body.volume_below(top[k]) if body is not None else zeros
+            inside = body.volume_below(top[..., k]) if body is not None else zeros
             inside = inside + sum((p.paste for p in pending), zeros)
-            paste = op.fill * np.maximum(cavity[:, k] - inside, 0.0)
+            given = (deposits or {}).get(op.index, DepositRows())
+            fill = op.fill if given.fill is None else given.fill
+            paste = fill * np.maximum(cavity[:, k] - inside, 0.0)
             solder = tech.solders[op.solder]
             alloy = alloy_names.index(solder.alloy)
-            metal = paste * metal_fraction(solder, alloys[alloy])
+            metal = paste * metal_fraction(solder, alloys[alloy], given.metal_wt)
             pending.append(Paste(op.index, k, op.solder, alloy, paste, metal))
             records.append(
                 StepArrays(op, tuple(pending), core_v + melt_v, core_v, paste, metal, shape=body)
@@ -329,7 +347,7 @@ def reflow_shape(geometry: Geometry, plan: Plan, op: Op, volume: np.ndarray) -> 
         volume,
         geometry.base_radius(m),
         geometry.radius[:, :m],
-        geometry.thickness[:m],
+        geometry.thickness[..., :m],
         geometry.theta[:m],
         geometry.base_shape[:, m],
     )

@@ -143,8 +143,8 @@ class Shapes:
         below = np.zeros_like(self.hc)
         limit = np.minimum(z, self.z_base)
         for k in range(self.wall.shape[1]):
-            start = 0.0 if k == 0 else self.bottom[k]
-            length = np.clip(np.minimum(limit, self.top[k]) - start, 0.0, None)
+            start = 0.0 if k == 0 else self.bottom[:, k]
+            length = np.clip(np.minimum(limit, self.top[:, k]) - start, 0.0, None)
             below += np.pi * self.wall[:, k] ** 2 * np.where(self.kind == FREE, 0.0, length)
         below -= np.where(self.kind == FREE, 0.0, self.void)
         return below + cap_volume_below((z - self.z_base) / self.stretch, self.hc, self.c)
@@ -157,7 +157,7 @@ class Shapes:
             level=level,
             a=float(self.a[i]),
             walls=tuple(float(w) for w in self.wall[i, : level + 1]),
-            tops=tuple(float(t) for t in self.top[: level + 1]),
+            tops=tuple(float(t) for t in self.top[i, : level + 1]),
             lower_c=float(self.lower_c[i]),
             z_lo=float(self.z_lo[i]),
             curvature=float(self.curvature[i]),
@@ -234,8 +234,8 @@ def free_shapes(volume: np.ndarray, a: np.ndarray, base: np.ndarray | None = Non
         level=np.full(n, -1),
         a=a,
         wall=none,
-        bottom=np.zeros(0),
-        top=np.zeros(0),
+        bottom=np.zeros((n, 0)),
+        top=np.zeros((n, 0)),
         lower_c=zero,
         z_lo=zero,
         void=zero,
@@ -264,20 +264,22 @@ def shapes(
 ) -> Shapes:
     """The body of ``volume`` on a wetted base of radius ``a`` (and shape ``base``, see
     :func:`free_shapes`) in the openings of equal-area radius ``wall`` (rows × m, bottom up) of
-    masks of ``thickness`` and contact angle ``theta`` (m)."""
+    masks of ``thickness`` (m, or rows × m) and contact angle ``theta`` (m)."""
     volume, a = np.asarray(volume, dtype=float), np.asarray(a, dtype=float)
     m = wall.shape[1]
     if m == 0:
         return free_shapes(volume, a, base)
     n = len(volume)
     w = np.maximum.accumulate(np.maximum(wall, a[:, None]), axis=1)
-    top = np.cumsum(thickness)
+    thickness = np.broadcast_to(np.asarray(thickness, dtype=float), (n, m))  # or one per row
+    top = np.cumsum(thickness, axis=1)
     bottom = top - thickness
     corner = a >= w[:, 0] * (1 - FLUSH)  # the base fills the first opening: no lower meniscus
     a = np.where(corner, w[:, 0], a)
 
     # the first wall ends at the top of the last opening flush with the first
-    ceiling = top[(w <= w[:, :1] * (1 + FLUSH)).cumprod(axis=1).sum(axis=1) - 1]
+    flush = (w <= w[:, :1] * (1 + FLUSH)).cumprod(axis=1).sum(axis=1) - 1
+    ceiling = np.take_along_axis(top, flush[:, None], axis=1)[:, 0]
 
     def low(curvature: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         zl, void, _ = lower_meniscus(curvature, a[rows], w[rows, 0], theta[0], ceiling[rows])
@@ -285,13 +287,15 @@ def shapes(
 
     def filled(k: int, rows: np.ndarray) -> np.ndarray:
         """Volume of openings 0..k-1 filled to their tops (before the lower meniscus' void)."""
-        return sum((np.pi * w[rows, j] ** 2 * thickness[j] for j in range(k)), np.zeros(rows.sum()))
+        return sum(
+            (np.pi * w[rows, j] ** 2 * thickness[rows, j] for j in range(k)), np.zeros(rows.sum())
+        )
 
     # the free cap, until it touches a wall
     h = cap_height(volume, a)
     touch = np.full(n, np.inf)
     for k in range(m):
-        touch = np.minimum(touch, _touch_volume(a, w[:, k], bottom[k], top[k]))
+        touch = np.minimum(touch, _touch_volume(a, w[:, k], bottom[:, k], top[:, k]))
     touch = np.where(corner, np.minimum(touch, incline_volume(a, theta[0] - np.pi / 2)), touch)
     out = {
         "kind": np.full(n, FREE),
@@ -321,10 +325,10 @@ def shapes(
         dome = incline_volume(wk, alpha)
         curv = -np.cos(tk) / wk
         zl, void = low(curv, rows)
-        floor = 0.0 if k == 0 else bottom[k]
-        start = zl if k == 0 else np.full(rows.sum(), floor)
+        floor = np.zeros(rows.sum()) if k == 0 else bottom[rows, k]
+        start = zl if k == 0 else floor
         z = floor + (volume[rows] - dome - filled(k, rows) + void) / (np.pi * wk**2)
-        done = z <= top[k]
+        done = z <= top[rows, k]
         sub = _subset(rows, done)
         settle(sub, COLUMN, k, curv[done], np.maximum(z[done], start[done]), wk[done],
                wk[done] * np.tan(alpha / 2))  # fmt: skip
@@ -340,7 +344,7 @@ def shapes(
         # up to the next film's meniscus slope), unless it bulges into the next wall first
         end = np.where(ledge, tk, max(alpha, theta[k + 1] - np.pi / 2) if k + 1 < m else tk)
         if k + 1 < m:
-            bulge = _edge_touch(wk, w[rows, k + 1], thickness[k + 1], alpha, end)
+            bulge = _edge_touch(wk, w[rows, k + 1], thickness[rows, k + 1], alpha, end)
             end = np.where(ledge, np.minimum(end, bulge), end)
         full = filled(k + 1, rows)
 
@@ -358,13 +362,13 @@ def shapes(
                 volume[rows][in_edge],
             )
             sub = _subset(rows, in_edge)
-            settle(sub, EDGE, k, np.sin(phi) / wk[in_edge], top[k], wk[in_edge],
+            settle(sub, EDGE, k, np.sin(phi) / wk[in_edge], top[rows, k][in_edge], wk[in_edge],
                    wk[in_edge] * np.tan(phi / 2))  # fmt: skip
             pending &= ~sub
         # 3. spread on the mask's top surface at θw until the cap bulges into the next wall
         spreading = ~in_edge & ledge & (end >= tk - 1e-12)
         if k + 1 < m:
-            c_end = _spread_touch(w[rows, k + 1], thickness[k + 1], tk)
+            c_end = _spread_touch(w[rows, k + 1], thickness[rows, k + 1], tk)
         else:
             c_end = np.full(rows.sum(), np.inf)
 
@@ -386,7 +390,7 @@ def shapes(
                 volume[rows][in_spread],
             )
             sub = _subset(rows, in_spread)
-            settle(sub, SPREAD, k, np.sin(tk) / c, top[k], c, c * np.tan(tk / 2))
+            settle(sub, SPREAD, k, np.sin(tk) / c, top[rows, k][in_spread], c, c * np.tan(tk / 2))
             pending &= ~sub
     if pending.any():  # unreachable: the top mask's spread cap takes any volume
         raise AssertionError("a body left without a shape")
@@ -442,7 +446,9 @@ def _bisect(f, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray
     return (lo + hi) / 2
 
 
-def _touch_volume(a: np.ndarray, wall: np.ndarray, low: float, high: float) -> np.ndarray:
+def _touch_volume(
+    a: np.ndarray, wall: np.ndarray, low: np.ndarray | float, high: np.ndarray | float
+) -> np.ndarray:
     """Volume of the free cap on base ``a`` that first reaches ``wall`` between heights ``low``
     and ``high``. Caps on one base are nested, so the reach grows with the height: the sphere
     of radius ``wall`` if its equator, ``√(wall² − a²)`` up, lies in the span; else the sphere
@@ -456,7 +462,7 @@ def _touch_volume(a: np.ndarray, wall: np.ndarray, low: float, high: float) -> n
 
 
 def _edge_touch(
-    w: np.ndarray, nxt: np.ndarray, span: float, lo: float, hi: np.ndarray
+    w: np.ndarray, nxt: np.ndarray, span: np.ndarray | float, lo: float, hi: np.ndarray
 ) -> np.ndarray:
     """Slope angle at which a cap pinned on radius ``w`` first reaches the next wall ``nxt``
     within ``span`` above its base (``hi`` if it never does below ``hi``)."""
@@ -473,7 +479,7 @@ def _edge_touch(
     return np.where(touches, b, hi)
 
 
-def _spread_touch(nxt: np.ndarray, span: float, theta: float) -> np.ndarray:
+def _spread_touch(nxt: np.ndarray, span: np.ndarray | float, theta: float) -> np.ndarray:
     """Contact radius at which a cap of contact angle ``theta`` spread on a mask's top first
     reaches the next wall ``nxt`` within ``span`` above it: its sphere of radius R has its
     centre ``-R cos θ`` above the plane; at the equator R = nxt, above the span the circle at

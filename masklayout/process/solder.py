@@ -21,14 +21,17 @@ LIQUID_TO_SOLID = 0.95
 
 
 # --------------------------------------------------------------------------- the deposit
-def metal_fraction(solder: Solder, alloy: Alloy) -> float:
+def metal_fraction(
+    solder: Solder, alloy: Alloy, metal_wt: np.ndarray | None = None
+) -> float | np.ndarray:
     """Volume fraction of metal in a deposit: the powder's packing, or for a paste of metal
-    weight fraction w, ``(w/ρm) / (w/ρm + (1-w)/ρf)``."""
+    weight fraction w, ``(w/ρm) / (w/ρm + (1-w)/ρf)``; ``metal_wt`` (per row) in place of the
+    paste's own."""
     if solder.form == "powder":
         assert solder.packing is not None
         return solder.packing
     assert solder.metal_wt is not None
-    w = solder.metal_wt / 100.0
+    w = (solder.metal_wt if metal_wt is None else metal_wt) / 100.0
     metal = w / alloy.density
     return metal / (metal + (1.0 - w) / solder.flux_density)
 
