@@ -138,8 +138,9 @@ class Shapes:
     def sphere_radius(self) -> np.ndarray:
         return sphere_radius(self.hc, self.c)
 
-    def volume_below(self, z: float) -> np.ndarray:
-        """Liquid volume below height ``z`` (``z`` at or above the lower meniscus: any mask top)."""
+    def volume_below(self, z: float | np.ndarray) -> np.ndarray:
+        """Liquid volume below height ``z`` (one height, or one per row; at or above the lower
+        meniscus: any mask top)."""
         below = np.zeros_like(self.hc)
         limit = np.minimum(z, self.z_base)
         for k in range(self.wall.shape[1]):
