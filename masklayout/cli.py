@@ -561,7 +561,7 @@ def preview(spec_file: str, directory: str, as_json: bool, quiet: bool) -> None:
     "--height-limits",
     type=(float, float),
     metavar="LO HI",
-    help="With --variation: ball height limits (um) for Cpk, in place of the tech's.",
+    help="With --variation: ball height limits (µm) for Cpk, in place of the tech's.",
 )
 @reports_bad_input
 def run(
