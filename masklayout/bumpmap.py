@@ -36,6 +36,7 @@ scribe), mirrored in x when ``mirror: true`` (a top-view map onto the bump side)
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -185,19 +186,24 @@ def parse_csv(text: str, file: str) -> BumpMap:
 
 
 def _split(line: str, delimiter: str) -> list[tuple[int, str]]:
-    """Fields of a CSV line as (1-based column, value stripped), double quotes honoured."""
-    fields: list[tuple[int, str]] = []
-    start, value, quoted = 0, "", False
-    for i, char in enumerate(line):
-        if char == '"':
-            quoted = not quoted
-        elif char == delimiter and not quoted:
-            fields.append((start + 1 + _indent(line[start:i]), value.strip()))
-            start, value = i + 1, ""
-        else:
-            value += char
-    fields.append((start + 1 + _indent(line[start:]), value.strip()))
-    return fields
+    """Fields of a CSV line as read by :mod:`csv` (quoted fields, doubled quotes), each as
+    (1-based column where it starts, value stripped)."""
+    values = _csv_row(line, delimiter)
+    # a delimiter ends a field where the line up to it has one field more than without it
+    starts = [0] + [
+        i + 1
+        for i, char in enumerate(line)
+        if char == delimiter
+        and len(_csv_row(line[: i + 1], delimiter)) > max(1, len(_csv_row(line[:i], delimiter)))
+    ]
+    return [
+        (start + 1 + _indent(line[start:]), value.strip())
+        for start, value in zip(starts, values, strict=True)
+    ]
+
+
+def _csv_row(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
 
 
 def _indent(field: str) -> int:

@@ -104,7 +104,7 @@ class LengthParam(click.ParamType):
         length = length_um(value)
         if length is None or not math.isfinite(length) or length <= 0:
             self.fail(
-                f"expected a length greater than 0: a number in um or with a unit ({UNITS_TEXT}), "
+                f"expected a length greater than 0: a number in µm or with a unit ({UNITS_TEXT}), "
                 f"found {value!r}",
                 param,
                 ctx,
@@ -391,7 +391,7 @@ def build(
         return
     if not die_only:
         click.echo(
-            f"dies on the wafer   {built.dies.count} (grid offset {built.dies.offset[0]:g}, {built.dies.offset[1]:g} um)"
+            f"dies on the wafer   {built.dies.count} (grid offset {built.dies.offset[0]:g}, {built.dies.offset[1]:g} µm)"
         )
     click.echo(f"bumps per die       {built.bumps_per_die}")
     if not die_only:
@@ -561,7 +561,7 @@ def preview(spec_file: str, directory: str, as_json: bool, quiet: bool) -> None:
     "--height-limits",
     type=(float, float),
     metavar="LO HI",
-    help="With --variation: ball height limits (um) for Cpk, in place of the tech's.",
+    help="With --variation: ball height limits (µm) for Cpk, in place of the tech's.",
 )
 @reports_bad_input
 def run(
@@ -716,10 +716,10 @@ def check(
 @main.command(short_help="The opening that gives a target ball height or diameter.")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--stack", "stack_name", required=True, help="The opening stack to size.")
-@click.option("--height", type=LENGTH, help="Target ball height (um, or with a unit: 0.2 mm).")
-@click.option("--diameter", type=LENGTH, help="Target ball diameter (um, or with a unit).")
+@click.option("--height", type=LENGTH, help="Target ball height (µm, or with a unit: 0.2 mm).")
+@click.option("--diameter", type=LENGTH, help="Target ball diameter (µm, or with a unit).")
 @click.option("--mask", help="Size this mask's opening (default: the stack's largest, its last).")
-@click.option("--grid", type=LENGTH, default=1.0, show_default=True, help="Snap the diameter to this grid (um, or with a unit).")  # fmt: skip
+@click.option("--grid", type=LENGTH, default=1.0, show_default=True, help="Snap the diameter to this grid (µm, or with a unit).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the solution as JSON.")
 @reports_bad_input
 def size(

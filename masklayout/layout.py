@@ -233,10 +233,10 @@ def layout_format(path: str | Path) -> str | None:
 def _no_die_message(wafer: Wafer) -> str:
     usable = 2 * wafer_geometry.usable_radius(wafer)
     return (
-        f"no full die fits on the wafer: die step {wafer.die_step[0]:g} x {wafer.die_step[1]:g} um "
+        f"no full die fits on the wafer: die step {wafer.die_step[0]:g} x {wafer.die_step[1]:g} µm "
         f"(die {wafer.die_size[0]:g} x {wafer.die_size[1]:g}) on a {wafer.diameter / 1000:g} mm "
         f"{wafer.orientation} wafer whose usable diameter is {usable / 1000:g} mm "
-        f"(edge exclusion {wafer.edge_exclusion:g} um)"
+        f"(edge exclusion {wafer.edge_exclusion:g} µm)"
     )
 
 

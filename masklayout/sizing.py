@@ -252,7 +252,7 @@ def bounds(design: Design, stack_name: str, level: int) -> list[Bound]:
                 f"{found[0]}:{opening.mask}",
                 "min",
                 mask.thickness / ratio,
-                f"{mask.thickness:g} um {mask.film} at aspect ratio <= {ratio:g}",
+                f"{mask.thickness:g} µm {mask.film} at aspect ratio <= {ratio:g}",
             )  # fmt: skip
         )
     found = _rule(design, "web", layers=opening.mask)
@@ -265,7 +265,7 @@ def bounds(design: Design, stack_name: str, level: int) -> list[Bound]:
                     f"{found[0]}:{opening.mask}",
                     "max",
                     high,
-                    f"web {web:g} um of {mask.film} at pitch {pitch:g}",
+                    f"web {web:g} µm of {mask.film} at pitch {pitch:g}",
                 )  # fmt: skip
             )
     return out
@@ -321,8 +321,8 @@ def size(
         assert high_b is not None
         raise Unreachable(
             f"no {mask} opening fits stack '{stack_name}': {low_b.rule} needs at least "
-            f"{low_b.diameter_um:g} um ({low_b.why}) but {high_b.rule} allows at most "
-            f"{high_b.diameter_um:g} um ({high_b.why})",
+            f"{low_b.diameter_um:g} µm ({low_b.why}) but {high_b.rule} allows at most "
+            f"{high_b.diameter_um:g} µm ({high_b.why})",
             high_b.rule,
         )
     candidates = np.linspace(low, high, SWEEP * 2 - 1)
@@ -335,9 +335,9 @@ def size(
         why = f"{limit.rule}: {limit.why}" if limit else "no rule bounds it"
         word = "largest" if above else "smallest"
         raise Unreachable(
-            f"a ball {target} of {value:g} um is out of reach: the {word} {target} any {mask} "
-            f"opening the rules allow ({low:g} .. {high:g} um) gives is {reached[at]:.1f} um, "
-            f"at {candidates[at]:g} um ({why})",
+            f"a ball {target} of {value:g} µm is out of reach: the {word} {target} any {mask} "
+            f"opening the rules allow ({low:g} .. {high:g} µm) gives is {reached[at]:.1f} µm, "
+            f"at {candidates[at]:g} µm ({why})",
             rule,
         )
     diameter = _solve(design, stack, level, target, value, candidates, reached, grid, (low, high))
@@ -392,9 +392,9 @@ def _check_bridging(design: Design, stack_name: str, ball_diameter: float, pitch
     gap = design.rule_value(found[0], 0.0)
     if math.isfinite(pitch) and ball_diameter + gap > pitch:
         raise Unreachable(
-            f"a ball {ball_diameter:.1f} um wide with the minimum gap {gap:g} um ({found[0]}) "
-            f"needs a pitch of {ball_diameter + gap:.1f} um; "
-            f"the bumps of stack '{stack_name}' are {pitch:g} um apart: they bridge",
+            f"a ball {ball_diameter:.1f} µm wide with the minimum gap {gap:g} µm ({found[0]}) "
+            f"needs a pitch of {ball_diameter + gap:.1f} µm; "
+            f"the bumps of stack '{stack_name}' are {pitch:g} µm apart: they bridge",
             found[0],
         )
 
@@ -408,7 +408,7 @@ def _warnings(design: Design, stack: Stack, level: int, ball: Ball) -> list[str]
         ratio = opening.diameter / (4 * mask.thickness)
         if stack.opening_shape(level) == "circle" and ratio < found[1].for_film(mask.film):
             out.append(
-                f"{found[0]}: {opening.mask} {opening.diameter:g} um in {mask.thickness:g} um has "
+                f"{found[0]}: {opening.mask} {opening.diameter:g} µm in {mask.thickness:g} µm has "
                 f"area ratio {ratio:.2f} < {found[1].for_film(mask.film):g}: it may not fill"
             )
     sim = simulate_stacks(design, [stack])
@@ -423,7 +423,7 @@ def _warnings(design: Design, stack: Stack, level: int, ball: Ball) -> list[str]
             break
     found = _rule(design, "ball_width")
     if found and ball.diameter_um < (least := design.rule_value(found[0], 0.0)):
-        out.append(f"{found[0]}: the ball is {ball.diameter_um:.1f} um wide, below {least:g}: check will fail")  # fmt: skip
+        out.append(f"{found[0]}: the ball is {ball.diameter_um:.1f} µm wide, below {least:g}: check will fail")  # fmt: skip
     return out
 
 
@@ -474,15 +474,15 @@ def to_json(result: Sizing) -> dict:
 def to_text(result: Sizing) -> str:
     """The solution for the terminal: opening, ball, the rules around it, the YAML snippet."""
     lines = [
-        f"stack {result.stack_name}: {result.mask} opening {result.diameter_um:g} um "
-        f"(grid {result.grid_um:g} um) for a ball {result.target} of {result.target_um:g} um",
-        f"ball                height {result.ball.height_um:.2f} um, diameter "
-        f"{result.ball.diameter_um:.2f} um, volume {result.ball.volume_um3:.4g} um3",
-        f"allowed             {result.low_um:g} .. {result.high_um:g} um",
+        f"stack {result.stack_name}: {result.mask} opening {result.diameter_um:g} µm "
+        f"(grid {result.grid_um:g} µm) for a ball {result.target} of {result.target_um:g} µm",
+        f"ball                height {result.ball.height_um:.2f} µm, diameter "
+        f"{result.ball.diameter_um:.2f} µm, volume {result.ball.volume_um3:.4g} µm³",
+        f"allowed             {result.low_um:g} .. {result.high_um:g} µm",
     ]
     for b in result.bounds:
         sign = ">=" if b.side == "min" else "<="
-        lines.append(f"  {b.rule:<18}{sign} {b.diameter_um:.1f} um  ({b.why})")
+        lines.append(f"  {b.rule:<18}{sign} {b.diameter_um:.1f} µm  ({b.why})")
     lines += [f"warning: {w}" for w in result.warnings]
     lines += ["", stack_yaml(result.stack_name, result.stack)]
     return "\n".join(lines)

@@ -751,8 +751,8 @@ def _check_wafer(wafer: Wafer, problems: _Problems) -> None:
     if wafer.edge_exclusion >= wafer.diameter / 2:
         problems.add(
             ["wafer", "edge_exclusion"],
-            f"edge exclusion {wafer.edge_exclusion:g} um leaves nothing of a {wafer.diameter / 1000:g} mm wafer "
-            f"(at most its radius, {wafer.diameter / 2:g} um)",
+            f"edge exclusion {wafer.edge_exclusion:g} µm leaves nothing of a {wafer.diameter / 1000:g} mm wafer "
+            f"(at most its radius, {wafer.diameter / 2:g} µm)",
         )
     grid_dies = (wafer.diameter / wafer.die_step[0] + 3) * (wafer.diameter / wafer.die_step[1] + 3)
     if grid_dies > MAX_DIES:

@@ -179,6 +179,20 @@ def test_csv_accepts_quotes_semicolons_bom_and_missing_trailing_cells() -> None:
     ]
 
 
+def test_csv_quoted_name_keeps_its_delimiter_and_doubled_quote() -> None:
+    text = 'name,x,y,net\n"A,1""x", 10 ,-20,"V,DD"\n'
+    bump_map = parse_csv(text, "q.csv")
+    assert not bump_map.problems
+    assert [(r.name, r.x, r.y, r.net) for r in bump_map.rows] == [('A,1"x', 10.0, -20.0, "V,DD")]
+
+
+def test_csv_bad_number_in_a_quoted_field_is_reported_at_its_line_and_column() -> None:
+    # line 3: '"A,1""x",' takes columns 1-9, x '5' is 10, ',' 11, ' ' 12: the quote of y is 13
+    text = 'name,x,y\nB1,0,0\n"A,1""x",5, "1,5"\n'
+    bump_map = parse_csv(text, "q.csv")
+    assert [str(p) for p in bump_map.problems] == ["q.csv:3:13: y: expected a number, found '1,5'"]
+
+
 # --------------------------------------------------------------------------- the sample
 def test_sample_builds_with_its_bump_map(tmp_path: Path) -> None:
     design = load(SAMPLES / "bumps_from_csv.yaml")

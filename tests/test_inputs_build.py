@@ -45,7 +45,7 @@ def test_zero_dies_is_an_error_naming_wafer_step_and_usable_diameter(spec_file, 
     assert result.exit_code == 2, result.output
     # 100 mm wafer less 2 x 3 mm: 94 mm usable, narrower than the 94.92 mm die
     assert result.stderr.startswith(
-        f"{path}:8:3: wafer.die_step: no full die fits on the wafer: die step 95000 x 2680 um "
+        f"{path}:8:3: wafer.die_step: no full die fits on the wafer: die step 95000 x 2680 µm "
         "(die 94920 x 2600) on a 100 mm notch wafer whose usable diameter is 94 mm"
     )
     assert not (tmp_path / "out").exists()

@@ -139,7 +139,7 @@ def test_waypoint_route_crossing_another_names_both(spec_file):
     with pytest.raises(
         SpecError,
         match=r"23:9: die.rdl.routes\[0\]: route VDD -> A2 through its via points comes within "
-        r"10 um \(rule RDL.S\) of the route of die.rdl.routes\[1\]",
+        r"10 µm \(rule RDL.S\) of the route of die.rdl.routes\[1\]",
     ):
         from masklayout.layout import build
 

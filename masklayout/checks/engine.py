@@ -836,8 +836,8 @@ class _Deck:
 
 
 def _thick(text: str) -> Callable[[str, float | None], str]:
-    """``SM1 thickness 50 um / opening width``: a mask's description with its thickness."""
-    return lambda mask, t: f"{mask} " + text.format("" if t is None else f" {t:g} um")
+    """``SM1 thickness 50 µm / opening width``: a mask's description with its thickness."""
+    return lambda mask, t: f"{mask} " + text.format("" if t is None else f" {t:g} µm")
 
 
 def _mask_uses(design: Design | None) -> dict[str, MaskUse] | None:

@@ -14,17 +14,19 @@ from masklayout.files import atomic_write, klayout_error, tail_check
 from masklayout.table import format_table
 
 SHOWN_PER_RULE = 5
+# A rule's unit as the engine and the JSON name it ("um"), as people read it.
+_UNIT_SHOWN = {"um": "µm"}
 
 
 def _num(value: float | None, unit: str = "") -> str:
     if value is None:
         return "-"
     text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return f"{text} {unit}".rstrip() if unit else text
+    return f"{text} {_UNIT_SHOWN.get(unit, unit)}".rstrip() if unit else text
 
 
 def limit_text(result: RuleResult) -> str:
-    """``>= 35 um``, ``<= 0.8``."""
+    """``>= 35 µm``, ``<= 0.8``."""
     return f"{result.relation} {_num(result.limit, result.unit)}"
 
 

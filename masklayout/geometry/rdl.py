@@ -147,7 +147,7 @@ def fixed_clashes(design: Design, problem: RoutingProblem) -> list[Problem]:
             problems.append(
                 design.source.problem(
                     ["die", "rdl", "routes", index],
-                    f"{what} through its via points comes within {problem.space:g} um "
+                    f"{what} through its via points comes within {problem.space:g} µm "
                     f"(rule RDL.S) of {hit}",
                 )
             )

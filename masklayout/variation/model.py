@@ -48,7 +48,7 @@ def _amount(value: Any) -> Amount:
     except PydanticCustomError:
         raise PydanticCustomError(
             "spec_amount",
-            f"expected a length (a number in um, or with a unit) or a percentage ('2 %'), "
+            f"expected a length (a number in µm, or with a unit) or a percentage ('2 %'), "
             f"found {value!r}",
         ) from None
 
