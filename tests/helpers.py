@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from pathlib import Path
 
 import klayout.db as kdb
@@ -90,3 +92,62 @@ class GdsReader:
     def um(self, value: float) -> int:
         """A length in µm as database units."""
         return round(value / self.layout.dbu)
+
+
+def _segment_distance(p, a, b) -> float:
+    (px, py), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+    return math.hypot(px - ax - t * dx, py - ay - t * dy)
+
+
+def _inside_convex(p, polygon) -> bool:
+    signs = []
+    for a, b in zip(polygon, polygon[1:] + polygon[:1], strict=True):
+        signs.append((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]))
+    return all(s >= 0 for s in signs) or all(s <= 0 for s in signs)
+
+
+def _polygon_distance(p, q) -> float:
+    """Distance between two convex polygons, by hand: 0 when one holds a vertex of the other
+    (enough here: the notch's apex or a die corner), else vertex to edge both ways."""
+    if any(_inside_convex(v, q) for v in p) or any(_inside_convex(v, p) for v in q):
+        return 0.0
+    return min(
+        _segment_distance(v, a, b)
+        for one, other in ((p, q), (q, p))
+        for v in one
+        for a, b in zip(other, other[1:] + other[:1], strict=True)
+    )
+
+
+def full_dies(radius, exclusion, step, die, offset, notch) -> int:
+    """Full dies of the grid through ``offset`` on a wafer of ``radius`` (µm), by brute force:
+    all four corners inside the usable circle and, with a notch, at least the exclusion away
+    from the SEMI notch (1 mm deep, 90°)."""
+    usable = radius - exclusion
+    apex = -radius + 1000.0  # SEMI notch: 1 mm deep, 90 degrees
+    triangle = [(0.0, apex), (-2000.0, apex - 2000.0), (2000.0, apex - 2000.0)]
+    hw, hh = die[0] / 2, die[1] / 2
+    count = 0
+    for i, j in itertools.product(range(-30, 31), repeat=2):
+        cx, cy = i * step[0] + offset[0], j * step[1] + offset[1]
+        corners = [(cx - hw, cy - hh), (cx + hw, cy - hh), (cx + hw, cy + hh), (cx - hw, cy + hh)]
+        if any(math.hypot(x, y) > usable for x, y in corners):
+            continue
+        if notch and _polygon_distance(corners, triangle) < exclusion:
+            continue
+        count += 1
+    return count
+
+
+def base_spec_dies() -> int:
+    """Full dies of BASE_SPEC's wafer (100 mm, notch, 3 mm exclusion, 3080 x 2680 step, scribe
+    80) at the best of the four die/street-centred offsets, counted by :func:`full_dies`."""
+    step, die = (3080.0, 2680.0), (3000.0, 2600.0)
+    offsets = itertools.product((0.0, step[0] / 2), (0.0, step[1] / 2))
+    return max(full_dies(50000.0, 3000.0, step, die, o, notch=True) for o in offsets)
+
+
+# BASE_SPEC's bumps per die: a 6 x 5 array less A1, plus X1 on the IO pad
+BASE_BUMPS_PER_DIE = 6 * 5 - 1 + 1

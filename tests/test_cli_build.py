@@ -8,16 +8,16 @@ import pytest
 from click.testing import CliRunner
 
 from masklayout.cli import main
-from tests.helpers import BASE_SPEC, GdsReader
+from tests.helpers import BASE_BUMPS_PER_DIE, BASE_SPEC, GdsReader, base_spec_dies
 
 
 def test_build_prints_dies_bumps_layers_and_file_size(spec_file, tmp_path):
     out = tmp_path / "m.gds"
     result = CliRunner().invoke(main, ["build", str(spec_file()), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "dies on the wafer   784" in result.stdout
-    assert "bumps per die       30" in result.stdout
-    assert f"bumps on the wafer  {784 * 30}" in result.stdout
+    assert f"dies on the wafer   {base_spec_dies()}" in result.stdout
+    assert f"bumps per die       {BASE_BUMPS_PER_DIE}" in result.stdout
+    assert f"bumps on the wafer  {base_spec_dies() * BASE_BUMPS_PER_DIE}" in result.stdout
     assert "UBM, SM1, SM2" in result.stdout
     assert out.exists() and f"{out.stat().st_size / 1024:.1f} KiB" in result.stdout
 
@@ -48,7 +48,7 @@ def test_build_reads_the_spec_from_stdin(tmp_path):
     out = tmp_path / "m.oas"
     result = CliRunner().invoke(main, ["build", "-", "-o", str(out)], input=BASE_SPEC)
     assert result.exit_code == 0, result.output
-    assert GdsReader(out).on_dies("UBM").count() == 784 * 30
+    assert GdsReader(out).on_dies("UBM").count() == base_spec_dies() * BASE_BUMPS_PER_DIE
 
 
 def test_build_without_output_writes_the_spec_name(spec_file, tmp_path, monkeypatch):

@@ -3,7 +3,6 @@ against the exact usable area; a GDS records its tech and check reads it with th
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from pathlib import Path
@@ -16,6 +15,7 @@ from click.testing import CliRunner
 from masklayout.cli import main
 from masklayout.geometry.wafer import place_dies, usable_area
 from masklayout.spec import Wafer
+from tests.helpers import full_dies
 
 
 def _build(spec: Path, out: Path, *more: str):
@@ -52,50 +52,6 @@ def test_zero_dies_is_an_error_naming_wafer_step_and_usable_diameter(spec_file, 
 
 
 # --------------------------------------------------------------------------- exact dies
-def _segment_distance(p, a, b) -> float:
-    (px, py), (ax, ay), (bx, by) = p, a, b
-    dx, dy = bx - ax, by - ay
-    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
-    return math.hypot(px - ax - t * dx, py - ay - t * dy)
-
-
-def _inside_convex(p, polygon) -> bool:
-    signs = []
-    for a, b in zip(polygon, polygon[1:] + polygon[:1], strict=True):
-        signs.append((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]))
-    return all(s >= 0 for s in signs) or all(s <= 0 for s in signs)
-
-
-def _polygon_distance(p, q) -> float:
-    """Distance between two convex polygons, by hand: 0 when one holds a vertex of the other
-    (enough here: the notch's apex or a die corner), else vertex to edge both ways."""
-    if any(_inside_convex(v, q) for v in p) or any(_inside_convex(v, p) for v in q):
-        return 0.0
-    return min(
-        _segment_distance(v, a, b)
-        for one, other in ((p, q), (q, p))
-        for v in one
-        for a, b in zip(other, other[1:] + other[:1], strict=True)
-    )
-
-
-def _full_dies(radius, exclusion, step, die, offset, notch) -> int:
-    usable = radius - exclusion
-    apex = -radius + 1000.0  # SEMI notch: 1 mm deep, 90 degrees
-    triangle = [(0.0, apex), (-2000.0, apex - 2000.0), (2000.0, apex - 2000.0)]
-    hw, hh = die[0] / 2, die[1] / 2
-    count = 0
-    for i, j in itertools.product(range(-30, 31), repeat=2):
-        cx, cy = i * step[0] + offset[0], j * step[1] + offset[1]
-        corners = [(cx - hw, cy - hh), (cx + hw, cy - hh), (cx + hw, cy + hh), (cx - hw, cy + hh)]
-        if any(math.hypot(x, y) > usable for x, y in corners):
-            continue
-        if notch and _polygon_distance(corners, triangle) < exclusion:
-            continue
-        count += 1
-    return count
-
-
 @pytest.mark.parametrize("orientation", ["notch", "none"])
 def test_300mm_wafer_counts_dies_against_the_exact_usable_area(orientation):
     wafer = Wafer(
@@ -108,7 +64,7 @@ def test_300mm_wafer_counts_dies_against_the_exact_usable_area(orientation):
     grid = place_dies(wafer)
     offsets = [(0.0, 0.0), (0.0, 3000.0), (3500.0, 0.0), (3500.0, 3000.0)]
     counts = [
-        _full_dies(150000.0, 3000.0, (7000.0, 6000.0), (6900.0, 5900.0), o, orientation == "notch")
+        full_dies(150000.0, 3000.0, (7000.0, 6000.0), (6900.0, 5900.0), o, orientation == "notch")
         for o in offsets
     ]
     best = max(counts)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from masklayout import outputs, spec
 from masklayout.cli import main
 from masklayout.geometry.wafer import place_dies
-from tests.helpers import BASE_SPEC, GdsReader
+from tests.helpers import BASE_BUMPS_PER_DIE, BASE_SPEC, GdsReader, base_spec_dies
 
 
 def _rows(path) -> list[dict[str, str]]:
@@ -47,7 +47,7 @@ def test_every_bump_of_the_map_is_a_distinct_ubm_of_the_gds(built):
     ubms = gds.region("UBM", flat=True)
     ubms.merged_semantics = False  # one polygon per shape
     mapped = {(float(r["wafer_x_um"]), float(r["wafer_y_um"])) for r in bumps}
-    assert len(mapped) == len(bumps) == 784 * 30
+    assert len(mapped) == len(bumps) == base_spec_dies() * BASE_BUMPS_PER_DIE
     assert mapped <= _centres(ubms, gds.layout.dbu)  # the GDS adds only alignment marks
 
 
@@ -86,7 +86,7 @@ def test_the_wafer_map_lists_full_dies_by_index_and_partial_dies_without(built):
     out, _, dies = built
     full = [r for r in dies if r["status"] == "full"]
     partial = [r for r in dies if r["status"] == "partial"]
-    assert [int(r["die"]) for r in full] == list(range(784))
+    assert [int(r["die"]) for r in full] == list(range(base_spec_dies()))
     assert partial and all(r["die"] == "" for r in partial)
     assert len(full) + len(partial) == len(dies)
     gds = GdsReader(out)
