@@ -130,7 +130,8 @@ def full_dies(radius, exclusion, step, die, offset, notch) -> int:
     triangle = [(0.0, apex), (-2000.0, apex - 2000.0), (2000.0, apex - 2000.0)]
     hw, hh = die[0] / 2, die[1] / 2
     count = 0
-    for i, j in itertools.product(range(-30, 31), repeat=2):
+    n = math.ceil(radius / min(step)) + 1
+    for i, j in itertools.product(range(-n, n + 1), repeat=2):
         cx, cy = i * step[0] + offset[0], j * step[1] + offset[1]
         corners = [(cx - hw, cy - hh), (cx + hw, cy - hh), (cx + hw, cy + hh), (cx - hw, cy + hh)]
         if any(math.hypot(x, y) > usable for x, y in corners):
