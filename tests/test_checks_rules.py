@@ -174,17 +174,7 @@ def test_base_spec_is_clean():
     assert report.result("BALL.W").skipped is None
 
 
-_ROUTER_GAP = pytest.mark.xfail(strict=True, reason="router: some fan-in nets stay unrouted")
-
-
-@pytest.mark.parametrize(
-    "sample",
-    [
-        pytest.param(name, marks=_ROUTER_GAP) if name == "fanin_100.yaml" else name
-        for name in (p.name for p in SPEC_SAMPLES)
-    ],
-    ids=lambda name: name,
-)
+@pytest.mark.parametrize("sample", [p.name for p in SPEC_SAMPLES], ids=lambda name: name)
 def test_samples_are_clean(sample):
     report = check_design(spec.load(SAMPLES / sample))
     assert violated(report) == {}, [r for r in report.results if r.count]
