@@ -26,7 +26,7 @@ from masklayout.geometry import marks as mark_geometry
 from masklayout.geometry import rdl as rdl_geometry
 from masklayout.progress import Progress
 from masklayout.source import SpecError
-from masklayout.tech import Exposure
+from masklayout.tech import Exposure, tech_files
 
 EXIT_FAILURE, EXIT_BAD_INPUT = 1, 2
 
@@ -56,19 +56,13 @@ def reports_bad_input(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def spec_inputs(design: spec_module.Design, spec_file: str) -> dict[str, Path]:
-    """Every file a spec command reads, by what it is: the spec, its tech file and the one that
-    extends (where they are files), its bump map files; no output may be one of them."""
+    """Every file a spec command reads, by what it is: the spec, its tech file and every one it
+    extends (as the tech loader resolves them), its bump map files; no output may be one of
+    them."""
     base = Path(spec_file).parent if spec_file != "-" else Path.cwd()
     found = {"the spec": Path(spec_file)}
-    tech = base / design.spec.tech
-    if tech.is_file():
-        found["the tech file"] = tech
-    if design.tech.extends is not None:
-        for folder in {base, tech.parent}:
-            if (folder / design.tech.extends).is_file():
-                found[f"the tech file extended ({folder / design.tech.extends})"] = (
-                    folder / design.tech.extends
-                )
+    for k, path in enumerate(tech_files(design.spec.tech, base)):
+        found["the tech file" if k == 0 else f"the tech file extended ({path})"] = path
     for i, entry in enumerate(design.spec.die.bumps):
         if isinstance(entry, BumpFile):
             found[f"the bump map die.bumps[{i}]"] = base / entry.file

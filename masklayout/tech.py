@@ -477,42 +477,64 @@ def _tech_source(ref: str, folder: Path | None) -> tuple[SourceMap, Path | None,
 _BUILTIN = Path("<built-in techs>")
 
 
-def _merged(source: SourceMap, folder: Path | None, seen: tuple[str, ...]) -> dict:
-    """The tech file's data over its base's (``extends``, resolved against ``folder``: the
-    tech file's own folder)."""
-    data = source.data
-    if not isinstance(data, dict):
-        raise source.error([], "a tech file is a mapping (name, layers, alloys, solders, rules)")
-    base_ref = data.get("extends")
-    if base_ref is None:
-        return data
-    if not isinstance(base_ref, str):
-        raise source.error(["extends"], f"expected a tech name or a path, found {base_ref!r}")
-    try:
-        base_source, base_folder, identity = _tech_source(base_ref, folder)
-    except FileNotFoundError as exc:
-        raise source.error(["extends"], str(exc)) from None
-    if identity in seen:
-        raise source.error(["extends"], f"'{base_ref}' extends itself")
-    base = _merged(base_source, base_folder, (*seen, identity))
-    merged = dict(base)
-    for key, value in data.items():
-        merged[key] = (
-            {**base[key], **value}
-            if isinstance(value, dict) and isinstance(base.get(key), dict)
-            else value
-        )
+def _chain(ref: str, folder: Path | None) -> list[tuple[SourceMap, str]]:
+    """The tech file ``ref`` and the ones it extends, each ``extends`` resolved against the
+    folder of the file that names it: (source, identity) from ``ref`` down to the last base."""
+    source, folder, identity = _tech_source(ref, folder)
+    chain = [(source, identity)]
+    while True:
+        data = source.data
+        if not isinstance(data, dict):
+            raise source.error(
+                [], "a tech file is a mapping (name, layers, alloys, solders, rules)"
+            )
+        base_ref = data.get("extends")
+        if base_ref is None:
+            return chain
+        if not isinstance(base_ref, str):
+            raise source.error(["extends"], f"expected a tech name or a path, found {base_ref!r}")
+        try:
+            base_source, folder, identity = _tech_source(base_ref, folder)
+        except FileNotFoundError as exc:
+            raise source.error(["extends"], str(exc)) from None
+        if identity in (known for _, known in chain):
+            raise source.error(["extends"], f"'{base_ref}' extends itself")
+        source = base_source
+        chain.append((source, identity))
+
+
+def _merged(chain: list[tuple[SourceMap, str]]) -> dict:
+    """Each tech file's data over its base's, one level deep (a rule, solder or layer given
+    replaces the base's of that name)."""
+    merged: dict = {}
+    for source, _ in reversed(chain):
+        base = merged
+        merged = dict(base)
+        for key, value in source.data.items():
+            merged[key] = (
+                {**base[key], **value}
+                if isinstance(value, dict) and isinstance(base.get(key), dict)
+                else value
+            )
     return merged
+
+
+def tech_files(ref: str, relative_to: Path | None = None) -> tuple[Path, ...]:
+    """The files :func:`load_tech` reads for ``ref``: the tech file and those it extends, in
+    that order (none for a built-in tech)."""
+    return tuple(
+        Path(identity) for _, identity in _chain(ref, relative_to) if Path(identity).is_absolute()
+    )
 
 
 def load_tech(ref: str, relative_to: Path | None = None) -> Tech:
     """Load a technology by built-in name (``wlcsp-400``) or by path to a YAML file (relative
     to ``relative_to``, default the current directory). FileNotFoundError when there is no such
     tech; SpecError, located in the tech file, when it is wrong."""
-    source, folder, identity = _tech_source(ref, relative_to)
-    data = _merged(source, folder, (identity,))
+    chain = _chain(ref, relative_to)
+    source = chain[0][0]
     try:
-        tech = Tech.model_validate(data)
+        tech = Tech.model_validate(_merged(chain))
     except ValidationError as exc:
         raise source.validation_error(exc) from None
     problems = _tech_problems(tech, source)

@@ -24,7 +24,7 @@ from masklayout import files, layout, outputs, split
 from masklayout import spec as spec_module
 from masklayout.checks import report as check_report
 from masklayout.cli import main
-from tests.helpers import ROOT, SAMPLES
+from tests.helpers import BASE_SPEC, ROOT, SAMPLES
 
 GDS_ENDLIB = bytes([0, 4, 4, 0])  # the GDSII stream's last record: length 4, type ENDLIB
 
@@ -542,3 +542,24 @@ def test_a_split_into_an_existing_folder_replaces_its_masks_and_keeps_other_file
     assert result.exit_code == 0, result.output
     assert snapshot(work / "masks") == {**first, "notes.txt": snapshot(work)["masks/notes.txt"]}
     assert not [p for p in work.rglob(f"{files.TEMP_PREFIX}*")]
+
+
+def test_an_output_onto_a_tech_file_two_extends_down_is_refused(tmp_path):
+    """spec -> techs/a.yaml -> b.yaml -> c.yaml, each extends resolved in the folder of the
+    file that names it: writing the bump map over c.yaml is writing over an input."""
+    techs = tmp_path / "techs"
+    techs.mkdir()
+    (techs / "c.yaml").write_text("name: c\nextends: wlcsp-400\n")
+    (techs / "b.yaml").write_text("name: b\nextends: c.yaml\n")
+    (techs / "a.yaml").write_text("name: a\nextends: b.yaml\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(BASE_SPEC.replace("tech: wlcsp-400", "tech: techs/a.yaml"))
+    before = (techs / "c.yaml").read_bytes()
+    result = CliRunner().invoke(
+        main,
+        ["build", str(spec), "-o", str(tmp_path / "x.gds"), "--bumpmap", str(techs / "c.yaml")],
+    )
+    assert result.exit_code == 2, result.output
+    assert "is also the tech file extended" in result.output
+    assert (techs / "c.yaml").read_bytes() == before
+    assert not (tmp_path / "x.gds").exists()
