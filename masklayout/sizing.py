@@ -279,7 +279,7 @@ def _with(stack: Stack, level: int, diameter: float) -> Stack:
 
 
 def _metric(design: Design, stack: Stack, level: int, target: Target, d: np.ndarray) -> np.ndarray:
-    sim = simulate_stacks(design, [_with(stack, level, x) for x in d])
+    sim = simulate_stacks(design, [_with(stack, level, x) for x in d], at_peak=False)
     return np.asarray(sim.height if target == "height" else sim.diameter, dtype=float)
 
 
@@ -415,10 +415,16 @@ def _warnings(design: Design, stack: Stack, level: int, ball: Ball) -> list[str]
     for step in sim.steps:
         if step.confined is not None and step.confined[0] >= 0:
             mask_name = sim.plan.masks[int(step.confined[0])]
+            cooled = step.shape is not None and step.shape.level[0] >= 0
             out.append(
                 f"at {step.op.label} the molten body stands against the wall of the {mask_name} "
-                f"opening: confined by {mask_name}; the ball above is the confined shape "
-                "(docs/model.md; square and octagonal openings as their equal-area circles)"
+                f"opening: confined by {mask_name}; "
+                + (
+                    "the ball above is the confined shape "
+                    if cooled
+                    else "cooled, the 4-6 % smaller solid stands clear of it (no margin) "
+                )
+                + "(docs/model.md; square and octagonal openings as their equal-area circles)"
             )
             break
     found = _rule(design, "ball_width")

@@ -51,7 +51,7 @@ def cross_section(name: str, step: StepResult, stack: Stack, masks: Mapping[str,
     top = np.cumsum(thickness)
     half = [o.diameter / 2 for o in stack.openings]
     width = max(half) + 80.0
-    height = max(top[-1], step.cap.height_um if step.cap else 0.0) + 40.0
+    height = max([top[-1], *(c.height_um for c in (step.cap, step.peak) if c)]) + 40.0
 
     fig = Figure(figsize=(7, 4.2), dpi=110)
     FigureCanvasAgg(fig)
@@ -91,11 +91,19 @@ def cross_section(name: str, step: StepResult, stack: Stack, masks: Mapping[str,
         ax.add_patch(Polygon(_outline(step.cap), closed=True, color=BALL_COLOUR, ec="k", lw=0.8))
         if step.core is not None:
             ax.add_patch(Polygon(_outline(step.core), closed=True, color=CORE_COLOUR, lw=0))
-        cap = step.cap
+        cap, peak = step.cap, step.peak
+        if peak is not None:  # the molten body at the peak, dashed over the cooled one
+            ax.add_patch(Polygon(_outline(peak), closed=True, fill=False, ec="#b03030", lw=0.8, ls="--"))  # fmt: skip
         ax.text(
-            0, cap.height_um + 6,
+            0, max(cap.height_um, peak.height_um if peak else 0.0) + 6,
             f"h {cap.height_um:.1f}  Ø {cap.diameter_um:.1f}  V {cap.volume_um3:,.0f} µm³"
             + (f"\nconfined by {step.confined_by} ({cap.regime})" if step.confined_by else "")
+            + (
+                f"\nat peak (dashed) h {peak.height_um:.1f}  Ø {peak.diameter_um:.1f}, "
+                + (f"{peak.regime} in {step.peak_confined_by}" if step.peak_confined_by else "free")
+                if peak is not None
+                else ""
+            )
             + ("\nsolid core" if step.core is not None else ""),
             ha="center", va="bottom", fontsize=7,
         )  # fmt: skip

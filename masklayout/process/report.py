@@ -70,6 +70,8 @@ def _step_json(step: StepResult) -> dict[str, Any]:
             "confined_by": step.confined_by,
             "solid": list(step.solid),
         }
+        if step.peak is not None:
+            out["peak"] = _peak_json(step.peak, step.peak_confined_by)
         if step.core is not None:
             out["core"] = _cap_json(step.core)
     if step.paste:
@@ -78,6 +80,17 @@ def _step_json(step: StepResult) -> dict[str, Any]:
             for p in step.paste
         ]
     return out
+
+
+def _peak_json(cap: Cap, confined_by: str | None) -> dict[str, Any]:
+    """The body at a reflow's peak, molten: its volume, shape and the wall it stands against."""
+    return {
+        "volume_um3": cap.volume_um3,
+        "height_um": cap.height_um,
+        "diameter_um": cap.diameter_um,
+        "regime": cap.regime,
+        "confined_by": confined_by,
+    }
 
 
 def _cap_json(cap: Cap) -> dict[str, float]:
@@ -104,6 +117,8 @@ def _ball_json(ball: Ball) -> dict[str, Any]:
         "regime": ball.regime,
         "confined_by": ball.confined_by,
     }
+    if ball.peak is not None:
+        out["peak"] = _peak_json(ball.peak, ball.peak_confined_by)
     if ball.core is not None:
         out["core"] = {
             **_cap_json(ball.core),
@@ -124,7 +139,8 @@ def to_csv(result: RunResult) -> str:
     header = [
         "stack", "sites_per_die", "sites_on_wafer", "pitch_um", "gap_um", "bridging",
         "ball_volume_um3", "ball_height_um", "ball_diameter_um", "base_diameter_um",
-        "regime", "confined_by", "liquidus_c", "composite", "unmelted_um3",
+        "regime", "confined_by", "peak_regime", "peak_confined_by", "peak_height_um",
+        "peak_diameter_um", "liquidus_c", "composite", "unmelted_um3",
         *(f"{e}_wt" for e in elements),
         *(f"process[{i}]_{kind}_um3" for i in deposits for kind in ("paste", "metal")),
     ]  # fmt: skip
@@ -148,6 +164,10 @@ def to_csv(result: RunResult) -> str:
                 _num(b.base_diameter_um),
                 b.regime,
                 b.confined_by or "",
+                b.peak.regime if b.peak else "",
+                b.peak_confined_by or "",
+                _num(b.peak.height_um if b.peak else None),
+                _num(b.peak.diameter_um if b.peak else None),
                 _num(b.liquidus_c),
                 b.composite,
                 _num(b.unmelted_um3),
@@ -177,6 +197,8 @@ def to_table(result: RunResult) -> str:
             note = []
             if st.confined_by and cap is not None:
                 note.append(f"confined by {st.confined_by} ({cap.regime})")
+            if st.peak is not None:
+                note.append(_peak_note(st.peak, st.peak_confined_by))
             if st.solid:
                 note.append("solid: " + ", ".join(st.solid))
             rows.append(
@@ -200,6 +222,11 @@ def to_table(result: RunResult) -> str:
         b = s.ball
         flags = [
             *([f"{b.regime} in {b.confined_by}"] if b.confined_by else []),
+            *(
+                [f"at peak {b.peak.regime} in {b.peak_confined_by}"]
+                if b.peak is not None and b.peak_confined_by != b.confined_by
+                else []
+            ),
             *(["composite"] if b.composite else []),
             *(["BRIDGING"] if s.bridging else []),
             *(["UNMELTED"] if s.unmelted else []),
@@ -233,6 +260,11 @@ def to_table(result: RunResult) -> str:
     lines += [f"warning: {m}" for m in result.warnings]
     lines += [f"FAIL: {m}" for m in result.failures]
     return "\n".join(lines)
+
+
+def _peak_note(peak: Cap, confined_by: str | None) -> str:
+    where = f"{peak.regime} in {confined_by}" if confined_by else peak.regime
+    return f"at peak {_vol(peak.volume_um3)} µm³ molten: {where}, h {peak.height_um:.1f} Ø {peak.diameter_um:.1f}"  # fmt: skip
 
 
 def _vol(value: float | None) -> str:

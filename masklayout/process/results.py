@@ -35,7 +35,10 @@ class PasteLayer:
 @dataclass(frozen=True)
 class StepResult:
     """One stack after one step. ``paste``/``metal`` volumes are set for a deposit; ``cap`` is
-    the reflowed body (pre-solder body or ball) after the step, ``core`` its solid part."""
+    the reflowed body (pre-solder body or ball) after the step, solid, ``core`` its part that
+    never melted, ``confined_by`` the mask it stands against. At a reflow ``peak`` is the body
+    at the peak, its melt at the liquid density (4-6 % larger), against ``peak_confined_by``:
+    the confinement check; it can touch a wall the cooled body stands clear of."""
 
     index: int
     step: str
@@ -49,12 +52,15 @@ class StepResult:
     core: Cap | None = None
     confined_by: str | None = None
     solid: tuple[str, ...] = ()  # what stayed solid at a reflow
+    peak: Cap | None = None
+    peak_confined_by: str | None = None
 
 
 @dataclass(frozen=True)
 class Ball:
-    """The final ball. ``composite``: a solid core (not molten at the last reflow) wetted by the
-    molten rest (claim 4); ``core`` is then that core. ``unmelted_um3``: paste never melted."""
+    """The final ball, solid. ``composite``: a solid core (not molten at the last reflow) wetted
+    by the molten rest (claim 4); ``core`` is then that core. ``unmelted_um3``: paste never
+    melted. ``peak``: the ball at its last reflow's peak, molten (``peak_confined_by``)."""
 
     volume_um3: float
     height_um: float
@@ -72,6 +78,8 @@ class Ball:
     regime: str = "free"  # the shape its last reflow gave it (docs/model.md)
     confined_by: str | None = None  # the mask whose wall shaped it at that reflow
     shape: Profile | None = None
+    peak: Cap | None = None
+    peak_confined_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from masklayout.process.solder import (
     liquid_fraction,
     liquidus,
     metal_fraction,
+    molten_volume,
     solidus,
 )
 from masklayout.spec import Design, Mask, Stack
@@ -149,14 +150,16 @@ class StepArrays:
     core_volume: np.ndarray  # the part that stayed solid at the last reflow
     paste_volume: np.ndarray | None = None  # deposit
     metal_volume: np.ndarray | None = None  # deposit
-    shape: Shapes | None = None  # the reflowed body's shape, from its last reflow on
+    shape: Shapes | None = None  # the reflowed body, solid again, from its last reflow on
+    solid: tuple[Solid, ...] = ()
+    peak_volume: np.ndarray | None = None  # reflow: the body at the peak, its melt liquid
+    peak: Shapes | None = None  # reflow: the body's shape at the peak (of ``peak_volume``)
 
     @property
     def confined(self) -> np.ndarray | None:
-        """At a reflow: per row the mask level the body stands against, -1 none."""
-        return self.shape.level if self.shape is not None and self.op.kind == "reflow" else None
-
-    solid: tuple[Solid, ...] = ()
+        """At a reflow: per row the mask level the molten body stands against at the peak, -1
+        none (the confinement check; None when the peak was not computed)."""
+        return self.peak.level if self.peak is not None else None
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,11 @@ class Simulation:
     @property
     def final(self) -> StepArrays:
         return self.steps[-1]
+
+    @property
+    def last_reflow(self) -> StepArrays:
+        """The reflow that shaped the ball."""
+        return next(rec for rec in reversed(self.steps) if rec.op.kind == "reflow")
 
     @property
     def volume(self) -> np.ndarray:
@@ -227,9 +235,12 @@ def simulate(
     plan: Plan,
     tech: Tech,
     deposits: Mapping[int, DepositRows] | None = None,
+    at_peak: bool = True,
 ) -> Simulation:
     """Play ``plan`` on every row of ``geometry`` at once; ``deposits`` gives per row fill and
-    metal content for the deposit steps it names (by step index)."""
+    metal content for the deposit steps it names (by step index). At each reflow the body's
+    shape at the peak, its melt at the liquid density, is computed too unless ``at_peak`` is
+    False (the balls do not depend on it); the body kept after it is the solid volume's."""
     n = geometry.rows
     alloy_names = tuple(dict.fromkeys(tech.solders[s].alloy for s in plan.solders))
     alloys = tuple(tech.alloys[a] for a in alloy_names)
@@ -297,9 +308,17 @@ def simulate(
             ]
             solid = [s for s in solid if s.rows.any()]
             body = reflow_shape(geometry, plan, op, core_v + melt_v)
+            liquid = core_v + molten_volume(melt_m, alloys) if at_peak else None
             records.append(
                 StepArrays(
-                    op, tuple(pending), core_v + melt_v, core_v, shape=body, solid=tuple(solid)
+                    op,
+                    tuple(pending),
+                    core_v + melt_v,
+                    core_v,
+                    shape=body,
+                    solid=tuple(solid),
+                    peak_volume=liquid,
+                    peak=None if liquid is None else reflow_shape(geometry, plan, op, liquid),
                 )
             )
         else:
@@ -338,9 +357,11 @@ def dissolve(
 
 
 def reflow_shape(geometry: Geometry, plan: Plan, op: Op, volume: np.ndarray) -> Shapes:
-    """The molten body's shape at a reflow: on the UBM intersected with the openings of the
-    masks standing (they are the lowest levels: a mask is formed over and stripped with the ones
-    below it), against their walls; free on the whole UBM when none stands."""
+    """The shape a reflow gives a body of ``volume``: on the UBM intersected with the openings
+    of the masks standing (they are the lowest levels: a mask is formed over and stripped with
+    the ones below it), against their walls; free on the whole UBM when none stands. Of the
+    liquid volume: the body at the peak; of the solid volume: the body once it has cooled (its
+    contact lines held, docs/model.md §4.4)."""
     m = len(op.masks)
     assert tuple(op.masks) == plan.masks[:m], "masks stand bottom up"
     return shapes(
@@ -355,11 +376,13 @@ def reflow_shape(geometry: Geometry, plan: Plan, op: Op, volume: np.ndarray) -> 
 
 # --------------------------------------------------------------------------- convenience
 def simulate_stacks(
-    design: Design, stacks: Sequence[Stack] | Mapping[str, Stack] | None = None
+    design: Design,
+    stacks: Sequence[Stack] | Mapping[str, Stack] | None = None,
+    at_peak: bool = True,
 ) -> Simulation:
     """Validate the design's flow against ``stacks`` (default: the design's own) and play it,
-    one row per stack. For sizing: substitute candidate stacks made with
-    ``stack.model_copy(update=...)`` and read ``Simulation.diameter`` etc."""
+    one row per stack (``at_peak``: see :func:`simulate`). For sizing: substitute candidate
+    stacks made with ``stack.model_copy(update=...)`` and read ``Simulation.diameter`` etc."""
     if stacks is None:
         stacks = design.spec.stacks
     named = (
@@ -369,4 +392,4 @@ def simulate_stacks(
     )
     plan = plan_flow(design, named)
     geometry = stack_geometry(list(named.values()), design.spec.masks, plan.masks, design.tech)
-    return simulate(geometry, plan, design.tech)
+    return simulate(geometry, plan, design.tech, at_peak=at_peak)

@@ -19,7 +19,7 @@ from masklayout.process.results import (
     StepResult,
     WaferTotals,
 )
-from masklayout.process.runner import Simulation, Solid, simulate_stacks
+from masklayout.process.runner import Simulation, Solid, StepArrays, simulate_stacks
 from masklayout.process.shapes import REGIMES, Shapes, free_shapes
 from masklayout.process.solder import (
     UM3_TO_CM3,
@@ -96,7 +96,7 @@ def balls(design: Design, stacks: Sequence[Stack]) -> list[Ball]:
 def ball_diameters(design: Design) -> dict[str, float]:
     """Each stack's ball diameter through the design's flow: what ``check`` needs, without the
     report, the totals and the neighbour search of :func:`run`."""
-    sim = simulate_stacks(design)
+    sim = simulate_stacks(design, at_peak=False)
     return {name: _ball(sim, row).diameter_um for row, name in enumerate(design.spec.stacks)}
 
 
@@ -120,16 +120,30 @@ def _core(volume: float, base_radius: float) -> Cap:
     return _cap(free_shapes(np.array([volume]), np.array([base_radius])), 0, volume)
 
 
+def _against(sim: Simulation, shape: Shapes, row: int) -> str | None:
+    """The mask whose wall the body of ``shape`` stands against on ``row`` (None: free)."""
+    level = int(shape.level[row])
+    return sim.plan.masks[level] if level >= 0 else None
+
+
+def _peak(sim: Simulation, rec: StepArrays, row: int) -> tuple[Cap | None, str | None]:
+    """A reflow's body at the peak, molten, and the mask it stands against (None, None where the
+    peak was not computed or there is no body)."""
+    if rec.peak is None or rec.peak_volume is None or rec.body_volume[row] <= 0:
+        return None, None
+    return _cap(rec.peak, row, float(rec.peak_volume[row])), _against(sim, rec.peak, row)
+
+
 def _stack_result(sim: Simulation, row: int, name: str) -> StackResult:
     masks = sim.plan.masks
     steps = []
     for rec in sim.steps:
         body = float(rec.body_volume[row])
         core = float(rec.core_volume[row])
-        confined = None
-        if rec.confined is not None and rec.confined[row] >= 0:
-            confined = masks[int(rec.confined[row])]
         shape = rec.shape
+        reflow = rec.op.kind == "reflow" and shape is not None
+        confined = _against(sim, shape, row) if reflow and shape is not None else None
+        peak, peak_confined = _peak(sim, rec, row)
         steps.append(
             StepResult(
                 rec.op.index,
@@ -148,6 +162,8 @@ def _stack_result(sim: Simulation, row: int, name: str) -> StackResult:
                 _core(core, float(shape.a[row])) if 0 < core < body and shape else None,
                 confined,
                 tuple(_solid_name(s) for s in rec.solid if s.rows[row]),
+                peak,
+                peak_confined,
             )
         )
     return StackResult(name, tuple(steps), _ball(sim, row))
@@ -170,7 +186,7 @@ def _ball(sim: Simulation, row: int) -> Ball:
             for e, x in zip(names, composition_wt(core_mass, sim.alloys, names)[0], strict=True)
         }
         core_liq = float(liquidus(core_mass, sim.alloys)[0])
-    level = int(shape.level[row])
+    peak, peak_confined = _peak(sim, sim.last_reflow, row)
     return Ball(
         cap.volume_um3,
         cap.height_um,
@@ -186,8 +202,10 @@ def _ball(sim: Simulation, row: int) -> Ball:
         float(sim.unmelted[row]),
         {e: float(g) for e, g in zip(names, element_g, strict=True)},
         cap.regime,
-        sim.plan.masks[level] if level >= 0 else None,
+        _against(sim, shape, row),
         cap.shape,
+        peak,
+        peak_confined,
     )
 
 
@@ -232,29 +250,37 @@ def _step_warnings(sim: Simulation, names: list[str], where: _Where) -> list[str
                         + ": it stays solid, the molten solder wets it: composite ball (claim 4)",
                     )
                 )
-        shape = rec.shape
-        if rec.confined is None or shape is None:
+        peak, volume, cooled = rec.peak, rec.peak_volume, rec.shape
+        if peak is None or volume is None or cooled is None:
             continue
-        for row in np.flatnonzero(2 * shape.a > GRAVITY_BASE_UM):
+        for row in np.flatnonzero(2 * peak.a > GRAVITY_BASE_UM):
             out.append(
                 where(
                     rec.op.index,
-                    f"stack '{names[row]}': the wetted base is {2 * shape.a[row]:.0f} µm across, "
+                    f"stack '{names[row]}': the wetted base is {2 * peak.a[row]:.0f} µm across, "
                     f"over the model's {GRAVITY_BASE_UM:g} µm: gravity, which it leaves out, "
                     "flattens the ball by more than 0.2 % (0.8 % at 1 mm; docs/model.md)",
                 )
             )
-        free = free_shapes(rec.body_volume, shape.a)
-        for row in np.flatnonzero(rec.confined >= 0):
-            mask = sim.plan.masks[int(rec.confined[row])]
-            regime = REGIMES[int(shape.kind[row])]
+        free = free_shapes(volume, peak.a)
+        for row in np.flatnonzero(peak.level >= 0):
+            mask = sim.plan.masks[int(peak.level[row])]
+            regime = REGIMES[int(peak.kind[row])]
+            clear = ""
+            if cooled.level[row] < 0:
+                clear = (
+                    f"; cooled, the solid ({rec.body_volume[row]:,.0f} µm³) stands clear of it, "
+                    f"a free cap {cooled.height[row]:.1f} / {cooled.diameter[row]:.1f} µm: "
+                    "no margin for the melt's expansion"
+                )
             out.append(
                 where(
                     rec.op.index,
-                    f"stack '{names[row]}': the molten body stands against the wall of the "
-                    f"{mask} opening: confined by {mask} ({_REGIME_WORDS[regime]}): height "
-                    f"{shape.height[row]:.1f} µm, Ø {shape.diameter[row]:.1f} µm where a free cap "
-                    f"would be {free.height[row]:.1f} / {free.diameter[row]:.1f} µm "
+                    f"stack '{names[row]}': at the peak the molten body ({volume[row]:,.0f} µm³) "
+                    f"stands against the wall of the {mask} opening: confined by {mask} "
+                    f"({_REGIME_WORDS[regime]}): height {peak.height[row]:.1f} µm, "
+                    f"Ø {peak.diameter[row]:.1f} µm where a free cap would be "
+                    f"{free.height[row]:.1f} / {free.diameter[row]:.1f} µm{clear} "
                     "(docs/model.md; a strip before this reflow frees it)",
                 )
             )

@@ -251,7 +251,7 @@ def monte_carlo(
                 geometry, stack, r, die, streams, die_z, masks, thickness, opening, ubm_area
             )
             runs = {dep.op.index: _deposit_rows(dep, streams, die_z, die) for dep in deposits}
-            sim = simulate(rows, plan, design.tech, runs)
+            sim = simulate(rows, plan, design.tech, runs, at_peak=False)
             h, d = sim.height, sim.diameter
             dh, dd = h - nominal.height[stack], d - nominal.diameter[stack]
             for q, v in (("h", dh), ("h2", dh * dh), ("d", dd), ("d2", dd * dd)):
