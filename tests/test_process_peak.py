@@ -1,0 +1,136 @@
+"""The body at a reflow's peak is molten and ~5 % larger than the solid it cools to: each reflow
+reports both. Expected values from the densities written here (tech/wlcsp-400.yaml's values,
+copied) and closed-form spherical caps (volume-height relations solved with brentq), with the
+lower meniscus integrated as an ODE."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from scipy.optimize import brentq
+
+from masklayout.process import run
+from masklayout.process.report import to_csv, to_json, to_table
+from masklayout.spec import loads
+from tests.process_specs import SAMPLES, bisect_cap_height
+from tests.test_process_shapes import THETA, cap_volume, lower_meniscus_ode, radius
+
+# solid and liquid density (g/cm³) of the alloys the claim samples deposit, per solder
+DENSITY = {
+    "SAC305": (7.38, 7.06),
+    "SAC405": (7.44, 7.07),
+    "SnAg": (7.37, 7.06),
+    "Sn63Pb37": (8.40, 8.02),
+    "Pb90Sn10": (10.74, 10.14),
+}
+
+
+def _sample(name: str) -> dict:
+    text = (SAMPLES / f"{name}.yaml").read_text()
+    return to_json(run(loads(text, f"{name}.yaml")))
+
+
+def _liquid(metal_by_solder: list[tuple[str, float]]) -> float:
+    """Volume of the melt of these metal volumes: each alloy's mass at its liquid density."""
+    total = 0.0
+    for solder, volume in metal_by_solder:
+        solid, liquid = DENSITY[solder.split("-")[0]]
+        total += volume * solid / liquid
+    return total
+
+
+@pytest.mark.parametrize(
+    "sample",
+    ["flow_c1_two_masks", "flow_c15_one_reflow", "flow_c16_pre_reflow", "flow_c20_three_masks",
+     "flow_confined_sm1", "wlcsp_rdl_400"],
+)  # fmt: skip
+def test_the_body_at_the_peak_holds_the_metal_at_its_liquid_density(sample):
+    for stack in _sample(sample)["stacks"].values():
+        deposited: list[tuple[str, float]] = []
+        for step in stack["steps"]:
+            if step["step"] == "deposit":
+                deposited.append((step["solder"], step["metal_volume_um3"]))
+            if step["step"] != "reflow":
+                continue
+            solid = sum(v for _, v in deposited)
+            assert step["volume_um3"] == pytest.approx(solid, rel=1e-9)
+            assert step["peak"]["volume_um3"] == pytest.approx(_liquid(deposited), rel=1e-9)
+            assert 1.04 < step["peak"]["volume_um3"] / solid < 1.06
+            # whatever wall the cooled body stands against, the larger melt stood against it
+            if step["confined_by"] is not None:
+                assert step["peak"]["confined_by"] is not None
+        # the ball is the last reflow's cooled body; its peak that reflow's
+        last = [s for s in stack["steps"] if s["step"] == "reflow"][-1]
+        assert stack["ball"]["height_um"] == pytest.approx(last["height_um"])
+        assert stack["ball"]["regime"] == last["regime"]
+        assert stack["ball"]["peak"] == last["peak"]
+
+
+def test_a_composite_balls_core_stays_solid_at_the_peak():
+    """Claim 4: the Pb95Sn5 body stays partly solid in the Sn63Pb37 melt; only the melt expands."""
+    stack = next(iter(_sample("flow_c4_composite")["stacks"].values()))
+    last = [s for s in stack["steps"] if s["step"] == "reflow"][-1]
+    core = last["core"]["volume_um3"]
+    melt = last["volume_um3"] - core
+    expansion = last["peak"]["volume_um3"] - last["volume_um3"]
+    # the melt (Sn63Pb37 with dissolved Pb95Sn5) expands by 4.5-6 %, the core not at all
+    assert 0.045 * melt < expansion < 0.06 * melt
+
+
+def test_a_melt_touching_sm1_only_at_the_peak_is_confined_there_and_free_once_cooled():
+    """flow_c16_pre_reflow, the reflow with both masks on: UBM 250 under SM1 280 × 50 µm. The
+    solid ball is a free cap narrower than SM1's opening; the melt, 8.40/8.02 times larger,
+    would bulge past SM1's wall within its thickness, so it is pinned at SM1's top edge over the
+    lower meniscus: no margin."""
+    data = _sample("flow_c16_pre_reflow")
+    stack = data["stacks"]["std"]
+    step = next(s for s in stack["steps"] if s["index"] == 5)
+    a, w, t1 = radius(250), radius(280), 50.0
+    solid = step["volume_um3"]
+    liquid = solid * 8.40 / 8.02
+
+    def widest_within_sm1(volume: float) -> float:
+        h = bisect_cap_height(volume, a)
+        r = (a * a + h * h) / (2 * h)
+        centre = h - r  # the equator's height
+        return r if 0 <= centre <= t1 else math.sqrt(r * r - (t1 - centre) ** 2)
+
+    assert widest_within_sm1(solid) < w < widest_within_sm1(liquid)
+    h_solid = bisect_cap_height(solid, a)
+    assert (step["regime"], step["confined_by"]) == ("free", None)
+    assert step["height_um"] == pytest.approx(h_solid, rel=1e-6)
+
+    def excess(hc: float) -> float:  # SM1's hole, less the void under the meniscus, + edge cap
+        _, void = lower_meniscus_ode(2 * hc / (w * w + hc * hc), a, w, THETA)
+        return math.pi * w * w * t1 - void + cap_volume(hc, w) - liquid
+
+    hc = brentq(excess, 1.0, 3 * w, xtol=1e-10)
+    peak = step["peak"]
+    assert (peak["regime"], peak["confined_by"]) == ("edge", "SM1")
+    assert peak["volume_um3"] == pytest.approx(liquid, rel=1e-9)
+    assert peak["height_um"] == pytest.approx(t1 + hc, rel=1e-6)
+    assert peak["diameter_um"] == pytest.approx(w * w / hc + hc, rel=1e-6)  # 2R, R = (w²+hc²)/2hc
+    warning = next(m for m in data["warnings"] if "process[5]" in m and "confined by SM1" in m)
+    assert "no margin" in warning and f"{h_solid:.1f}" in warning
+
+    # after the strip the re-melt is free on the whole UBM: both the closed-form cap
+    again = next(s for s in stack["steps"] if s["index"] == 7)
+    assert again["peak"]["regime"] == again["regime"] == "free"
+    assert again["peak"]["height_um"] == pytest.approx(bisect_cap_height(liquid, a), rel=1e-6)
+    assert stack["ball"]["height_um"] == pytest.approx(h_solid, rel=1e-6)
+
+
+def test_the_reports_state_the_peak_beside_the_ball():
+    text = (SAMPLES / "flow_confined_sm1.yaml").read_text()
+    result = run(loads(text, "flow_confined_sm1.yaml"))
+    ball = result.stacks[0].ball
+    assert ball.peak is not None and ball.peak.volume_um3 > ball.volume_um3
+    assert (ball.peak.regime, ball.peak_confined_by) == ("edge", "SM1")
+    assert ball.peak.height_um > ball.height_um  # an edge cap grows with its volume
+    table = to_table(result)
+    assert f"at peak {ball.peak.volume_um3:,.0f} µm³ molten: edge in SM1" in table
+    header, row = to_csv(result).splitlines()[:2]
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert (values["peak_regime"], values["peak_confined_by"]) == ("edge", "SM1")
+    assert float(values["peak_height_um"]) == pytest.approx(ball.peak.height_um)
