@@ -134,3 +134,27 @@ def test_the_composite_core_dissolves_to_the_lever_rule_share():
     assert stack.ball.composite and stack.ball.core is not None
     core_mass = stack.ball.core.volume_um3 * 11.03
     assert core_mass / (pb95 + sn63) == pytest.approx(solid_share, rel=1e-6)
+
+
+def test_rows_of_different_binaries_are_read_off_their_own_diagrams_in_one_call():
+    """The Monte Carlo hands thousands of distinct mixes over at once: each row gets its own
+    diagram's answer, whatever the rows around it (hand values as in the tests above)."""
+    from masklayout.process.phase import equilibria
+
+    xl = 45 + 5 * (227 - 220) / (227 - 216)
+    xs = 18.3 + (10 - 18.3) * (220 - 183) / (268 - 183)
+    pb40sn = (40 - xs) / (xl - xs)
+    names = ["Bi", "Pb", "Sn", "Ag"]
+    rows = {  # Bi, Pb, Sn, Ag (any unit: rows are normalised) -> liquid fraction at 220 °C
+        (0, 60, 40, 0): pb40sn,
+        (0, 30, 20, 0): pb40sn,  # the same mix, half the mass
+        (57, 0, 43, 0): 1.0,  # Sn-Bi eutectic (139 °C), whole molten
+        (0, 0, 100, 0): 0.0,  # pure Sn, below 231.9 °C
+        (50, 50, 0, 0): math.nan,  # no Bi-Pb diagram
+        (0, 0, 96.5, 3.5): 0.0,  # Sn-Ag eutectic (221 °C), not yet
+    }
+    shuffle = np.random.default_rng(0).permutation(3 * len(rows))
+    wt = np.array(list(rows) * 3, dtype=float)[shuffle]
+    expected = np.array(list(rows.values()) * 3)[shuffle]
+    got = equilibria(wt, names, 220.0).liquid_fraction
+    assert np.allclose(got, expected, rtol=1e-9, equal_nan=True)

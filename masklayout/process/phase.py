@@ -27,6 +27,7 @@ where points are tabulated, that construction is within 4 °C of the diagram on 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -220,37 +221,88 @@ class Equilibrium:
     note: str = ""
 
 
-def equilibrium(composition: dict[str, float], temperature: float) -> Equilibrium:
-    """The phase equilibrium of a mix given in wt% per element at ``temperature`` (°C)."""
-    total = sum(composition.values())
-    parts = sorted(((w * 100.0 / total, e) for e, w in composition.items() if w > 0), reverse=True)
-    if len(parts) == 1 or parts[0][0] >= 100.0 - 1e-9:
-        element = parts[0][1]
-        tm = MELTING.get(element, math.nan)
-        molten = 1.0 if temperature >= tm else 0.0
-        return Equilibrium(element, molten, tm, tm)
-    (w1, e1), (w2, e2) = parts[0], parts[1]
+@dataclass(frozen=True)
+class Equilibria:
+    """Mixes at a temperature, per row: covered by a diagram (or one pure element), the liquid's
+    mass fraction, liquidus and solidus (°C; NaN where not covered); for a binary its main
+    elements ``first``/``second`` (indices into the names, by weight), ``minor`` (wt% of the
+    others) and, where a diagram of the two exists, ``x`` (wt% of its B element, the minor ones
+    counted with the matrix)."""
+
+    covered: np.ndarray
+    liquid_fraction: np.ndarray
+    liquidus: np.ndarray
+    solidus: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    minor: np.ndarray
+    x: np.ndarray
+
+
+def equilibria(wt: np.ndarray, names: Sequence[str], temperature: float) -> Equilibria:
+    """The phase equilibrium of mixes given as rows of wt% of the elements ``names`` at
+    ``temperature`` (°C), vectorised: each row is reduced to its two main elements, and the rows
+    of one binary are read off its diagram together."""
+    wt = np.atleast_2d(np.asarray(wt, dtype=float))
+    n, k = wt.shape
+    total = wt.sum(axis=1, keepdims=True)
+    w = np.where(wt > 0, wt * 100.0 / np.where(total > 0, total, 1.0), 0.0)
+    # by weight, then by name (both descending): the order of sorted((w, name), reverse=True)
+    by_name = np.argsort(np.array(names))[::-1]
+    order = by_name[np.argsort(-w[:, by_name], axis=1, kind="stable")]
+    ranked = np.take_along_axis(w, order, axis=1)
+    first = order[:, 0]
+    second = order[:, 1] if k > 1 else np.zeros(n, dtype=int)
+    w1 = ranked[:, 0]
+    w2 = ranked[:, 1] if k > 1 else np.zeros(n)
     minor = 100.0 - w1 - w2
+    nan = np.full(n, np.nan)
+    fraction, liquidus, solidus, x = nan.copy(), nan.copy(), nan.copy(), nan.copy()
+    covered = np.zeros(n, dtype=bool)
+    pure = (w2 <= 0) | (w1 >= 100.0 - 1e-9)
+    melting = np.array([MELTING.get(e, math.nan) for e in names])[first]
+    fraction[pure] = np.where(temperature >= melting[pure], 1.0, 0.0)
+    liquidus[pure] = solidus[pure] = melting[pure]
+    covered[pure] = True
+    pair = first * k + second
+    for key in np.unique(pair[~pure]):
+        e1, e2 = names[key // k], names[key % k]
+        system = SYSTEMS.get(frozenset((e1, e2)))
+        if system is None:
+            continue
+        rows = ~pure & (pair == key)
+        b_wt = np.where(e1 == system.b, w1 + minor, w2)  # w1 + w2 + minor = 100
+        x[rows] = b_wt[rows]
+        rows &= (minor <= MINOR_LIMIT) & (b_wt <= system.covers)
+        fraction[rows] = system.liquid_fraction(b_wt[rows], temperature)[0]
+        liquidus[rows] = system.liquidus_at(b_wt[rows])
+        solidus[rows] = system.solidus_at(b_wt[rows])
+        covered[rows] = True
+    return Equilibria(covered, fraction, liquidus, solidus, first, second, minor, x)
+
+
+def equilibrium(composition: dict[str, float], temperature: float) -> Equilibrium:
+    """The phase equilibrium of a mix given in wt% per element at ``temperature`` (°C), with a
+    note of the diagram read or of why none covers it."""
+    names = list(composition)
+    state = equilibria(np.array([list(composition.values())]), names, temperature)
+    fraction, liquidus, solidus = (
+        float(a[0]) for a in (state.liquid_fraction, state.liquidus, state.solidus)
+    )
+    e1, e2 = names[int(state.first[0])], names[int(state.second[0])]
+    minor, x = float(state.minor[0]), float(state.x[0])
     system = SYSTEMS.get(frozenset((e1, e2)))
-    if system is None or minor > MINOR_LIMIT:
-        why = f"no {e1}-{e2} diagram" if system is None else f"{minor:.1f} wt% beyond {e1}-{e2}"
+    if not state.covered[0]:
+        if system is None:
+            why = f"no {e1}-{e2} diagram"
+        elif minor > MINOR_LIMIT:
+            why = f"{minor:.1f} wt% beyond {e1}-{e2}"
+        else:
+            why = f"{x:.1f} wt% {system.b} is beyond the {system.name} data ({system.covers:g})"
         return Equilibrium(None, math.nan, math.nan, math.nan, f"not covered: {why}")
-    # the minor elements are counted with the most abundant element, the matrix they sit in
-    b_wt = (w1 + minor if e1 == system.b else w2) / (w1 + w2 + minor) * 100.0
-    if b_wt > system.covers:
-        return Equilibrium(
-            None, math.nan, math.nan, math.nan,
-            f"not covered: {b_wt:.1f} wt% {system.b} is beyond the {system.name} data ({system.covers:g})",
-        )  # fmt: skip
-    x = np.array([b_wt])
-    fraction, _ = system.liquid_fraction(x, temperature)
-    note = f"{system.name} at {b_wt:.1f} wt% {system.b}"
+    if system is None or np.isnan(x):  # one element
+        return Equilibrium(e1, fraction, liquidus, solidus)
+    note = f"{system.name} at {x:.1f} wt% {system.b}"
     if minor > 0:
         note += f" ({minor:.1f} wt% other elements counted with {system.a})"
-    return Equilibrium(
-        system.name,
-        float(fraction[0]),
-        float(system.liquidus_at(x)[0]),
-        float(system.solidus_at(x)[0]),
-        note,
-    )
+    return Equilibrium(system.name, fraction, liquidus, solidus, note)

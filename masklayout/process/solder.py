@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from masklayout.process.phase import equilibrium
+from masklayout.process.phase import equilibria, equilibrium
 from masklayout.tech import Alloy, Solder
 
 ABSOLUTE_ZERO = -273.15  # °C: a temperature to read a mix's liquidus and solidus at
@@ -160,8 +160,11 @@ def liquid_fraction(mass: np.ndarray, alloys: Sequence[Alloy], temperature: floa
     covers."""
     mass = np.atleast_2d(np.asarray(mass, dtype=float))
     result = np.full(len(mass), np.nan)
-    for composition, rows in _distinct_mixes(mass, alloys):
-        result[rows] = equilibrium(composition, temperature).liquid_fraction
+    mixed = _mixed(mass)
+    if len(mixed):
+        names = elements(alloys)
+        wt = composition_wt(mass[mixed], alloys, names)
+        result[mixed] = equilibria(wt, names, temperature).liquid_fraction
     return result
 
 
@@ -183,21 +186,29 @@ def _mix_temperature(mass: np.ndarray, alloys: Sequence[Alloy], which: str) -> n
     own = np.array([getattr(a, which) for a in alloys])
     count = (mass > 0).sum(axis=1)
     result = np.where(count == 1, own[np.argmax(mass, axis=1)], np.nan)
-    bound = np.max if which == "liquidus" else np.min
-    for composition, rows in _distinct_mixes(mass, alloys):
-        value = getattr(equilibrium(composition, ABSOLUTE_ZERO), which)
-        if np.isnan(value):
-            value = bound(own[mass[rows[0]] > 0])
-        result[rows] = value
+    mixed = _mixed(mass)
+    if len(mixed):
+        names = elements(alloys)
+        wt = composition_wt(mass[mixed], alloys, names)
+        value = getattr(equilibria(wt, names, ABSOLUTE_ZERO), which)
+        # not covered: bounded by the alloys present (highest liquidus, lowest solidus)
+        present = np.where(mass[mixed] > 0, own, np.nan)
+        bound = np.nanmax(present, axis=1) if which == "liquidus" else np.nanmin(present, axis=1)
+        result[mixed] = np.where(np.isnan(value), bound, value)
     return result
+
+
+def _mixed(mass: np.ndarray) -> np.ndarray:
+    """The rows that mix several alloys."""
+    return np.flatnonzero((mass > 0).sum(axis=1) > 1)
 
 
 def _distinct_mixes(
     mass: np.ndarray, alloys: Sequence[Alloy]
 ) -> list[tuple[dict[str, float], np.ndarray]]:
     """The distinct compositions (element wt%) of the rows that mix several alloys, each with
-    its rows: the phase diagrams are read once per mix, not once per row."""
-    mixed = np.flatnonzero((mass > 0).sum(axis=1) > 1)
+    its rows: one note per mix."""
+    mixed = _mixed(mass)
     if not len(mixed):
         return []
     names = elements(alloys)
