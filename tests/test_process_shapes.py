@@ -492,3 +492,24 @@ def test_claim_samples_report_the_shape_of_every_reflow(sample):
             assert 0.9955 < ratio < 0.998
     if sample == "flow_confined_sm1":
         assert [s["regime"] for s in reflows] == ["column", "edge"]
+
+
+def test_rows_with_and_without_a_lower_meniscus_solved_together_get_their_own_columns():
+    """One call, as the Monte Carlo makes it: a base filling its opening (a = w: no lower
+    meniscus) beside a base narrower than its opening (a < w: the ODE's void at the wall's
+    foot), both columns under the meniscus of θw (closed-form dome)."""
+    t = 150.0  # a = 120 touches w = 125 at 5.76e6 µm³ (the cap of sphere radius 125)
+    rows = [(150.0, 150.0, 4.0e6), (120.0, 125.0, 7.0e6), (150.0, 150.0, 5.0e6)]
+    got = shapes(
+        np.array([v for _, _, v in rows]),
+        np.array([a for a, _, _ in rows]),
+        np.array([[w] for _, w, _ in rows]),
+        np.array([t]),
+        np.array([THETA]),
+    )
+    for k, (a, w, volume) in enumerate(rows):
+        dome = w * math.tan((THETA - math.pi / 2) / 2)
+        void = lower_meniscus_ode(-math.cos(THETA) / w, a, w, THETA)[1] if a < w else 0.0
+        z = (volume - cap_volume(dome, w) + void) / (math.pi * w * w)
+        assert got.kind[k] == 1 and 0 < z < t
+        assert float(got.height[k]) == pytest.approx(z + dome, rel=1e-9)

@@ -25,7 +25,9 @@ from masklayout.process.solder import (
 
 FREE, COLUMN, EDGE, SPREAD = 0, 1, 2, 3
 REGIMES = ("free", "column", "edge", "spread")
-BISECTIONS = 60  # halvings of every bracket: 2^-60 of its width
+BISECTIONS = 60  # halvings of a bracket: 2^-60 of its width
+RESIDUAL = 1e-13  # relative: a root found where f is this close to its target
+ITERATIONS = 100  # of the root finder, at most (it takes 6-12 on these smooth functions)
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(48)
 FLUSH = 1e-9  # relative: openings this close in radius are one wall, a base this close its hole's
 
@@ -87,12 +89,15 @@ def lower_meniscus(
     high = np.broadcast_to(np.asarray(ceiling, dtype=float), c.shape)
     over = (slope(c) * _WEIGHTS).sum(axis=-1) * half > high
     if over.any():
-        lo, hi = np.minimum(-h * wall * wall, c), c.copy()  # height 0 at the low end
-        for _ in range(BISECTIONS):
-            mid = (lo + hi) / 2
-            below = (slope(mid) * _WEIGHTS).sum(axis=-1) * half < high
-            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-        c = np.where(over, (lo + hi) / 2, c)
+        lo = np.minimum(-h * wall * wall, c)[over]  # height 0 at the low end
+
+        def rise(x: np.ndarray, active: np.ndarray) -> np.ndarray:
+            pick = _subset(over, active)
+            nodes = np.clip(h[pick, None] * r[pick] + x[:, None] / r[pick], 0.0, 1.0 - 1e-12)
+            return (nodes / np.sqrt(1 - nodes * nodes) * _WEIGHTS).sum(axis=-1) * half[pick]
+
+        c = c.copy()
+        c[over] = _solve(rise, lo, c[over], high[over])
     s = slope(c)
     height = (s * _WEIGHTS).sum(axis=-1) * half
     void = (np.pi * (wall[..., None] ** 2 - r * r) * s * _WEIGHTS).sum(axis=-1) * half
@@ -283,8 +288,16 @@ def shapes(
     ceiling = np.take_along_axis(top, flush[:, None], axis=1)[:, 0]
 
     def low(curvature: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        zl, void, _ = lower_meniscus(curvature, a[rows], w[rows, 0], theta[0], ceiling[rows])
-        return np.where(corner[rows], 0.0, zl), np.where(corner[rows], 0.0, void)
+        """The lower meniscus' height and void on ``rows`` (none where the base fills the
+        first opening)."""
+        zl, void = np.zeros(len(curvature)), np.zeros(len(curvature))
+        inner = ~corner[rows]
+        if inner.any():
+            pick = rows & ~corner
+            zl[inner], void[inner], _ = lower_meniscus(
+                curvature[inner], a[pick], w[pick, 0], theta[0], ceiling[pick]
+            )
+        return zl, void
 
     def filled(k: int, rows: np.ndarray) -> np.ndarray:
         """Volume of openings 0..k-1 filled to their tops (before the lower meniscus' void)."""
@@ -356,8 +369,8 @@ def shapes(
         every = np.ones(rows.sum(), dtype=bool)
         in_edge = volume[rows] <= edge_volume(end, every)
         if in_edge.any():
-            phi = _bisect(
-                lambda p, sel=in_edge: edge_volume(p, sel),
+            phi = _solve(
+                lambda p, active, sel=in_edge: edge_volume(p, _subset(sel, active)),
                 np.full(in_edge.sum(), alpha),
                 end[in_edge],
                 volume[rows][in_edge],
@@ -384,8 +397,8 @@ def shapes(
         )
         in_spread = spreading & (volume[rows] <= spread_volume(cap_hi, every))
         if in_spread.any():
-            c = _bisect(
-                lambda x, sel=in_spread: spread_volume(x, sel),
+            c = _solve(
+                lambda x, active, sel=in_spread: spread_volume(x, _subset(sel, active)),
                 wk[in_spread],
                 cap_hi[in_spread],
                 volume[rows][in_spread],
@@ -437,14 +450,41 @@ def _subset(rows: np.ndarray, pick: np.ndarray) -> np.ndarray:
     return out
 
 
-def _bisect(f, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Per row, x in [lo, hi] with f(x) = target, f increasing."""
+def _solve(f, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per row, x in [lo, hi] with f(x) = target, f increasing; ``f(x, active)`` evaluates the
+    rows picked by the boolean ``active`` (x one per picked row). Regula falsi with the Illinois
+    step (the stale end's value halved when one end is kept twice): superlinear, the root always
+    bracketed, a bisection where the secant would leave the bracket. Each row stops once f is
+    within RESIDUAL of its target or its bracket is down to rounding, so a row's root does not
+    depend on the rows solved with it."""
     lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
-    for _ in range(BISECTIONS):
-        mid = (lo + hi) / 2
-        below = f(mid) < target
-        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    return (lo + hi) / 2
+    target = np.asarray(target, dtype=float)
+    every = np.ones(len(lo), dtype=bool)
+    f_lo, f_hi = f(lo, every) - target, f(hi, every) - target
+    x = np.where(f_lo >= 0, lo, hi)  # a bracket not straddling the target: its nearer end
+    active = (f_lo < 0) & (f_hi > 0)
+    kept = np.zeros(len(lo), dtype=int)  # the end kept last: -1 lo, +1 hi
+    for _ in range(ITERATIONS):
+        if not active.any():
+            break
+        i = np.flatnonzero(active)
+        a, b, fa, fb = lo[i], hi[i], f_lo[i], f_hi[i]
+        m = (a * fb - b * fa) / (fb - fa)
+        m = np.where((m > a) & (m < b), m, (a + b) / 2)
+        fm = f(m, active) - target[i]
+        x[i] = m
+        right = fm < 0  # the root lies above m: m replaces lo, hi is kept
+        lo[i], f_lo[i] = np.where(right, m, a), np.where(right, fm, fa)
+        hi[i], f_hi[i] = np.where(right, b, m), np.where(right, fb, fm)
+        again = np.where(right, 1, -1)
+        twice = again == kept[i]
+        f_hi[i] = np.where(twice & right, f_hi[i] / 2, f_hi[i])
+        f_lo[i] = np.where(twice & ~right, f_lo[i] / 2, f_lo[i])
+        kept[i] = again
+        width = hi[i] - lo[i] <= 4 * np.finfo(float).eps * np.maximum(abs(lo[i]), abs(hi[i]))
+        done = (np.abs(fm) <= RESIDUAL * np.abs(target[i])) | width
+        active[i[done]] = False
+    return x
 
 
 def _touch_volume(
