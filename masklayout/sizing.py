@@ -27,6 +27,7 @@ from scipy.spatial import cKDTree
 
 from masklayout.geometry.shapes import GRID, ShapeName, shape_points
 from masklayout.process import Ball, balls, simulate_stacks
+from masklayout.process.summary import GRAVITY_BASE_UM, gravity_note
 from masklayout.spec import Design, Stack, circumradius
 from masklayout.tech import Rule
 
@@ -427,6 +428,8 @@ def _warnings(design: Design, stack: Stack, level: int, ball: Ball) -> list[str]
                 + "(docs/model.md; square and octagonal openings as their equal-area circles)"
             )
             break
+    if ball.base_diameter_um > GRAVITY_BASE_UM:
+        out.append(gravity_note(ball.base_diameter_um))
     found = _rule(design, "ball_width")
     if found and ball.diameter_um < (least := design.rule_value(found[0], 0.0)):
         out.append(f"{found[0]}: the ball is {ball.diameter_um:.1f} µm wide, below {least:g}: check will fail")  # fmt: skip

@@ -513,3 +513,25 @@ def test_rows_with_and_without_a_lower_meniscus_solved_together_get_their_own_co
         z = (volume - cap_volume(dome, w) + void) / (math.pi * w * w)
         assert got.kind[k] == 1 and 0 < z < t
         assert float(got.height[k]) == pytest.approx(z + dome, rel=1e-9)
+
+
+def test_the_gravity_warning_bounds_the_odes_height_loss_and_size_gives_it_too():
+    """The warning's 'up to' for a 560 µm base holds the Young-Laplace ODE's loss of a tall
+    ball (h = 1.5 a) of molten high-lead solder, closely, and of the run's flatter ball."""
+    import re
+
+    from masklayout.sizing import size
+
+    flow = ONE_MASK[:3] + ["{step: strip, masks: [SM1]}", "{step: reflow, peak: 245}"]
+    d = design(flow, ubm=560, sm1=600, sm2=660, pitch=800, count=(2, 2))
+    wide = run(d)
+    warning = next(w for w in wide.warnings if "gravity" in w)
+    stated = float(re.search(r"up to ([0-9.]+) %", warning).group(1)) / 100
+    a = radius(560)
+    tall = cap_volume(1.5 * a, a)
+    tall_loss = 1 - gravity_height(tall, a, BETA) / (1.5 * a)
+    assert 0.8 * stated < tall_loss <= stated
+    ball = wide.stacks[0].ball
+    assert 1 - gravity_height(ball.volume_um3, a, BETA) / ball.height_um < stated
+    solved = size(d, "std", "height", 45.0, mask="SM1")
+    assert any("gravity" in w and "560 µm across" in w for w in solved.warnings)

@@ -34,6 +34,19 @@ from masklayout.tech import Tech
 GAP_RULE, WIDTH_RULE = "BALL.GAP", "BALL.W"
 UM3_PER_MM3 = 1e9
 GRAVITY_BASE_UM = 500.0  # wetted bases wider than this are outside the gravity-free model
+GRAVITY_AT_1MM = 0.008  # the height loss to gravity of a tall ball on a 1 mm base (§6)
+
+
+def gravity_note(base_um: float) -> str:
+    """What leaving gravity out costs on a wetted base this wide, at most: the height loss grows
+    with the Bond number, as the base squared, and with the ball's height over its base (0.8 %
+    at 1 mm for h ≈ 1.5 a in molten high-lead solder, the worst case; docs/model.md §6)."""
+    loss = 100 * GRAVITY_AT_1MM * (base_um / 1000.0) ** 2
+    return (
+        f"the wetted base is {base_um:.0f} µm across, over the model's {GRAVITY_BASE_UM:g} µm: "
+        f"gravity, which it leaves out, flattens the ball by up to {loss:.2g} % (less for a "
+        "flatter or lighter ball; docs/model.md)"
+    )
 
 
 def run(design: Design) -> RunResult:
@@ -255,12 +268,7 @@ def _step_warnings(sim: Simulation, names: list[str], where: _Where) -> list[str
             continue
         for row in np.flatnonzero(2 * peak.a > GRAVITY_BASE_UM):
             out.append(
-                where(
-                    rec.op.index,
-                    f"stack '{names[row]}': the wetted base is {2 * peak.a[row]:.0f} µm across, "
-                    f"over the model's {GRAVITY_BASE_UM:g} µm: gravity, which it leaves out, "
-                    "flattens the ball by more than 0.2 % (0.8 % at 1 mm; docs/model.md)",
-                )
+                where(rec.op.index, f"stack '{names[row]}': {gravity_note(2 * peak.a[row])}")
             )
         free = free_shapes(volume, peak.a)
         for row in np.flatnonzero(peak.level >= 0):
