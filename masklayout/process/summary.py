@@ -44,8 +44,8 @@ def gravity_note(base_um: float) -> str:
     loss = 100 * GRAVITY_AT_1MM * (base_um / 1000.0) ** 2
     return (
         f"the wetted base is {base_um:.0f} µm across, over the model's {GRAVITY_BASE_UM:g} µm: "
-        f"gravity, which it leaves out, flattens the ball by up to {loss:.2g} % (less for a "
-        "flatter or lighter ball; docs/model.md)"
+        f"gravity, which it leaves out, flattens the ball by up to {loss:.2g} % (a ball up to "
+        "1.5 times as high as its base radius, of high-lead solder; docs/model.md)"
     )
 
 
