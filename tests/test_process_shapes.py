@@ -535,3 +535,28 @@ def test_the_gravity_warning_bounds_the_odes_height_loss_and_size_gives_it_too()
     assert 1 - gravity_height(ball.volume_um3, a, BETA) / ball.height_um < stated
     solved = size(d, "std", "height", 45.0, mask="SM1")
     assert any("gravity" in w and "560 µm across" in w for w in solved.warnings)
+
+
+def test_a_free_cap_reaching_past_a_square_openings_flats_is_flagged_with_its_onset_volume():
+    """c16 with square SM1 280 × 50 µm and SM2 340 over the round UBM 250: the model's
+    equal-area circle (Ø 315.9) leaves the melt free, but the square's walls stand 280 apart.
+    Onset by hand: the sphere through the base rim (a, 0) and the wall's middle (140, z*); its
+    equator, √(140² − a²) up, is above SM1, so z* = 50 (SM1's top)."""
+    import re
+
+    text = (SAMPLES / "flow_c16_pre_reflow.yaml").read_text()
+    text = text.replace("{mask: SM1, diameter: 280}", "{mask: SM1, shape: square, diameter: 280}")
+    text = text.replace("{mask: SM2, diameter: 340}", "{mask: SM2, shape: square, diameter: 340}")
+    result = run(loads(text, "square.yaml"))
+    a, half, t = radius(250), 140.0, 50.0
+    assert math.sqrt(half * half - a * a) > t
+    centre = (half * half + t * t - a * a) / (2 * t)
+    onset = cap_volume(centre + math.sqrt(a * a + centre * centre), a)
+    step = next(s for s in result.stacks[0].steps if s.index == 5)
+    assert step.peak.regime == "free" and step.peak.volume_um3 > onset
+    warning = next(w for w in result.warnings if "flat walls" in w)
+    assert "process[5]" in warning and "square opening" in warning and "SM1" in warning
+    found = float(re.search(r"from ([0-9,]+) µm³ on", warning).group(1).replace(",", ""))
+    assert found == pytest.approx(onset, rel=1e-5)  # the wetted base: the written polygons
+    round_ = run(loads((SAMPLES / "flow_c16_pre_reflow.yaml").read_text(), "round.yaml"))
+    assert not any("flat walls" in m for m in round_.warnings)

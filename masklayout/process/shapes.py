@@ -309,7 +309,7 @@ def shapes(
     h = cap_height(volume, a)
     touch = np.full(n, np.inf)
     for k in range(m):
-        touch = np.minimum(touch, _touch_volume(a, w[:, k], bottom[:, k], top[:, k]))
+        touch = np.minimum(touch, touch_volume(a, w[:, k], bottom[:, k], top[:, k]))
     touch = np.where(corner, np.minimum(touch, incline_volume(a, theta[0] - np.pi / 2)), touch)
     out = {
         "kind": np.full(n, FREE),
@@ -487,7 +487,7 @@ def _solve(f, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
     return x
 
 
-def _touch_volume(
+def touch_volume(
     a: np.ndarray, wall: np.ndarray, low: np.ndarray | float, high: np.ndarray | float
 ) -> np.ndarray:
     """Volume of the free cap on base ``a`` that first reaches ``wall`` between heights ``low``

@@ -20,9 +20,10 @@ from masklayout.process.results import (
     WaferTotals,
 )
 from masklayout.process.runner import Simulation, Solid, StepArrays, simulate_stacks
-from masklayout.process.shapes import REGIMES, Shapes, free_shapes
+from masklayout.process.shapes import FREE, REGIMES, Shapes, free_shapes, touch_volume
 from masklayout.process.solder import (
     UM3_TO_CM3,
+    cap_radius_max,
     composition_matrix,
     composition_wt,
     liquidus,
@@ -270,6 +271,7 @@ def _step_warnings(sim: Simulation, names: list[str], where: _Where) -> list[str
             out.append(
                 where(rec.op.index, f"stack '{names[row]}': {gravity_note(2 * peak.a[row])}")
             )
+        out += _flat_walls(sim, rec, names, where)
         free = free_shapes(volume, peak.a)
         for row in np.flatnonzero(peak.level >= 0):
             mask = sim.plan.masks[int(peak.level[row])]
@@ -292,6 +294,43 @@ def _step_warnings(sim: Simulation, names: list[str], where: _Where) -> list[str
                     "(docs/model.md; a strip before this reflow frees it)",
                 )
             )
+    return out
+
+
+def _flat_walls(sim: Simulation, rec: StepArrays, names: list[str], where: _Where) -> list[str]:
+    """A free cap at the peak that reaches past the flats of a square or octagonal opening: the
+    model takes the opening as its equal-area circle (0.886 of its radius for a square, 0.974
+    for an octagon: the walls' middles are nearer), so in the real opening the melt already
+    touches them; say so, with the volume at which it starts (docs/model.md §6)."""
+    peak, volume = rec.peak, rec.peak_volume
+    assert peak is not None and volume is not None
+    stacks = where.design.spec.stacks
+    thickness = np.broadcast_to(sim.geometry.thickness, (sim.geometry.rows, len(sim.plan.masks)))
+    top = np.cumsum(thickness, axis=1)
+    out = []
+    for row in np.flatnonzero(peak.kind == FREE):
+        stack = stacks[names[row]]
+        for k, mask in enumerate(rec.op.masks):
+            if stack.opening_shape(k) == "circle":
+                continue
+            low, high = top[row, k] - thickness[row, k], top[row, k]
+            reach = float(cap_radius_max(low, high, peak.hc[row], peak.c[row]))
+            flat = stack.openings[k].diameter / 2
+            if reach <= flat:
+                continue
+            onset = float(touch_volume(peak.a[row : row + 1], np.array([flat]), low, high)[0])
+            out.append(
+                where(
+                    rec.op.index,
+                    f"stack '{names[row]}': at the peak the molten body ({volume[row]:,.0f} µm³) "
+                    f"is a free cap {2 * reach:.1f} µm wide within {mask}, whose "
+                    f"{stack.opening_shape(k)} opening the model takes as its equal-area circle "
+                    f"(Ø {2 * sim.geometry.radius[row, k]:.1f} µm); its flat walls stand "
+                    f"{2 * flat:g} µm apart, so the melt touches them from {onset:,.0f} µm³ on: "
+                    "the real body is confined there, lower than reported (docs/model.md §6)",
+                )
+            )
+            break
     return out
 
 
