@@ -416,16 +416,16 @@ def _warnings(design: Design, stack: Stack, level: int, ball: Ball) -> list[str]
     for step in sim.steps:
         if step.confined is not None and step.confined[0] >= 0:
             mask_name = sim.plan.masks[int(step.confined[0])]
-            cooled = step.shape is not None and step.shape.level[0] >= 0
+            if step is not sim.last_reflow:
+                ball_is = "a later reflow reshapes the ball"
+            elif step.shape is not None and step.shape.level[0] >= 0:
+                ball_is = "the ball above is the confined shape"
+            else:
+                ball_is = "the ball above, solid and 4-6 % smaller, stands clear of it: no margin"
             out.append(
                 f"at {step.op.label} the molten body stands against the wall of the {mask_name} "
-                f"opening: confined by {mask_name}; "
-                + (
-                    "the ball above is the confined shape "
-                    if cooled
-                    else "cooled, the 4-6 % smaller solid stands clear of it (no margin) "
-                )
-                + "(docs/model.md; square and octagonal openings as their equal-area circles)"
+                f"opening: confined by {mask_name}; {ball_is} "
+                "(docs/model.md; square and octagonal openings as their equal-area circles)"
             )
             break
     if ball.base_diameter_um > GRAVITY_BASE_UM:

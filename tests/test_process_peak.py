@@ -121,6 +121,26 @@ def test_a_melt_touching_sm1_only_at_the_peak_is_confined_there_and_free_once_co
     assert stack["ball"]["height_um"] == pytest.approx(h_solid, rel=1e-6)
 
 
+def test_size_says_when_only_the_melt_touches_the_wall():
+    """c16 ending with the strip (no re-melt): the ball sized for 201.7 µm is the free cap clear
+    of SM1's wall; its melt is not, and size says there is no margin."""
+    from masklayout.sizing import size
+
+    text = (SAMPLES / "flow_c16_pre_reflow.yaml").read_text()
+    last = "  - {step: reflow, peak: 215}           # re-melt free of the masks"
+    assert last in text
+    solved = size(loads(text.replace(last, ""), "c16.yaml"), "std", "height", 201.7, mask="SM2")
+    a, w = radius(250), radius(280)
+    volume = solved.ball.volume_um3
+    h = bisect_cap_height(volume, a)
+    assert solved.ball.height_um == pytest.approx(h, rel=1e-6)  # free
+    assert (a * a + h * h) / (2 * h) < w  # clear of SM1's wall, solid
+    assert solved.ball.peak_confined_by == "SM1"
+    assert any("no margin" in m and "SM1" in m for m in solved.warnings)
+    again = size(loads(text, "c16.yaml"), "std", "height", 201.7, mask="SM2")
+    assert any("a later reflow reshapes the ball" in m for m in again.warnings)
+
+
 def test_the_reports_state_the_peak_beside_the_ball():
     text = (SAMPLES / "flow_confined_sm1.yaml").read_text()
     result = run(loads(text, "flow_confined_sm1.yaml"))
