@@ -264,18 +264,18 @@ def _step_warnings(sim: Simulation, names: list[str], where: _Where) -> list[str
                         + ": it stays solid, the molten solder wets it: composite ball (claim 4)",
                     )
                 )
-        peak, volume, cooled = rec.peak, rec.peak_volume, rec.shape
-        if peak is None or volume is None or cooled is None:
+        molten, volume, cooled = rec.peak, rec.peak_volume, rec.shape
+        if molten is None or volume is None or cooled is None:
             continue
-        for row in np.flatnonzero(2 * peak.a > GRAVITY_BASE_UM):
+        for row in np.flatnonzero(2 * molten.a > GRAVITY_BASE_UM):
             out.append(
-                where(rec.op.index, f"stack '{names[row]}': {gravity_note(2 * peak.a[row])}")
+                where(rec.op.index, f"stack '{names[row]}': {gravity_note(2 * molten.a[row])}")
             )
         out += _flat_walls(sim, rec, names, where)
-        free = free_shapes(volume, peak.a)
-        for row in np.flatnonzero(peak.level >= 0):
-            mask = sim.plan.masks[int(peak.level[row])]
-            regime = REGIMES[int(peak.kind[row])]
+        free = free_shapes(volume, molten.a)
+        for row in np.flatnonzero(molten.level >= 0):
+            mask = sim.plan.masks[int(molten.level[row])]
+            regime = REGIMES[int(molten.kind[row])]
             clear = ""
             if cooled.level[row] < 0:
                 clear = (
@@ -288,8 +288,8 @@ def _step_warnings(sim: Simulation, names: list[str], where: _Where) -> list[str
                     rec.op.index,
                     f"stack '{names[row]}': at the peak the molten body ({volume[row]:,.0f} µm³) "
                     f"stands against the wall of the {mask} opening: confined by {mask} "
-                    f"({_REGIME_WORDS[regime]}): height {peak.height[row]:.1f} µm, "
-                    f"Ø {peak.diameter[row]:.1f} µm where a free cap would be "
+                    f"({_REGIME_WORDS[regime]}): height {molten.height[row]:.1f} µm, "
+                    f"Ø {molten.diameter[row]:.1f} µm where a free cap would be "
                     f"{free.height[row]:.1f} / {free.diameter[row]:.1f} µm{clear} "
                     "(docs/model.md; a strip before this reflow frees it)",
                 )
