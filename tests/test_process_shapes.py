@@ -153,11 +153,13 @@ def test_reference_stack_of_the_issue_is_pinned_at_sm1s_top_edge():
 def test_lower_meniscus_height_and_void_match_the_ode():
     from masklayout.process.shapes import lower_meniscus
 
-    for curvature, a, w in ((1 / 194.5, 120.0, 125.0), (1 / 125.2, 120.0, 125.0), (0.0, 100, 125)):
+    cases = [(1 / 194.5, 120.0, 125.0), (1 / 125.2, 120.0, 125.0), (0.0, 100, 125)]
+    cases += [(1 / 300, 60.0, 150.0), (1 / 500, 80.0, 160.0)]  # wide: sin ψ 0.56-0.64, smooth
+    for curvature, a, w in cases:
         height, void, _ = lower_meniscus(np.array([curvature]), np.array([a]), np.array([w]), THETA)
         z, v = lower_meniscus_ode(curvature, a, w, THETA)
-        assert float(height[0]) == pytest.approx(z, rel=1e-7)
-        assert float(void[0]) == pytest.approx(v, rel=1e-7)
+        assert float(height[0]) == pytest.approx(z, rel=1e-10)
+        assert float(void[0]) == pytest.approx(v, rel=1e-10)
 
 
 # --------------------------------------------------------------------------- opening < pad
