@@ -4,7 +4,9 @@ content drawn per row (samples/variation_400.yaml's distributions).
 
 Reports the processor time (one core: numpy runs the runner on one thread) and the wall clock,
 for a few chunk sizes. Run on demand: ``python bench/bench_variation.py [--samples N]
-[--spec SPEC] [--variation VAR]``.
+[--spec SPEC] [--variation VAR]``. The default's balls are free caps; for the slower paths give
+``--spec samples/flow_confined_sm1.yaml`` (balls confined by SM1 at the last reflow) or
+``samples/flow_c4_composite.yaml`` (two alloys: each row its own mix on the phase diagram).
 """
 
 from __future__ import annotations
