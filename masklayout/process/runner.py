@@ -189,7 +189,8 @@ class Simulation:
 
     @property
     def shape(self) -> Shapes:
-        """The ball: the body as its last reflow shaped it (a strip after it keeps the shape)."""
+        """The ball: the body as its last reflow shaped it, cooled (the solid volume's shape; a
+        strip after it keeps the shape)."""
         assert self.final.shape is not None
         return self.final.shape
 
