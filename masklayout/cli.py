@@ -415,10 +415,11 @@ def build(
                 err=True,
             )
     if unrouted_rdb:
-        for unrouted in routing.result.unrouted:
-            click.echo(f"error: {rdl_geometry.unrouted_message(unrouted)}", err=True)
+        click.echo(str(rdl_geometry.unrouted_error(design, routing.result.unrouted)), err=True)
+        count = len(routing.result.unrouted)
         click.echo(
-            f"{len(routing.result.unrouted)} nets not routed: the layout lacks them "
+            f"{count} net{'' if count == 1 else 's'} not routed: the layout lacks "
+            f"{'it' if count == 1 else 'them'} "
             f"(markers in {unrouted_rdb})",
             err=True,
         )
