@@ -211,7 +211,25 @@ def resolve_nets(
                 rdl_bumps=rdl_bumps,
             )
         )
+    _check_lone_names(spec, nets, problems)
     return tuple(nets)
+
+
+def _check_lone_names(spec: Spec, nets: list[DieNet], problems: _Problems) -> None:
+    """A net of one terminal named outside the nets table, close to a table net's name, is a
+    typo: it would join nothing, silently."""
+    for net in nets:
+        if net.name in spec.die.nets or len(net.terminals) != 1:
+            continue
+        hint = did_you_mean(net.name, spec.die.nets)
+        if hint:
+            (terminal,) = net.terminals
+            problems.add(
+                net.loc,
+                f"net '{net.name}' has only {terminal} and joins nothing{hint} "
+                f"(known in die.nets: {', '.join(spec.die.nets)}; a net of one terminal on "
+                "purpose is listed there)",
+            )
 
 
 def _explicit(
