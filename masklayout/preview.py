@@ -5,7 +5,8 @@ opening stack, as PNG.
   the die count, die step and grid offset in the title.
 - Die (KLayout): the die cell of the built GDS drawn with the ``.lyp`` colours, all levels of
   hierarchy shown; pad and bump names over it where they stay readable (else the bump rows and
-  columns on the margins, as on a datasheet), and the A1 corner marked with a triangle.
+  columns on the margins, as on a datasheet), the A1 corner marked with a triangle, and the
+  keep-outs (drawn in no layer) as dashed, hatched outlines.
 - Bump close-up (matplotlib), one per stack: the stack in plan view with every shape's diameter,
   and its section through the centre with the mask thicknesses.
 """
@@ -31,6 +32,7 @@ DIE_IMAGE_PIXELS = 1200  # longest side of the die picture
 DPI = 150
 FULL_COLOR, PARTIAL_COLOR = "#4C8BD6", "#F2B8A0"
 A1_COLOR = "#D62728"  # the A1 corner triangle
+KEEPOUT_COLOR = "#555555"  # die.keepout outlines
 PAD_LABEL_COLOR, BUMP_LABEL_COLOR = "#1A237E", "#202020"
 MAX_LABELS = 400  # names per kind (pads, bumps) drawn at most; beyond, rows and columns only
 LABEL_POINTS = (3.0, 7.0)  # smallest readable and largest font size of a name
@@ -209,6 +211,7 @@ def die_figure(design: Design, gds: str | Path, lyp: str | Path):  # -> matplotl
         for name in _layers_in(gds, design)
         if name != "TEXT"  # labels are not drawn
     ]  # fmt: skip
+    handles += _draw_keepouts(ax, design)
     ax.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=9, frameon=False
     )
@@ -222,6 +225,22 @@ def die_figure(design: Design, gds: str | Path, lyp: str | Path):  # -> matplotl
     )
     _label_die(ax, design)
     return fig
+
+
+def _draw_keepouts(ax, design: Design) -> list:
+    """The die's keep-outs (drawn in no layer) as dashed, hatched outlines, gid ``keepout I``;
+    their legend entry, if any."""
+    from matplotlib.patches import Polygon
+
+    for i, keepout in enumerate(design.spec.die.keepout):
+        ax.add_patch(
+            Polygon(keepout.points(), closed=True, fill=False, hatch="xx", linestyle="--",
+                    edgecolor=KEEPOUT_COLOR, linewidth=1, zorder=4, gid=f"keepout {i}")
+        )  # fmt: skip
+    if not design.spec.die.keepout:
+        return []
+    return [Polygon([(0, 0)], fill=False, hatch="xx", linestyle="--", edgecolor=KEEPOUT_COLOR,
+                    label="keep-out")]  # fmt: skip
 
 
 def _points_per_um(ax) -> float:
