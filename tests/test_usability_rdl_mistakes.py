@@ -10,10 +10,11 @@ import csv
 import klayout.db as kdb
 import klayout.rdb as krdb
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from masklayout.cli import main
-from tests.helpers import BASE_SPEC, GdsReader
+from tests.helpers import BASE_SPEC, ROOT, GdsReader
 
 RDL = "  rdl:\n    width: 20\n"
 TP_PAD = "    - {name: TP, at: [0, 1200], size: [80, 80], net: PWRR}\n"
@@ -205,3 +206,15 @@ def test_pinmap_names_the_pad_of_a_one_pad_net_and_none_for_a_power_net(spec_fil
     assert result.exit_code == 0, result.output
     rows = {row["bump"]: (row["pad"], row["net"]) for row in csv.DictReader(pins.open())}
     assert rows == {"A3": ("", "PWR"), "A4": ("", "PWR"), "A6": ("GND", "SIG"), "X1": ("IO", "IO")}
+
+
+@pytest.mark.parametrize("tech", ["wlcsp-400", "wlcsp-500"])
+def test_the_starter_states_the_techs_trace_width_minimum_and_keeps_to_it(tmp_path, tech):
+    rules = yaml.safe_load((ROOT / "tech" / f"{tech}.yaml").read_text()).get("rules", {})
+    base = yaml.safe_load((ROOT / "tech" / "wlcsp-400.yaml").read_text())["rules"]
+    least = (rules.get("RDL.W") or base["RDL.W"])["value"]  # wlcsp-500 may inherit it
+    text = CliRunner().invoke(main, ["init", "-", "--tech", tech]).stdout
+    (line,) = [line for line in text.splitlines() if line.strip().startswith("width:")]
+    assert f"at least the tech's RDL.W ({least:g} µm)" in line
+    assert float(line.split(":")[1].split("#")[0]) >= least
+    assert "README's 'Nets and routing'" in text
