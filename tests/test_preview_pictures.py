@@ -43,7 +43,8 @@ def pictures(tmp_path_factory):
 
 
 def test_preview_writes_the_wafer_map_the_die_and_one_closeup_per_stack(pictures):
-    assert set(pictures) == {"wafer", "die", "bumps"}
+    assert set(pictures) == {"wafer", "die", "bumps", "unrouted"}
+    assert pictures["unrouted"] == []
     assert list(pictures["bumps"]) == ["std"]
     for path in (pictures["wafer"], pictures["die"], pictures["bumps"]["std"]):
         assert path.endswith(".png")

@@ -6,14 +6,19 @@ the pin map's pads, ``--allow-unrouted``'s located report."""
 from __future__ import annotations
 
 import csv
+import json
 
 import klayout.db as kdb
 import klayout.rdb as krdb
+import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+from matplotlib.image import imread
 
+from masklayout import layout, loads, preview
 from masklayout.cli import main
+from masklayout.outputs import write_layer_properties
 from tests.helpers import BASE_SPEC, ROOT, GdsReader
 
 RDL = "  rdl:\n    width: 20\n"
@@ -218,3 +223,35 @@ def test_the_starter_states_the_techs_trace_width_minimum_and_keeps_to_it(tmp_pa
     assert f"at least the tech's RDL.W ({least:g} µm)" in line
     assert float(line.split(":")[1].split("#")[0]) >= least
     assert "README's 'Nets and routing'" in text
+
+
+def test_preview_allow_unrouted_draws_the_die_and_marks_where_the_net_got_stuck(
+    spec_file, tmp_path
+):
+    path = spec_file((RDL, WALLS + RDL))
+    out = tmp_path / "pictures"
+    refused = CliRunner().invoke(main, ["preview", str(path), "-o", str(out)])
+    assert refused.exit_code == 2 and not out.exists()
+    result = CliRunner().invoke(
+        main, ["preview", str(path), "-o", str(out), "--allow-unrouted", "--json"]
+    )
+    assert result.exit_code == 1, result.output
+    written = json.loads(result.stdout)
+    assert written["unrouted"] == ["VDD"]
+    where = _at(path.read_text(), "{pad: VDD, bump: A2}", "{pad")
+    assert f"{path}:{where}: die.rdl.routes[0]: net VDD: stuck at" in result.stderr
+    assert "1 net not routed: marked where it got stuck in" in result.stderr
+    # the mark is drawn over the stuck point, pad VDD (-1300, 1200), in its colour
+    design = loads(path.read_text())
+    gds, lyp = tmp_path / "die.gds", tmp_path / "die.lyp"
+    built = layout.build(design, die_only=True, allow_unrouted=True)
+    layout.write(built, gds)
+    write_layer_properties(design.tech, lyp)
+    fig = preview.die_figure(design, gds, lyp, built.routing.result.unrouted)
+    (ax,) = [a for a in fig.axes if a.texts]
+    (mark,) = [line for line in ax.lines if line.get_gid() == "unrouted VDD"]
+    assert (float(mark.get_xdata()[0]), float(mark.get_ydata()[0])) == (-1300.0, 1200.0)
+    pixels = np.rint(imread(written["die"])[..., :3] * 255).astype(int)
+    rgb = int(preview.UNROUTED_COLOR.lstrip("#"), 16)
+    target = np.array([(rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255])
+    assert int((np.abs(pixels - target).max(axis=-1) <= 12).sum()) >= 20
