@@ -216,9 +216,22 @@ def resolve_nets(
 
 
 def _check_lone_names(spec: Spec, nets: list[DieNet], problems: _Problems) -> None:
-    """A net of one terminal named outside the nets table, close to a table net's name, is a
-    typo: it would join nothing, silently."""
+    """Nets that would silently do nothing: one of one terminal named outside the nets table,
+    close to a table net's name (a typo); a table net of no pad or bump; a plane of no pad."""
     for net in nets:
+        if not net.terminals:
+            problems.add(
+                net.loc,
+                f"net '{net.name}' has no pad or bump (give it pads: [...] and bumps: [...], "
+                "or name it in a pad's or bump's net:)",
+            )
+            continue
+        if net.plane and not net.pads:
+            problems.add(
+                [*net.loc, "plane"],
+                f"net '{net.name}' has bumps and no pad: nothing is poured (a net without a "
+                "pad is not routed; give it pads: [...])",
+            )
         if net.name in spec.die.nets or len(net.terminals) != 1:
             continue
         hint = did_you_mean(net.name, spec.die.nets)

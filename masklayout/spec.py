@@ -204,9 +204,15 @@ class NetEntry(StrictModel):
     @classmethod
     def _bumps_form(cls, value: Any) -> Any:
         if isinstance(value, str) and value != "auto":
+            hint = (
+                "; did you mean 'auto'?"
+                if value.lower().startswith("au")
+                else "; {any: [names]} lists the bumps to choose from"
+                if value.lower() == "any"
+                else ""
+            )
             raise ValueError(
-                f"bumps is a list of bump names, 'auto' or {{any: [names]}} (found {value!r}"
-                + ("; did you mean 'auto'?)" if value.lower().startswith("au") else ")")
+                f"bumps is a list of bump names, 'auto' or {{any: [names]}} (found {value!r}{hint})"
             )
         if not isinstance(value, (str, list, dict, AnyBumps)):
             raise ValueError(

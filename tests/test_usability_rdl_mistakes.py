@@ -105,6 +105,24 @@ CASES = {
         "die.rdl.routes[1].via",
         ["a route through waypoints ends at a bump it names (found bump: auto)"],
     ),
+    "a net of no pad or bump": (
+        [(RDL, "  nets:\n    SPARE: {width: 30}\n" + RDL)],
+        ("SPARE: {width", "SPARE"),
+        "die.nets.SPARE",
+        ["net 'SPARE' has no pad or bump"],
+    ),
+    "a plane of bumps and no pad": (
+        [(RDL, "  nets:\n    VSS: {bumps: [C2, C3], plane: true}\n" + RDL)],
+        ("VSS: {bumps", "plane"),
+        "die.nets.VSS.plane",
+        ["net 'VSS' has bumps and no pad: nothing is poured"],
+    ),
+    "bumps: any without the list": (
+        [(RDL, "  nets:\n    P: {pads: [VDD], bumps: any}\n" + RDL)],
+        ("P: {pads", "bumps"),
+        "die.nets.P.bumps",
+        ["(found 'any'; {any: [names]} lists the bumps to choose from)"],
+    ),
     "a net that cannot be routed": (
         [(RDL, WALLS + RDL)],
         ("{pad: VDD, bump: A2}", "{pad"),
