@@ -105,6 +105,14 @@ CASES = {
         "die.rdl.routes[1].via",
         ["a route through waypoints ends at a bump it names (found bump: auto)"],
     ),
+    # bump A2 (-700, 800) of net VDD: capture pad radius 125 + 10 (RDL.EN.UBM); the keep-out's
+    # corner (-800, 900) is 141.4 µm from its centre, 6.4 µm from the pad: under RDL.S 10
+    "a keep-out within RDL.S of a routed capture pad": (
+        [(RDL, "  keepout:\n    - {rect: [[-1000, 900], [-800, 1100]]}\n" + RDL)],
+        ("- {rect: [[-1000", "{rect"),
+        "die.keepout[0]",
+        ["comes within 10 µm (rule RDL.S) of the RDL capture pad of bump A2 (net VDD)"],
+    ),
     "a net of no pad or bump": (
         [(RDL, "  nets:\n    SPARE: {width: 30}\n" + RDL)],
         ("SPARE: {width", "SPARE"),
@@ -273,3 +281,17 @@ def test_preview_allow_unrouted_draws_the_die_and_marks_where_the_net_got_stuck(
     rgb = int(preview.UNROUTED_COLOR.lstrip("#"), 16)
     target = np.array([(rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255])
     assert int((np.abs(pixels - target).max(axis=-1) <= 12).sum()) >= 20
+
+
+def test_a_keepout_just_past_rdl_s_from_a_capture_pad_routes_around_it(spec_file, tmp_path):
+    # between bumps A2 (-700, 800) of net VDD and A3 (-300, 800), capture radius 135: the
+    # keep-out's sides 147 µm from their centres, 12 µm from the pads (over RDL.S 10)
+    keepout = "  keepout:\n    - {rect: [[-553, 700], [-447, 900]]}\n"
+    path = spec_file((RDL, keepout + RDL))
+    out = tmp_path / "die.gds"
+    result = CliRunner().invoke(main, ["build", str(path), "-o", str(out), "--die-only"])
+    assert result.exit_code == 0, result.output
+    gds = GdsReader(out)
+    rdl = gds.region("RDL", flat=True).merged()
+    area = kdb.Region(kdb.Box(gds.um(-553), gds.um(700), gds.um(-447), gds.um(900)))
+    assert (rdl & area).is_empty()
