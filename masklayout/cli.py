@@ -397,6 +397,10 @@ def build(
             f"RDL nets            {totals['routed']} of {totals['to_route']} routed, "
             f"{totals['length'] / 1000:.2f} mm, {totals['bends']} bends"
         )
+        if totals["bumps_on_no_net"]:
+            loose = nets_report.bumps_on_no_net(design)
+            shown = ", ".join(loose[:6]) + (", ..." if len(loose) > 6 else "")
+            click.echo(f"bumps on no net     {len(loose)} ({shown}): capture pad only")
     for net in design.nets:
         if net.assigned:
             pins = ", ".join(f"{pad} -> {bump}" for pad, bump in net.assigned)

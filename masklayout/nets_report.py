@@ -54,8 +54,14 @@ def nets_json(design: Design, routing: Routing) -> dict[str, Any]:
             "unrouted": len(stuck),
             "length": round(float(sum(n.length for n in routed.values())), 3),
             "bends": int(sum(n.bends for n in routed.values())),
+            "bumps_on_no_net": len(bumps_on_no_net(design)),
         },
     }
+
+
+def bumps_on_no_net(design: Design) -> list[str]:
+    """The bumps of no net, in bump order: each keeps its capture pad, joined to nothing."""
+    return [s.name for s in design.sites if design.net_of(f"bump {s.name}") is None]
 
 
 def pin_map_rows(design: Design) -> list[tuple[str, str, str, float, float]]:

@@ -295,3 +295,17 @@ def test_a_keepout_just_past_rdl_s_from_a_capture_pad_routes_around_it(spec_file
     rdl = gds.region("RDL", flat=True).merged()
     area = kdb.Region(kdb.Box(gds.um(-553), gds.um(700), gds.um(-447), gds.um(900)))
     assert (rdl & area).is_empty()
+
+
+def test_build_counts_the_bumps_on_no_net_so_a_forgotten_one_shows(spec_file, tmp_path):
+    """BASE_SPEC: a 6 x 5 array less A1 and X1 on pad IO; routes VDD -> A2, GND -> A6, and X1
+    is on IO's net: 30 bumps, 3 on nets."""
+    path = spec_file()
+    args = ["build", str(path), "-o", str(tmp_path / "die.gds"), "--die-only"]
+    shown = CliRunner().invoke(main, args)
+    assert shown.exit_code == 0, shown.output
+    first = [f"{row}{col}" for row in "AB" for col in range(1, 7)][1:]  # row A less A1, row B
+    loose = [name for name in first if name not in ("A2", "A6")][:6]
+    assert f"bumps on no net     27 ({', '.join(loose)}, ...): capture pad only" in shown.output
+    report = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
+    assert report["totals"]["bumps_on_no_net"] == 27
