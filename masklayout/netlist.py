@@ -211,11 +211,11 @@ def resolve_nets(
                 rdl_bumps=rdl_bumps,
             )
         )
-    _check_lone_names(spec, nets, problems)
+    _check_idle_nets(spec, nets, problems)
     return tuple(nets)
 
 
-def _check_lone_names(spec: Spec, nets: list[DieNet], problems: _Problems) -> None:
+def _check_idle_nets(spec: Spec, nets: list[DieNet], problems: _Problems) -> None:
     """Nets that would silently do nothing: one of one terminal named outside the nets table,
     close to a table net's name (a typo); a table net of no pad or bump; a plane of no pad."""
     for net in nets:
