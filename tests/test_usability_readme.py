@@ -146,3 +146,13 @@ def test_readme_nets_example_with_teardrops_checks_clean(tmp_path, monkeypatch):
     (check,) = _readme_commands("check")
     checked = CliRunner().invoke(main, check)
     assert checked.exit_code == 0, checked.output
+
+
+def test_readme_nets_example_ships_as_a_sample():
+    """samples/rdl_nets.yaml is the README's nets example as it says to use it: the README's
+    die inside the README's spec (the name aside), so the two cannot drift apart."""
+    sample = (ROOT / "samples" / "rdl_nets.yaml").read_text()
+    body = "".join(line + "\n" for line in sample.splitlines() if not line.startswith("# "))
+    body = body.replace("name: rdl_nets              #", "name: wlcsp_demo            #", 1)
+    assert body == _readme_nets_spec()
+    assert "`samples/rdl_nets.yaml`" in (ROOT / "README.md").read_text()
