@@ -397,6 +397,10 @@ def build(
             f"RDL nets            {totals['routed']} of {totals['to_route']} routed, "
             f"{totals['length'] / 1000:.2f} mm, {totals['bends']} bends"
         )
+        if totals["bumps_on_no_net"]:
+            loose = nets_report.bumps_on_no_net(design)
+            shown = ", ".join(loose[:6]) + (", ..." if len(loose) > 6 else "")
+            click.echo(f"bumps on no net     {len(loose)} ({shown}): capture pad only")
     for net in design.nets:
         if net.assigned:
             pins = ", ".join(f"{pad} -> {bump}" for pad, bump in net.assigned)
@@ -415,10 +419,11 @@ def build(
                 err=True,
             )
     if unrouted_rdb:
-        for unrouted in routing.result.unrouted:
-            click.echo(f"error: {rdl_geometry.unrouted_message(unrouted)}", err=True)
+        click.echo(str(rdl_geometry.unrouted_error(design, routing.result.unrouted)), err=True)
+        count = len(routing.result.unrouted)
         click.echo(
-            f"{len(routing.result.unrouted)} nets not routed: the layout lacks them "
+            f"{count} net{'' if count == 1 else 's'} not routed: the layout lacks "
+            f"{'it' if count == 1 else 'them'} "
             f"(markers in {unrouted_rdb})",
             err=True,
         )
@@ -500,12 +505,23 @@ def split_command(
     show_default=True,
     help="Directory to write the pictures into.",
 )
+@click.option(
+    "--allow-unrouted",
+    is_flag=True,
+    help="Draw what routed when some nets do not, each marked where it got stuck, and exit 1.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the files written as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on the terminal.")
 @reports_bad_input
-def preview(spec_file: str, directory: str, as_json: bool, quiet: bool) -> None:
+def preview(
+    spec_file: str, directory: str, allow_unrouted: bool, as_json: bool, quiet: bool
+) -> None:
     """Draw SPEC (a YAML file, - for stdin) as PNG pictures: the wafer map, the die (KLayout,
-    with the .lyp colours) and a close-up of each opening stack."""
+    with the .lyp colours) and a close-up of each opening stack.
+
+    Nets that do not route are all reported, and nothing is drawn (exit 2); with
+    --allow-unrouted the die shows what routed and a cross where each other net got stuck
+    (exit 1)."""
     from masklayout import preview as pictures
 
     design = load_whole(spec_file)
@@ -513,18 +529,28 @@ def preview(spec_file: str, directory: str, as_json: bool, quiet: bool) -> None:
     folder = out.add(directory, "-o", "the picture folder", directory=True)
     with out:
         staged = pictures.write_previews(
-            design, out.temporary(folder), Progress.for_terminal(quiet)
+            design, out.temporary(folder), Progress.for_terminal(quiet), allow_unrouted
         )
     written = pictures.Previews(
         wafer=folder / staged.wafer.name,
         die=folder / staged.die.name,
         bumps={stack: folder / p.name for stack, p in staged.bumps.items()},
+        unrouted=staged.unrouted,
     )
     if as_json:
         print_json(written.as_dict())
-        return
-    for path in (written.wafer, written.die, *written.bumps.values()):
-        click.echo(f"wrote {path}")
+    else:
+        for path in (written.wafer, written.die, *written.bumps.values()):
+            click.echo(f"wrote {path}")
+    if written.unrouted:
+        click.echo(str(rdl_geometry.unrouted_error(design, written.unrouted)), err=True)
+        count = len(written.unrouted)
+        click.echo(
+            f"{count} net{'' if count == 1 else 's'} not routed: marked where "
+            f"{'it' if count == 1 else 'they'} got stuck in {written.die}",
+            err=True,
+        )
+        sys.exit(EXIT_FAILURE)
 
 
 @main.command(short_help="The process flow: solder volumes, balls, composition.")

@@ -4,7 +4,8 @@ A net gathers pads and bumps from ``die.nets`` (its table), ``die.pads[i].net``,
 (explicit, an array's or ring's ``nets`` map, a bump file's net column), the pad under an
 ``on_pad`` bump, and ``die.rdl.routes`` (a route joins its pad and its bump; the net is named
 after the pad unless one of them has a net). Nets whose table says ``bumps: auto`` or
-``bumps: {any: [...]}`` get one free bump per pad, chosen by :func:`assign.assign_bumps`.
+``bumps: {any: [...]}``, and routes with ``bump: auto``, get one free bump per pad, chosen by
+:func:`assign.assign_bumps`.
 Terminals are named ``pad NAME`` and ``bump NAME``.
 """
 
@@ -18,6 +19,8 @@ import numpy as np
 
 from masklayout.routing.assign import assign_bumps
 from masklayout.source import did_you_mean, format_path
+
+AUTO = "auto"  # a route's bump chosen by the tool
 
 if TYPE_CHECKING:
     from masklayout.source import Loc
@@ -114,13 +117,19 @@ def resolve_nets(
         if site.on_pad is not None and site.on_pad in pads:
             join(f"bump {site.name}", f"pad {site.on_pad}", ["die", "bumps", site.entry], "on_pad")
     routed: list[tuple[int, str, str]] = []
+    free: list[tuple[int, str]] = []  # routes with bump: auto
     for i, route in enumerate(spec.die.rdl.routes):
+        if route.bump == AUTO:
+            if route.pad in pads:
+                free.append((i, route.pad))
+            continue
         if route.pad not in pads or route.bump not in named or named[route.bump].on_pad:
             continue  # reported by the route checks
         a, b = f"pad {route.pad}", f"bump {route.bump}"
         if join(a, b, ["die", "rdl", "routes", i], f"route {route.pad} -> {route.bump}"):
             routed.append((i, route.pad, route.bump))
-    for _, pad, _ in routed:  # unnamed: after the first route's pad (the same name, the same net)
+    # unnamed: after the first route's pad (the same name, the same net)
+    for pad in [pad for _, pad, _ in routed] + [pad for _, pad in free]:
         if union.name(f"pad {pad}") is None:
             union.join(f"pad {pad}", f"net {pad}")
     for site in sites:
@@ -130,7 +139,7 @@ def resolve_nets(
     first_loc: dict[str, Loc] = {name: ["die", "nets", name] for name in spec.die.nets}
     for net, loc in explicit.values():
         first_loc.setdefault(net, loc)
-    for i, pad, _ in routed:
+    for i, pad in [(i, pad) for i, pad, _ in routed] + free:
         first_loc.setdefault(union.net(f"pad {pad}"), ["die", "rdl", "routes", i])
     for site in sites:
         if site.on_pad is not None and site.on_pad in pads:
@@ -157,11 +166,12 @@ def resolve_nets(
         if site.on_pad is not None and site.on_pad in pads:
             pairs.setdefault(union.net(f"bump {site.name}"), []).append((site.on_pad, site.name))
     paired = {pad for net_pairs in pairs.values() for pad, _ in net_pairs}
-    assigned = _assign(spec, named, pads, members, paired, problems)
+    auto_pads = [(union.net(f"pad {pad}"), pad) for _, pad in free]
+    assigned = _assign(spec, named, pads, members, paired, auto_pads, problems)
 
     on_pad = {site.on_pad: site.name for site in sites if site.on_pad is not None}
     net_routes: dict[str, list[Route]] = {}
-    for i, pad, _ in routed:
+    for i, pad in [(i, pad) for i, pad, _ in routed] + free:
         net_routes.setdefault(union.net(f"pad {pad}"), []).append(spec.die.rdl.routes[i])
     nets = []
     order = {name: k for k, name in enumerate(first_loc)}
@@ -201,7 +211,38 @@ def resolve_nets(
                 rdl_bumps=rdl_bumps,
             )
         )
+    _check_idle_nets(spec, nets, problems)
     return tuple(nets)
+
+
+def _check_idle_nets(spec: Spec, nets: list[DieNet], problems: _Problems) -> None:
+    """Nets that would silently do nothing: one of one terminal named outside the nets table,
+    close to a table net's name (a typo); a table net of no pad or bump; a plane of no pad."""
+    for net in nets:
+        if not net.terminals:
+            problems.add(
+                net.loc,
+                f"net '{net.name}' has no pad or bump (give it pads: [...] and bumps: [...], "
+                "or name it in a pad's or bump's net:)",
+            )
+            continue
+        if net.plane and not net.pads:
+            problems.add(
+                [*net.loc, "plane"],
+                f"net '{net.name}' has bumps and no pad: nothing is poured (a net without a "
+                "pad is not routed; give it pads: [...])",
+            )
+        if net.name in spec.die.nets or len(net.terminals) != 1:
+            continue
+        hint = did_you_mean(net.name, spec.die.nets)
+        if hint:
+            (terminal,) = net.terminals
+            problems.add(
+                net.loc,
+                f"net '{net.name}' has only {terminal} and joins nothing{hint} "
+                f"(known in die.nets: {', '.join(spec.die.nets)}; a net of one terminal on "
+                "purpose is listed there)",
+            )
 
 
 def _explicit(
@@ -267,11 +308,15 @@ def _assign(
     pads: dict[str, int],
     members: dict[str, list[str]],
     paired: set[str],
+    auto_pads: list[tuple[str, str]],
     problems: _Problems,
 ) -> dict[str, list[tuple[str, str]]]:
     """(pad, bump) chosen for every pad of the nets whose bumps are ``auto`` or ``{any: ...}``
-    that has no bump yet (``paired``: routed or carrying one): the nets drawing from the same
-    candidates are assigned together, in table order."""
+    that has no bump yet (``paired``: routed or carrying one), and for the (net, pad) of the
+    routes with ``bump: auto``: the nets drawing from the same candidates are assigned
+    together, in table order, the routes' pads with ``auto``."""
+    from masklayout.spec import _summary
+
     taken = {k[5:] for keys in members.values() for k in keys if k.startswith("bump ")}
     groups: dict[tuple[str, ...] | None, list[str]] = {}
     for name, entry in spec.die.nets.items():
@@ -284,13 +329,18 @@ def _assign(
         for k, bump in enumerate(entry.bumps.any):
             loc: Loc = ["die", "nets", name, "bumps", "any", k]
             if bump not in named:
-                problems.add(loc, f"unknown bump '{bump}'{did_you_mean(bump, named)}")
+                problems.add(
+                    loc,
+                    f"unknown bump '{bump}'{did_you_mean(bump, named)} (known: {_summary(named)})",
+                )
                 known = False
             elif named[bump].on_pad is not None:
                 problems.add(loc, f"bump '{bump}' sits on pad '{named[bump].on_pad}'")
                 known = False
         if known:
             groups.setdefault(tuple(sorted(set(entry.bumps.any))), []).append(name)
+    if auto_pads:
+        groups.setdefault(None, [])
     chosen: dict[str, list[tuple[str, str]]] = {}
     for candidates, nets in groups.items():
         pool = [
@@ -306,11 +356,18 @@ def _assign(
             for pad in sorted(k[4:] for k in members[net] if k.startswith("pad "))
             if pad not in paired
         ]
+        if candidates is None:
+            wanting += [
+                (net, pad)
+                for net, pad in auto_pads
+                if (net, pad) not in wanting and pad not in paired
+            ]
         if len(wanting) > len(pool):
+            names = list(dict.fromkeys(net for net, _ in wanting))
             problems.add(
-                ["die", "nets", nets[0], "bumps"],
-                f"{_plural(len(wanting), 'pad')} of net{'s' if len(nets) > 1 else ''} "
-                f"{', '.join(nets)} need{'s' if len(wanting) == 1 else ''} a bump each; "
+                ["die", "nets", nets[0], "bumps"] if nets else ["die", "rdl", "routes"],
+                f"{_plural(len(wanting), 'pad')} of net{'s' if len(names) > 1 else ''} "
+                f"{', '.join(names)} need{'s' if len(wanting) == 1 else ''} a bump each; "
                 f"{_plural(len(pool), 'free bump')} to choose from",
             )
             continue

@@ -54,19 +54,27 @@ def nets_json(design: Design, routing: Routing) -> dict[str, Any]:
             "unrouted": len(stuck),
             "length": round(float(sum(n.length for n in routed.values())), 3),
             "bends": int(sum(n.bends for n in routed.values())),
+            "bumps_on_no_net": len(bumps_on_no_net(design)),
         },
     }
 
 
+def bumps_on_no_net(design: Design) -> list[str]:
+    """The bumps of no net, in bump order: each keeps its capture pad, joined to nothing."""
+    return [s.name for s in design.sites if design.net_of(f"bump {s.name}") is None]
+
+
 def pin_map_rows(design: Design) -> list[tuple[str, str, str, float, float]]:
     """(pad, bump, net, bump x, bump y) of every bump on a net, in bump order; the pad is the one
-    the bump is routed to, sits on or was assigned, empty when the net pairs none with it."""
+    the bump is routed to, sits on or was assigned, else the net's only pad; empty when the net
+    has several pads and pairs none with the bump (a power net's bumps)."""
     partner = {b: p for net in design.nets for p, b in net.pairs}
     rows = []
     for site in design.sites:
         net = design.net_of(f"bump {site.name}")
         if net is not None:
-            rows.append((partner.get(site.name, ""), site.name, net.name, site.x, site.y))
+            only = net.pads[0] if len(net.pads) == 1 else ""
+            rows.append((partner.get(site.name, only), site.name, net.name, site.x, site.y))
     return rows
 
 

@@ -5,7 +5,8 @@ opening stack, as PNG.
   the die count, die step and grid offset in the title.
 - Die (KLayout): the die cell of the built GDS drawn with the ``.lyp`` colours, all levels of
   hierarchy shown; pad and bump names over it where they stay readable (else the bump rows and
-  columns on the margins, as on a datasheet), and the A1 corner marked with a triangle.
+  columns on the margins, as on a datasheet), the A1 corner marked with a triangle, and the
+  keep-outs (drawn in no layer) as dashed, hatched outlines.
 - Bump close-up (matplotlib), one per stack: the stack in plan view with every shape's diameter,
   and its section through the centre with the mask thicknesses.
 """
@@ -13,6 +14,7 @@ opening stack, as PNG.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,12 +27,15 @@ from masklayout.geometry.shapes import ShapeName, shape_points
 from masklayout.geometry.wafer import DieGrid
 from masklayout.outputs import LAYER_STYLES, layer_styles, write_layer_properties
 from masklayout.progress import SILENT, Progress
+from masklayout.routing.model import Unrouted
 from masklayout.spec import Design, Stack
 
 DIE_IMAGE_PIXELS = 1200  # longest side of the die picture
 DPI = 150
 FULL_COLOR, PARTIAL_COLOR = "#4C8BD6", "#F2B8A0"
 A1_COLOR = "#D62728"  # the A1 corner triangle
+UNROUTED_COLOR = "#E377C2"  # where a net that did not route got stuck
+KEEPOUT_COLOR = "#555555"  # die.keepout outlines
 PAD_LABEL_COLOR, BUMP_LABEL_COLOR = "#1A237E", "#202020"
 MAX_LABELS = 400  # names per kind (pads, bumps) drawn at most; beyond, rows and columns only
 LABEL_POINTS = (3.0, 7.0)  # smallest readable and largest font size of a name
@@ -44,12 +49,14 @@ class Previews:
     wafer: Path
     die: Path
     bumps: dict[str, Path] = field(default_factory=dict)
+    unrouted: tuple[Unrouted, ...] = ()  # nets drawn where they got stuck (allow_unrouted)
 
     def as_dict(self) -> dict:
         return {
             "wafer": str(self.wafer),
             "die": str(self.die),
             "bumps": {name: str(path) for name, path in self.bumps.items()},
+            "unrouted": [u.net for u in self.unrouted],
         }
 
 
@@ -184,13 +191,22 @@ def _layers_in(gds: str | Path, design: Design) -> list[str]:
     return [name for name, tag in design.tech.layers.items() if tag in tags]
 
 
-def die_picture(design: Design, gds: str | Path, lyp: str | Path, path: str | Path) -> Path:
+def die_picture(
+    design: Design,
+    gds: str | Path,
+    lyp: str | Path,
+    path: str | Path,
+    unrouted: Sequence[Unrouted] = (),
+) -> Path:
     """The die as KLayout draws it with the ``.lyp`` colours, with axes in µm, a title, a
-    legend of the layers it holds, pad and bump names and the A1 corner."""
-    return _save(die_figure(design, gds, lyp), Path(path))
+    legend of the layers it holds, pad and bump names, the A1 corner, the keep-outs, and a
+    cross where each ``unrouted`` net got stuck."""
+    return _save(die_figure(design, gds, lyp, unrouted), Path(path))
 
 
-def die_figure(design: Design, gds: str | Path, lyp: str | Path):  # -> matplotlib Figure
+def die_figure(
+    design: Design, gds: str | Path, lyp: str | Path, unrouted: Sequence[Unrouted] = ()
+):  # -> matplotlib Figure
     """The figure :func:`die_picture` saves."""
     from matplotlib.patches import Patch
 
@@ -209,6 +225,8 @@ def die_figure(design: Design, gds: str | Path, lyp: str | Path):  # -> matplotl
         for name in _layers_in(gds, design)
         if name != "TEXT"  # labels are not drawn
     ]  # fmt: skip
+    handles += _draw_keepouts(ax, design)
+    handles += _draw_unrouted(ax, unrouted)
     ax.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=9, frameon=False
     )
@@ -222,6 +240,40 @@ def die_figure(design: Design, gds: str | Path, lyp: str | Path):  # -> matplotl
     )
     _label_die(ax, design)
     return fig
+
+
+def _draw_keepouts(ax, design: Design) -> list:
+    """The die's keep-outs (drawn in no layer) as dashed, hatched outlines, gid ``keepout I``;
+    their legend entry, if any."""
+    from matplotlib.patches import Polygon
+
+    for i, keepout in enumerate(design.spec.die.keepout):
+        ax.add_patch(
+            Polygon(keepout.points(), closed=True, fill=False, hatch="xx", linestyle="--",
+                    edgecolor=KEEPOUT_COLOR, linewidth=1, zorder=4, gid=f"keepout {i}")
+        )  # fmt: skip
+    if not design.spec.die.keepout:
+        return []
+    return [Polygon([(0, 0)], fill=False, hatch="xx", linestyle="--", edgecolor=KEEPOUT_COLOR,
+                    label="keep-out")]  # fmt: skip
+
+
+def _draw_unrouted(ax, unrouted: Sequence[Unrouted]) -> list:
+    """A cross and the net's name where each unrouted net got stuck, gid ``unrouted NET``;
+    their legend entry, if any."""
+    import matplotlib.patheffects as effects
+    from matplotlib.lines import Line2D
+
+    halo = [effects.withStroke(linewidth=2, foreground="white")]
+    for u in unrouted:
+        ax.plot(*u.at, marker="X", markersize=10, color=UNROUTED_COLOR, markeredgecolor="white",
+                zorder=7, gid=f"unrouted {u.net}")  # fmt: skip
+        ax.annotate(f"{u.net} not routed", u.at, xytext=(6, 6), textcoords="offset points",
+                    fontsize=7, color=UNROUTED_COLOR, zorder=7, path_effects=halo)  # fmt: skip
+    if not unrouted:
+        return []
+    return [Line2D([], [], marker="X", linestyle="none", color=UNROUTED_COLOR,
+                   label="net stuck here")]  # fmt: skip
 
 
 def _points_per_um(ax) -> float:
@@ -418,9 +470,16 @@ def _draw_section(ax, design: Design, stack: Stack, color: dict[str, str], reach
 
 
 # --------------------------------------------------------------------------- all of them
-def write_previews(design: Design, directory: str | Path, progress: Progress = SILENT) -> Previews:
+def write_previews(
+    design: Design,
+    directory: str | Path,
+    progress: Progress = SILENT,
+    allow_unrouted: bool = False,
+) -> Previews:
     """Write the wafer map, the die and one close-up per stack into ``directory`` as
-    ``NAME_wafer.png``, ``NAME_die.png``, ``NAME_bump_STACK.png``."""
+    ``NAME_wafer.png``, ``NAME_die.png``, ``NAME_bump_STACK.png``. Nets that do not route
+    raise :class:`SpecError`, or with ``allow_unrouted`` are marked on the die where they got
+    stuck."""
     directory, name = Path(directory), design.spec.name
     with progress.step("wafer map"):
         wafer = wafer_map(
@@ -428,11 +487,13 @@ def write_previews(design: Design, directory: str | Path, progress: Progress = S
         )
     with progress.step("die"), tempfile.TemporaryDirectory() as scratch:
         gds, lyp = Path(scratch) / f"{name}.gds", Path(scratch) / f"{name}.lyp"
-        layout.write(layout.build(design, die_only=True), gds)
+        built = layout.build(design, die_only=True, allow_unrouted=allow_unrouted)
+        layout.write(built, gds)
         write_layer_properties(design.tech, lyp)
-        die = die_picture(design, gds, lyp, directory / f"{name}_die.png")
+        unrouted = built.routing.result.unrouted if built.routing is not None else ()
+        die = die_picture(design, gds, lyp, directory / f"{name}_die.png", unrouted)
     bumps = {
         stack: bump_closeup(design, stack, directory / f"{name}_bump_{stack}.png")
         for stack in progress.track(design.spec.stacks, "bump close-ups")
     }
-    return Previews(wafer, die, bumps)
+    return Previews(wafer, die, bumps, tuple(unrouted))

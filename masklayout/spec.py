@@ -46,7 +46,7 @@ from masklayout.fields import (
 )
 from masklayout.geometry.overlaps import overlapping_pairs
 from masklayout.geometry.shapes import ShapeName, contains, shape_points
-from masklayout.netlist import DieNet, resolve_nets
+from masklayout.netlist import AUTO, DieNet, resolve_nets
 from masklayout.reading import MAX_SITES_PER_DIE, MAX_SITES_PER_WAFER
 from masklayout.source import Loc, Problem, SourceMap, SpecError, did_you_mean
 from masklayout.tech import MASK_LAYERS, DepositMethodName, Exposure, Film, Tech, load_tech
@@ -165,7 +165,8 @@ BumpEntry = Annotated[
 
 class Route(StrictModel):
     """An RDL trace from a bond pad to a bump, automatic or through ``via`` waypoints: a
-    one-pad one-bump net (named after the pad unless the pad or bump has a net)."""
+    one-pad one-bump net (named after the pad unless the pad or bump has a net). ``bump: auto``
+    lets the tool choose a free bump, as a net's ``bumps: auto`` does."""
 
     pad: str
     bump: str
@@ -203,9 +204,15 @@ class NetEntry(StrictModel):
     @classmethod
     def _bumps_form(cls, value: Any) -> Any:
         if isinstance(value, str) and value != "auto":
+            hint = (
+                "; did you mean 'auto'?"
+                if value.lower().startswith("au")
+                else "; {any: [names]} lists the bumps to choose from"
+                if value.lower() == "any"
+                else ""
+            )
             raise ValueError(
-                f"bumps is a list of bump names, 'auto' or {{any: [names]}} (found {value!r}"
-                + ("; did you mean 'auto'?)" if value.lower().startswith("au") else ")")
+                f"bumps is a list of bump names, 'auto' or {{any: [names]}} (found {value!r}{hint})"
             )
         if not isinstance(value, (str, list, dict, AnyBumps)):
             raise ValueError(
@@ -548,6 +555,7 @@ def _check(
     _check_routes(spec, pads, named, file_lost, problems)
     nets = resolve_nets(spec, list(named.values()), pads, problems)
     _check_keepouts(spec, tech, problems)
+    _check_rdl_widths(spec, tech, nets, problems)
     _check_process(spec, tech, problems)
     return sites, nets, problems.found
 
@@ -817,7 +825,13 @@ def _check_routes(
         loc: Loc = ["die", "rdl", "routes", i]
         if route.pad not in pads:
             problems.add([*loc, "pad"], f"unknown pad '{route.pad}' (known: {_known(pads)})")
-        if route.bump not in named:
+        if route.bump == AUTO:
+            if route.via:
+                problems.add(
+                    [*loc, "via"],
+                    "a route through waypoints ends at a bump it names (found bump: auto)",
+                )
+        elif route.bump not in named:
             if not file_lost:
                 problems.add(
                     [*loc, "bump"], f"unknown bump '{route.bump}' (known: {_summary(named)})"
@@ -830,7 +844,9 @@ def _check_routes(
 
 
 def _check_keepouts(spec: Spec, tech: Tech, problems: _Problems) -> None:
-    """Keep-outs name layers of the tech and enclose an area."""
+    """Keep-outs name layers of the tech, enclose an area and overlap the die (one may reach
+    past its edge, to close the passage along it)."""
+    half_w, half_h = spec.wafer.die_size[0] / 2, spec.wafer.die_size[1] / 2
     for i, keepout in enumerate(spec.die.keepout):
         for k, layer in enumerate(keepout.layers or []):
             if layer not in tech.layers:
@@ -841,6 +857,46 @@ def _check_keepouts(spec: Spec, tech: Tech, problems: _Problems) -> None:
                 )
         if gdstk.Polygon(keepout.points()).area() <= 0:
             problems.add(["die", "keepout", i], "a keep-out must enclose an area")
+        (x0, y0), (x1, y1) = keepout.points().min(axis=0), keepout.points().max(axis=0)
+        if x0 >= half_w or x1 <= -half_w or y0 >= half_h or y1 <= -half_h:
+            problems.add(
+                ["die", "keepout", i, "rect" if keepout.rect is not None else "polygon"],
+                f"the keep-out lies outside the die (x {x0:g} to {x1:g}, y {y0:g} to {y1:g}; "
+                f"the die spans x ±{half_w:g}, y ±{half_h:g} about its centre)",
+            )
+
+
+def _check_rdl_widths(
+    spec: Spec, tech: Tech, nets: tuple[DieNet, ...], problems: _Problems
+) -> None:
+    """Trace widths (``rdl.width`` when a net is routed, a net's, a route's) are at least the
+    tech's RDL width rules: a narrower trace would be drawn only to fail ``check``."""
+    rules = [
+        (name, tech.rule_value(name, 0.0))
+        for name, rule in tech.rules.items()
+        if rule.check == "width"
+        and getattr(rule, "layer", None) == "RDL"
+        and rule.severity == "error"
+    ]
+    if not rules:
+        return
+    rule, least = max(rules, key=lambda r: r[1])
+    default = "" if "width" in spec.die.rdl.model_fields_set else " (the default)"
+    given: list[tuple[Loc, float | None, str]] = []
+    if any(net.routed for net in nets):
+        given.append((["die", "rdl", "width"], spec.die.rdl.width, default))
+    given += [(["die", "nets", n, "width"], e.width, "") for n, e in spec.die.nets.items()]
+    given += [
+        (["die", "rdl", "routes", i, "width"], r.width, "")
+        for i, r in enumerate(spec.die.rdl.routes)
+    ]
+    for loc, width, note in given:
+        if width is not None and width < least:
+            problems.add(
+                loc,
+                f"trace width {width:g} µm{note} is under the tech's {rule} minimum of "
+                f"{least:g} µm (tech {tech.name}; 'masklayout tech {tech.name}' lists its rules)",
+            )
 
 
 def _step_masks(step: FormMask | Deposit | Reflow | Strip) -> list[tuple[Loc, str]]:

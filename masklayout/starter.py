@@ -28,10 +28,12 @@ die:                        # coordinates from the die centre, +y up, seen from 
     - array: {{pitch: {pitch:g}, count: [6, 5], center: [0, 0]}}   # JEDEC names, A1 top-left
       stack: std
   rdl:
-    width: 20
-    routes:                 # bond pad -> bump, routed on the RDL
+    width: {width:g}               # trace width, at least the tech's RDL.W ({least:g} µm)
+    routes:                 # bond pad -> bump, routed on the RDL ('bump: auto': the tool picks)
       - {{pad: VDD, bump: A1}}
       - {{pad: IO1, bump: A6}}
+  # Power nets of several pads and bumps, widths per net, free bumps, keep-outs: a 'nets:'
+  # table and a 'keepout:' list here, as in the README's 'Nets and routing'.
 
 stacks:                     # one stack of openings per bump type
   std:
@@ -58,13 +60,16 @@ process:                    # claim 1: two masks, two deposits, two reflows
 
 def starter_spec(name: str = "my_wlcsp", tech: str = "wlcsp-400") -> str:
     """The starter spec's text for ``tech``: a 6 x 5 array at the tech's bump pitch on a die
-    with room for the UBM edge rule, two routed pads, and a c1 flow."""
+    with room for the UBM edge rule, two routed pads at a trace width the tech allows, and a c1
+    flow."""
     rules = load_tech(tech).rules
     pitch = rules["BUMP.PITCH"].value if "BUMP.PITCH" in rules else 400.0
     assert isinstance(pitch, float)
     edge = rules["UBM.EDGE"].value if "UBM.EDGE" in rules else pitch / 2
     assert isinstance(edge, float)
     ubm = round(0.625 * pitch / 10) * 10  # 250 at 400, 310 at 500
+    least = rules["RDL.W"].value if "RDL.W" in rules else 0.0
+    assert isinstance(least, float)
     die_x, die_y = 5 * pitch + 2 * edge + 2 * pitch, 4 * pitch + 2 * edge + 2 * pitch
     return STARTER.format(
         name=name,
@@ -75,6 +80,8 @@ def starter_spec(name: str = "my_wlcsp", tech: str = "wlcsp-400") -> str:
         pad_x2=die_x / 2 - 100,
         pad_y=die_y / 2 - 100,
         pitch=pitch,
+        width=max(20.0, least),
+        least=least,
         ubm=ubm,
         pi2=ubm - 30,
         sm1=ubm + 20,

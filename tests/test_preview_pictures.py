@@ -43,7 +43,8 @@ def pictures(tmp_path_factory):
 
 
 def test_preview_writes_the_wafer_map_the_die_and_one_closeup_per_stack(pictures):
-    assert set(pictures) == {"wafer", "die", "bumps"}
+    assert set(pictures) == {"wafer", "die", "bumps", "unrouted"}
+    assert pictures["unrouted"] == []
     assert list(pictures["bumps"]) == ["std"]
     for path in (pictures["wafer"], pictures["die"], pictures["bumps"]["std"]):
         assert path.endswith(".png")
@@ -149,3 +150,25 @@ def test_a_die_of_900_bumps_names_rows_and_columns_on_the_margins_instead(tmp_pa
     rows = JEDEC_ROWS + [f"A{c}" for c in JEDEC_ROWS[:10]]
     assert [g[4:] for g in gids if g.startswith("row ")] == rows
     assert [g[7:] for g in gids if g.startswith("column ")] == [str(c) for c in range(1, 31)]
+
+
+def test_the_die_draws_each_keepout_where_the_spec_puts_it(tmp_path):
+    """Keep-outs are drawn in no layer of the GDS: the die picture outlines them, in their own
+    colour, and names them in the legend."""
+    keepouts = (
+        "  keepout:\n"
+        "    - {rect: [[-300, -900], [300, -700]]}\n"
+        "    - {polygon: [[1000, 0], [1400, 0], [1400, 400]], layers: [RDL]}\n"
+    )
+    _, fig = _die_figure(BASE_SPEC.replace("  rdl:\n", keepouts + "  rdl:\n", 1), tmp_path)
+    (ax,) = [a for a in fig.axes if a.texts]
+    drawn = {p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("keepout")}
+    assert set(drawn) == {"keepout 0", "keepout 1"}
+    corners = {tuple(np.round(v, 6)) for v in drawn["keepout 0"].get_xy()}
+    assert corners >= {(-300, -900), (300, -900), (300, -700), (-300, -700)}
+    assert drawn["keepout 1"].get_path().contains_point((1300, 100))  # inside the triangle
+    assert not drawn["keepout 1"].get_path().contains_point((1100, 300))  # past its hypotenuse
+    assert "keep-out" in [t.get_text() for t in ax.get_legend().get_texts()]
+    png = tmp_path / "die.png"
+    fig.savefig(png, format="png", dpi=preview.DPI, facecolor="white")
+    assert _has_colour(_pixels(png), preview.KEEPOUT_COLOR, tolerance=20)

@@ -108,14 +108,43 @@ class Routing:
 
 def route_design(design: Design) -> Routing:
     """Route every routed net of ``design`` (unrouted nets are in ``result.unrouted``); routes
-    through waypoints that come too close to metal not their own are an error first."""
+    through waypoints that come too close to metal not their own, and keep-outs over a routed
+    net's capture pad, are an error first."""
     problem = routing_problem(design)
-    clashes = fixed_clashes(design, problem)
+    clashes = keepout_clashes(design, problem) + fixed_clashes(design, problem)
     if clashes:
         raise SpecError(clashes)
     if not problem.nets:  # no RDL: nothing to ask the router
         return Routing(problem=problem, result=RoutingResult(routed=(), unrouted=()))
     return Routing(problem=problem, result=route(problem))
+
+
+def keepout_clashes(design: Design, problem: RoutingProblem) -> list[Problem]:
+    """Keep-outs on RDL that come within RDL.S of a routed net's capture pad: that pad is drawn
+    where it is whatever the keep-out says, and no trace could leave it cleanly."""
+    captures = [(net.name, t) for net in problem.nets for t in net.terminals]
+    problems = []
+    for i, keepout in enumerate(design.spec.die.keepout):
+        if keepout.layers is not None and "RDL" not in keepout.layers:
+            continue
+        grown = gdstk.offset(gdstk.Polygon(keepout.points()), problem.space - 1e-3)
+        hits = [
+            f"{terminal.name} (net {net})"
+            for net, terminal in captures
+            if gdstk.boolean(grown, gdstk.Polygon(terminal.polygon), "and")
+        ]
+        if hits:
+            problems.append(
+                design.source.problem(
+                    ["die", "keepout", i],
+                    f"the keep-out comes within {problem.space:g} µm (rule RDL.S) of the RDL "
+                    f"capture pad of {', '.join(hits[:4])}"
+                    + (f" and {len(hits) - 4} more" if len(hits) > 4 else "")
+                    + ": the pad is drawn there whatever the keep-out says; move the keep-out "
+                    "off it, or give it layers without RDL",
+                )
+            )
+    return problems
 
 
 def fixed_clashes(design: Design, problem: RoutingProblem) -> list[Problem]:
