@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import ndimage
 
 from masklayout.routing.grid import (
     Grid,
@@ -28,14 +29,20 @@ from masklayout.routing.grid import (
     segment_distance,
 )
 from masklayout.routing.model import Net
-from masklayout.routing.ports import Port, candidate_ports
-from masklayout.routing.search import cheapest_path
+from masklayout.routing.ports import Port, candidate_ports, centre
+from masklayout.routing.search import cheapest, cheapest_path
+from masklayout.routing.tree import Stubs, branch_costs, exit_bound, four_connected, stubs
+from masklayout.routing.tree import seed as tree_seed
+from masklayout.routing.tree import window as box_window
 
 PASSES = 15
 PRESENT_START = 0.5
 PRESENT_GROWTH = 2.0
 HISTORY_STEP = 2.0
 RESETTLE = 3  # passes for the remaining nets after each net is dropped
+TREE_PRESENT = 10.0  # least present factor for a tree branch that must cross other nets
+CROSSING = 500.0  # price of a cell on another net's centreline, for a tree that cannot go around
+SQUEEZE = 50.0  # price of a cell of another net's centreline that hugs a wall, for a tree
 
 
 @dataclass
@@ -61,6 +68,8 @@ class NetState:
     foot: dict[float, np.ndarray] = field(default_factory=dict)
     failure: tuple[tuple[float, float], str] | None = None
     shared: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    line: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    hard: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     congested: bool = False
 
     @property
@@ -141,7 +150,11 @@ class Negotiator:
         hi = np.array([p.max(0) for _, p, _ in statics]).reshape(-1, 2)
         self.static_lo, self.static_hi = lo, hi
         self._walls: dict[int, np.ndarray] = {}
-        self._legs: dict[int, tuple[Port, np.ndarray]] = {}
+        self._legs: dict[object, tuple[Port, np.ndarray]] = {}
+        self.lines = np.zeros((grid.ny, grid.nx), np.int16)
+        self.hard = np.zeros((grid.ny, grid.nx), np.int16)
+        self.trees = False  # any multi-terminal net: keep the centreline grids for them
+        self._hugs: dict[float, np.ndarray] = {}
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -158,6 +171,7 @@ class Negotiator:
         return self._walls[k]
 
     def state(self, k: int, net: Net, fixed_cells: np.ndarray, fixed_terms: frozenset[int]):
+        self.trees |= len(net.terminals) > 2
         walls = self.walls(k, net.width)
         ports = []
         for t, term in enumerate(net.terminals):
@@ -264,11 +278,58 @@ class Negotiator:
         st.used, st.foot = self.footprint(st)
         for w, foot in st.foot.items():
             np.add.at(self.occ[w].reshape(-1), foot, 1)
+        if not self.trees:
+            return
+        st.line = self.centreline(st)
+        st.hard = self._hard(st, st.line)
+        np.add.at(self.lines.reshape(-1), st.line, 1)
+        np.add.at(self.hard.reshape(-1), st.hard, 1)
 
     def rip_up(self, st: NetState) -> None:
         for w, foot in st.foot.items():
             np.subtract.at(self.occ[w].reshape(-1), foot, 1)
+        np.subtract.at(self.lines.reshape(-1), st.line, 1)
+        np.subtract.at(self.hard.reshape(-1), st.hard, 1)
         st.used, st.foot = np.zeros(0, np.int64), {}
+        st.line, st.hard = np.zeros(0, np.int64), np.zeros(0, np.int64)
+
+    def _hard(self, st: NetState, line: np.ndarray) -> np.ndarray:
+        """The centreline cells a tree may not squeeze past: all but those next to a wall (where
+        the net hugs a pad, a bump or the edge, a tree passes between them once the net moves
+        over), away from the net's own terminals (passing there would cross the net)."""
+        width = st.net.width
+        if width not in self._hugs:
+            self._hugs[width] = ndimage.binary_dilation(
+                self.blocked[width], structure=np.ones((3, 3), bool)
+            ).reshape(-1)
+        hug = self._hugs[width][line]
+        xy = self.grid.xy(line // self.grid.nx, line % self.grid.nx)
+        for t, term in enumerate(st.net.terminals):
+            c = centre(term.polygon)
+            legs = [np.hypot(*(p.leg[-1] - p.leg[0])) for p in st.ports[t]]
+            reach = max(legs, default=0.0) + 2 * self.grid.pitch
+            hug &= np.hypot(*(xy - c).T) >= reach
+        return line[~hug]
+
+    def centreline(self, st: NetState) -> np.ndarray:
+        """The cells of the net's centrelines, legs included, 4-connected (flat indices): a
+        path of grid steps that crosses the net enters one of them."""
+        runs = [four_connected(p.cells) for p in st.pieces]
+        for piece in st.pieces:
+            for port in (piece.start, piece.end):
+                if port is not None:
+                    runs.append(self._leg_line(port))
+        return self._flat(np.concatenate(runs)) if runs else np.zeros(0, np.int64)
+
+    def _leg_line(self, port: Port) -> np.ndarray:
+        key = ("line", id(port))
+        if key not in self._legs:
+            pts = [port.leg[:1]]
+            for a, b in zip(port.leg[:-1], port.leg[1:], strict=True):
+                n = max(1, int(math.ceil(np.hypot(*(b - a)) / (self.grid.pitch / 2))))
+                pts.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
+            self._legs[key] = (port, four_connected(self.grid.nearest(np.concatenate(pts))))
+        return self._legs[key][1]
 
     def shared_cells(self, st: NetState) -> np.ndarray:
         """The net's used cells that another net's footprint covers."""
@@ -279,7 +340,7 @@ class Negotiator:
     def route(self, st: NetState, strict: bool = False) -> None:
         """(Re)build the net's tree against the present occupancy (rip it up first)."""
         net = st.net
-        st.pieces, st.failure = [], None
+        last, st.pieces, st.failure = st.pieces, [], None
         if len(net.terminals) - len(st.fixed_terminals) <= 0 or (
             len(net.terminals) == 1 and not len(st.fixed_cells)
         ):
@@ -294,6 +355,10 @@ class Negotiator:
                 )
                 return
         walls = self.walls(st.index, net.width)
+        if len(net.terminals) > 2:
+            if not self._grow_tree(st, walls, strict, last):
+                self._no_path(st, strict)
+            return
         every = np.array([p.cell for ports in st.ports for p in ports])
         lo, hi = every.min(0), every.max(0)
         if len(st.fixed_cells):
@@ -307,6 +372,10 @@ class Negotiator:
                 cols = slice(max(0, lo[1] - window), min(self.grid.nx, hi[1] + window + 1))
             if self._grow(st, walls, rows, cols, strict):
                 return
+        self._no_path(st, strict)
+
+    def _no_path(self, st: NetState, strict: bool) -> None:
+        net = st.net
         st.pieces = []
         if not strict:
             names = " and ".join(t.name for t in net.terminals)
@@ -316,9 +385,18 @@ class Negotiator:
                 "keep-outs or the die edge",
             )
 
-    def _costs(self, st: NetState, walls: np.ndarray, rows: slice, cols: slice, strict: bool):
+    def _costs(
+        self,
+        st: NetState,
+        walls: np.ndarray,
+        rows: slice,
+        cols: slice,
+        strict: bool,
+        present: float | None = None,
+    ):
         occ = self.occ[st.net.width][rows, cols]
-        costs = (1.0 + self.hist[rows, cols]) * (1.0 + self.present * occ)
+        present = self.present if present is None else max(present, self.present)
+        costs = (1.0 + self.hist[rows, cols]) * (1.0 + present * occ)
         costs[walls[rows, cols]] = -1.0
         if strict:
             costs[occ > 0] = -1.0
@@ -376,6 +454,178 @@ class Negotiator:
             connected.add(end.terminal)
             first = False
         return True
+
+    def _grow_tree(self, st: NetState, walls: np.ndarray, strict: bool, last: list[Piece]) -> bool:
+        """(Re)grow a multi-terminal net's tree branch by branch (see ``tree``), keeping the
+        branches of its last tree that no other net uses now."""
+        net, grid = st.net, self.grid
+        count, shape = len(net.terminals), (grid.ny, grid.nx)
+        full = (slice(0, grid.ny), slice(0, grid.nx))
+        centres = np.array([centre(t.polygon) for t in net.terminals])
+        ports = [np.array([p.cell for p in ps], np.int64).reshape(-1, 2) for ps in st.ports]
+        st.pieces = self._kept(st, last)
+        connected = set(st.fixed_terminals) | {p.end.terminal for p in st.pieces}
+        seed = None
+        if not len(st.fixed_cells):
+            first = st.pieces[0].start if st.pieces else None
+            seed = first.terminal if first is not None else tree_seed(net.terminals)
+            connected.add(seed)
+        clear, run = net.width + self.space, self.clear_run(net.width)
+        tree = np.concatenate([st.fixed_cells, *(p.cells for p in st.pieces)])
+        parts = [stubs(p.cells, run, clear, grid.pitch) for p in st.pieces]
+        home = tree if len(tree) else ports[seed]
+        free = self._costs(st, walls, *full, True) >= 0
+        around = (self._costs(st, walls, *full, False) >= 0) & (self.hard == 0)
+        labels = {}
+        for mode, open_cells in (("free", free), ("around", around)):
+            label = ndimage.label(open_cells, structure=np.ones((3, 3)))[0]
+            labels[mode] = (label, set(label[home[:, 0], home[:, 1]].tolist()) - {0})
+        dist = np.full(count, np.inf)
+        near = np.zeros((count, 2), np.int64)
+
+        def approach(cells: np.ndarray) -> None:
+            xy = grid.xy(cells[:, 0], cells[:, 1])
+            for t in range(count):
+                if t not in connected:
+                    d = np.hypot(*(xy - centres[t]).T)
+                    j = int(np.argmin(d))
+                    if d[j] < dist[t]:
+                        dist[t], near[t] = d[j], cells[j]
+
+        approach(home)
+        while len(connected) < count:
+            t = min((u for u in range(count) if u not in connected), key=lambda u: (dist[u], u))
+            lo = np.minimum(ports[t].min(0), near[t])
+            hi = np.maximum(ports[t].max(0), near[t])
+            modes = [
+                m
+                for m in (["free"] if strict else ["free", "around"])
+                if labels[m][1] & set(labels[m][0][tuple(self._open(st, t, m).T)].tolist())
+            ]
+            piece = None
+            for mode in [*modes, "across"]:
+                if mode == "across" and strict:
+                    break
+                margin = max(8, math.ceil(dist[t] / grid.pitch / 2))
+                while piece is None:
+                    rows, cols = full if mode == "across" else box_window(lo, hi, shape, margin)
+                    last = (rows, cols) == full
+                    found = self._branch(st, walls, t, seed, tree, parts, rows, cols, mode)
+                    if found is not None and (mode == "free" or found[1] <= found[2] or last):
+                        piece = found[0]
+                    elif last:
+                        break
+                    margin *= 3
+                if piece is not None:
+                    break
+            if piece is None:
+                return False
+            st.pieces.append(piece)
+            connected.add(t)
+            tree = np.concatenate([tree, piece.cells])
+            parts.append(stubs(piece.cells, run, clear, grid.pitch))
+            for label, reach in labels.values():
+                reach |= set(label[piece.cells[:, 0], piece.cells[:, 1]].tolist()) - {0}
+            approach(piece.cells)
+        return True
+
+    def _kept(self, st: NetState, last: list[Piece]) -> list[Piece]:
+        """The branches of the net's last tree that no other net's footprint covers now, less
+        every branch that hangs (directly or not) from a branch that goes."""
+        nx, width = self.grid.nx, st.net.width
+        occ = self.occ[width].reshape(-1)
+        hold = set((st.fixed_cells[:, 0] * nx + st.fixed_cells[:, 1]).tolist())
+        kept: list[Piece] = []
+        for piece in last:
+            flat = piece.cells[:, 0] * nx + piece.cells[:, 1]
+            legs = [
+                self.leg_cells(port, width, st.net.terminals[port.terminal].polygon)
+                for port in (piece.start, piece.end)
+                if port is not None
+            ]
+            used = self._flat(np.concatenate([piece.cells, *legs]))
+            if (piece.start is None and int(flat[0]) not in hold) or occ[used].any():
+                if piece.start is not None:
+                    return []
+                continue
+            kept.append(piece)
+            hold.update(flat.tolist())
+        return kept
+
+    def _open(self, st: NetState, t: int, mode: str) -> np.ndarray:
+        """The cells of terminal t's ports whose legs no other net uses (``mode`` "free") or
+        crosses ("around"); all of them for "across"."""
+        out = []
+        for port in st.ports[t]:
+            if mode == "free":
+                polygon = st.net.terminals[t].polygon
+                cells = self.leg_cells(port, st.net.width, polygon)
+                busy = self.occ[st.net.width][cells[:, 0], cells[:, 1]].any()
+            elif mode == "around":
+                cells = self._leg_line(port)
+                busy = self.lines[cells[:, 0], cells[:, 1]].any()
+            else:
+                busy = False
+            if not busy:
+                out.append(port.cell)
+        return np.array(out, np.int64).reshape(-1, 2)
+
+    def _branch(self, st, walls, t, seed, tree, parts, rows, cols, mode):
+        """The cheapest branch in the window from terminal t's ports to the tree (or the seed
+        terminal): through free cells only (``mode`` "free"), around other nets' centrelines
+        ("around") or, failing all else, across them at a price ("across"). Returns the piece
+        from the tree to the port, its cost, and the least cost of a path leaving the window."""
+        base = self._costs(st, walls, rows, cols, mode == "free", TREE_PRESENT)
+        if mode != "free":
+            lines = (self.lines[rows, cols] > 0) & (base >= 0)
+            if mode == "around":
+                base[lines] += SQUEEZE
+                base[self.hard[rows, cols] > 0] = -1.0
+            else:
+                base[lines] += CROSSING
+        off = np.array([rows.start, cols.start])
+        shape = np.array(base.shape)
+
+        def within(cells: np.ndarray) -> np.ndarray:
+            local = cells - off
+            return local[np.all((local >= 0) & (local < shape), 1)]
+
+        starts = within(self._open(st, t, mode))
+        idx = np.zeros(0, np.int64)
+        joined = Stubs.none()
+        if not st.pieces and seed is not None:
+            costs, ends = base, within(self._open(st, seed, mode))
+        else:
+            joined = Stubs.join(parts)
+            clear = st.net.width + self.space
+            costs, ends, idx = branch_costs(base, tree, joined, off, clear, self.grid.pitch)
+            ends = np.concatenate([ends, within(st.fixed_cells)])
+            if not len(ends) and (rows.stop - rows.start, cols.stop - cols.start) == (
+                self.grid.ny,
+                self.grid.nx,
+            ):
+                costs, ends = base, within(tree)
+        if not len(starts) or not len(ends):
+            return None
+        found = cheapest(costs, starts, ends, st.diagonal)
+        if found is None:
+            return None
+        path, cost = found
+        grid_shape = (self.grid.ny, self.grid.nx)
+        bound = exit_bound(starts + off, rows, cols, grid_shape) + exit_bound(
+            ends + off, rows, cols, grid_shape
+        )
+        path = path[::-1]
+        end = next(p for p in st.ports[t] if p.cell == tuple((path[-1] + off).tolist()))
+        start = None
+        if not st.pieces and seed is not None:
+            start = next(p for p in st.ports[seed] if p.cell == tuple((path[0] + off).tolist()))
+        cells = path + off
+        hit = np.flatnonzero(np.all(ends[: len(idx)] == path[0], axis=1))
+        if len(hit):
+            i = idx[hit[0]]
+            cells = np.concatenate([joined.cells[i, : joined.lengths[i] - 1], cells])
+        return Piece(start=start, cells=cells, end=end), cost, bound - 1
 
     def clear_run(self, width: float) -> int:
         """Cells a junction keeps from any bend of the trunk, so branch and bend do not notch."""

@@ -12,17 +12,28 @@ def cheapest_path(
     ends: np.ndarray,
     diagonal: bool,
 ) -> np.ndarray | None:
-    """The cheapest path from any start cell to the nearest end cell, as (k, 2) cells, or None.
+    """The cheapest path from any start cell to the cheapest end cell, as (k, 2) cells, or None.
 
     ``costs`` holds the price of entering each cell per unit length; negative or infinite cells
     are walls. Steps are 8-connected (``diagonal``) or 4-connected and cost their length.
     """
+    found = cheapest(costs, starts, ends, diagonal)
+    return None if found is None else found[0]
+
+
+def cheapest(
+    costs: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    diagonal: bool,
+) -> tuple[np.ndarray, float] | None:
+    """``cheapest_path`` and its cost."""
     mcp = MCP_Geometric(costs, fully_connected=diagonal)
     cumulative, _ = mcp.find_costs(
-        [tuple(s) for s in starts], [tuple(e) for e in ends], find_all_ends=False
+        [tuple(s) for s in starts.tolist()], [tuple(e) for e in ends.tolist()], find_all_ends=False
     )
-    reached = np.isfinite(cumulative[ends[:, 0], ends[:, 1]])
-    if not reached.any():
+    reached = cumulative[ends[:, 0], ends[:, 1]]
+    if not np.isfinite(reached).any():
         return None
-    end = ends[int(np.argmax(reached))]
-    return np.asarray(mcp.traceback(tuple(end)), dtype=np.int64)
+    k = int(np.argmin(reached))
+    return np.asarray(mcp.traceback(tuple(ends[k].tolist())), dtype=np.int64), float(reached[k])
