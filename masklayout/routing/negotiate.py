@@ -43,6 +43,7 @@ RESETTLE = 3  # passes for the remaining nets after each net is dropped
 TREE_PRESENT = 10.0  # least present factor for a tree branch that must cross other nets
 CROSSING = 500.0  # price of a cell on another net's centreline, for a tree that cannot go around
 SQUEEZE = 50.0  # price of a cell of another net's centreline that hugs a wall, for a tree
+HUG = 2  # cells from a wall within which a centreline hugs it (see ``Negotiator._hard``)
 
 
 @dataclass
@@ -294,22 +295,27 @@ class Negotiator:
         st.line, st.hard = np.zeros(0, np.int64), np.zeros(0, np.int64)
 
     def _hard(self, st: NetState, line: np.ndarray) -> np.ndarray:
-        """The centreline cells a tree may not squeeze past: all but those next to a wall (where
-        the net hugs a pad, a bump or the edge, a tree passes between them once the net moves
-        over), away from the net's own terminals (passing there would cross the net)."""
-        width = st.net.width
+        """The cells that stand for the net's centreline as a barrier to trees: the centreline,
+        except where it hugs a wall (a pad, a bump, the edge) away from the net's own terminals;
+        there it is pushed ``HUG`` cells off the wall, so a tree on the wall's side can pass
+        between wall and net (once the net moves over) but not cross the net."""
+        grid, width = self.grid, st.net.width
         if width not in self._hugs:
             self._hugs[width] = ndimage.binary_dilation(
-                self.blocked[width], structure=np.ones((3, 3), bool)
+                self.blocked[width], structure=np.ones((2 * HUG + 1, 2 * HUG + 1), bool)
             ).reshape(-1)
         hug = self._hugs[width][line]
-        xy = self.grid.xy(line // self.grid.nx, line % self.grid.nx)
+        xy = grid.xy(line // grid.nx, line % grid.nx)
         for t, term in enumerate(st.net.terminals):
-            c = centre(term.polygon)
             legs = [np.hypot(*(p.leg[-1] - p.leg[0])) for p in st.ports[t]]
-            reach = max(legs, default=0.0) + 2 * self.grid.pitch
-            hug &= np.hypot(*(xy - c).T) >= reach
-        return line[~hug]
+            reach = max(legs, default=0.0) + 2 * grid.pitch
+            hug &= np.hypot(*(xy - centre(term.polygon)).T) >= reach
+        if not hug.any():
+            return line
+        cells = np.stack([line[hug] // grid.nx, line[hug] % grid.nx], axis=1)
+        pushed = self._flat((cells[:, None, :] + _disk(HUG + 1.5, 1.0)[None]).reshape(-1, 2))
+        pushed = pushed[~self._hugs[width][pushed]]
+        return np.unique(np.concatenate([line[~hug], pushed]))
 
     def centreline(self, st: NetState) -> np.ndarray:
         """The cells of the net's centrelines, legs included, 4-connected (flat indices): a
