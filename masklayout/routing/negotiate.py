@@ -560,7 +560,8 @@ class Negotiator:
 
     def _open(self, st: NetState, t: int, mode: str) -> np.ndarray:
         """The cells of terminal t's ports whose legs no other net uses (``mode`` "free") or
-        crosses ("around"); all of them for "across"."""
+        crosses ("around": they may pass where a net hugs the terminal); all for "across".
+        """
         out = []
         for port in st.ports[t]:
             if mode == "free":
@@ -569,7 +570,7 @@ class Negotiator:
                 busy = self.occ[st.net.width][cells[:, 0], cells[:, 1]].any()
             elif mode == "around":
                 cells = self._leg_line(port)
-                busy = self.lines[cells[:, 0], cells[:, 1]].any()
+                busy = self.hard[cells[:, 0], cells[:, 1]].any()
             else:
                 busy = False
             if not busy:
