@@ -39,6 +39,7 @@ class Case:
 
 
 CASES = {
+    "6x6": Case("6x6", 6, 400.0, 250.0, 32, 420.0, power_pads=4, power_bumps=2),
     "10x10": Case("10x10", 10, 400.0, 240.0, 112, 420.0, power_pads=16, power_bumps=6),
     "11x11": Case("11x11", 11, 350.0, 200.0, 120, 420.0, 2, 3, power_pads=18, power_bumps=5),
     "12x12": Case("12x12", 12, 400.0, 240.0, 150, 420.0, power_pads=24, power_bumps=8),

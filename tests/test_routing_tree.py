@@ -1,0 +1,125 @@
+"""Multi-terminal nets (power, ground) grown as trees: between the signal wedges, legal and
+connected (checked from the metal with KLayout), and the tree helpers against brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from masklayout.routing import Net, RoutingProblem, Terminal, route
+from masklayout.routing.tree import four_connected, stubs
+from tests.fanin import problem
+from tests.routing_check import problems, region
+
+W, S = 10.0, 10.0
+
+
+def box(x0, y0, x1, y1) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float)
+
+
+def disc(x, y, d, n=32) -> np.ndarray:
+    a = 2 * np.pi * (np.arange(n) + 0.5) / n
+    r = d / 2 / np.cos(np.pi / n)
+    return np.round(np.stack([x + r * np.cos(a), y + r * np.sin(a)], 1), 3)
+
+
+def pad(name, x, y) -> Terminal:
+    return Terminal(name=f"pad {name}", polygon=box(x - 25, y - 25, x + 25, y + 25))
+
+
+def bump(name, x, y) -> Terminal:
+    return Terminal(name=f"bump {name}", polygon=disc(x, y, 120))
+
+
+def fan_problem() -> RoutingProblem:
+    """A pad row along the top edge, power on every other pad, the signals between them to
+    bumps below their pads, and the power bump deep below: a tree that joined the power pads
+    along the pad row would shut each signal pad off from its bump."""
+    signals = tuple(
+        Net(name=f"S{i}", terminals=(pad(f"S{i}", x, 740), bump(f"S{i}", x, 520)), width=W)
+        for i, x in enumerate((260, 500, 740, 980))
+    )
+    power = Net(
+        name="VDD",
+        terminals=(
+            *(pad(f"V{i}", x, 740) for i, x in enumerate((140, 380, 620, 860, 1100))),
+            bump("V", 620, 200),
+        ),
+        width=W,
+    )
+    return RoutingProblem(
+        outline=box(0, 0, 1240, 800), edge_clearance=20.0, space=S, nets=(*signals, power)
+    )
+
+
+def test_power_tree_runs_between_the_signals_and_every_net_routes():
+    p = fan_problem()
+    result = route(p)
+    assert not result.unrouted
+    assert problems(p, result) == []  # legal; each net one piece touching all its terminals
+    vdd = region(next(r for r in result.routed if r.name == "VDD").polygons).merged()
+    row = region([box(0, 700, 1240, 800)])  # the pad row: power pads only, no run along it
+    assert (vdd & row).count() == 5
+
+
+def test_fanin_power_nets_route_as_trees_with_the_signals():
+    # 6 x 6 bumps, 32 pads, VDD and VSS on 4 pads and 2 bumps each, planned pin map.
+    p, pins = problem("6x6", "planned")
+    result = route(p)
+    assert not result.unrouted
+    assert problems(p, result) == []
+    metal = {r.name: region(r.polygons).merged() for r in result.routed}
+    for power in ("VDD", "VSS"):
+        pads, bumps = pins[power]
+        assert len(pads) == 4 and len(bumps) == 2
+        m = metal[power]
+        assert m.count() == 1  # one tree: every pad and bump of the net on one polygon
+        for net in p.nets:
+            for t in net.terminals:
+                touches = not (region([t.polygon]) & m).is_empty()
+                assert touches == (net.name == power), (power, t.name)
+
+
+def _brute_stubs(path, m, clear, pitch):
+    n = len(path)
+    d = np.diff(path, axis=0)
+    turns = [k + 1 for k in range(len(d) - 1) if tuple(d[k]) != tuple(d[k + 1])]
+    out = []
+    for k in range(m, n - m):
+        if any(abs(k - t) <= m for t in turns):
+            continue
+        t = path[k + 1] - path[k]
+        for p in (np.array([-t[1], t[0]]), np.array([t[1], -t[0]])):
+            steps = int(np.ceil(clear / (pitch * np.hypot(*p)) - 1e-9))
+            out.append((tuple(path[k]), tuple(path[k] + steps * p), steps + 1))
+    return out
+
+
+def test_stubs_leave_straight_runs_only_and_clear_the_tree():
+    run = [(0, x) for x in range(12)] + [(y, 11 + y) for y in range(1, 10)]
+    path = np.array(run + [(9, 20 + x) for x in range(1, 8)])
+    s = stubs(path, 3, 20.0, 5.0)
+    got = [
+        (tuple(c[0]), tuple(e), int(n)) for c, e, n in zip(s.cells, s.ends, s.lengths, strict=True)
+    ]
+    assert got == _brute_stubs(path, 3, 20.0, 5.0)
+    for c, e, n in zip(s.cells, s.ends, s.lengths, strict=True):
+        assert np.hypot(*(e - c[0])) * 5.0 >= 20.0  # the end clears width + space
+        assert tuple(c[n - 1]) == tuple(e)
+
+
+def test_four_connected_line_splits_the_grid_for_eight_connected_paths():
+    a, b = np.array([0, 3]), np.array([39, 30])
+    n = 60
+    t = np.linspace(0, 1, 200)[:, None]
+    cells = np.unique(np.rint(a + t * (b - a)).astype(int), axis=0)
+    wall = np.zeros((40, 40), bool)
+    line = four_connected(cells)
+    wall[line[:, 0], line[:, 1]] = True
+    _, parts = ndimage.label(~wall, structure=np.ones((3, 3)))
+    assert parts == 2
+    plain = np.zeros((40, 40), bool)
+    plain[cells[:, 0], cells[:, 1]] = True
+    assert ndimage.label(~plain, structure=np.ones((3, 3)))[1] == 1  # the 8-connected line leaks
+    assert n == 60
