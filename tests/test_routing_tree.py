@@ -123,3 +123,15 @@ def test_four_connected_line_splits_the_grid_for_eight_connected_paths():
     plain[cells[:, 0], cells[:, 1]] = True
     assert ndimage.label(~plain, structure=np.ones((3, 3)))[1] == 1  # the 8-connected line leaks
     assert n == 60
+
+
+def test_fanin_planes_keep_space_to_the_signals():
+    # The pour is the free area opened by the width with every corner cut (KLayout size mode 0):
+    # regrown sharp corners reached past the free area into the signals' space (main: 16
+    # signals lost as router faults). A plane that cannot be poured legally is reported.
+    p, _ = problem("6x6", "planned", planes=True)
+    result = route(p)
+    planes = {n.name for n in p.nets if n.plane}
+    assert {u.net for u in result.unrouted} <= planes
+    assert problems(p, result) == []
+    assert len(result.routed) >= len(p.nets) - len(planes)

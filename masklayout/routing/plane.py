@@ -25,7 +25,7 @@ def pour(
     s = int(round(space / DBU)) + 50  # 50 nm over: sizing approximates round corners
     half = int(round(net.width / 2 / DBU))
     free = inner - foreign.sized(s)
-    opened = free.sized(-half).sized(half)
+    opened = free.sized(-half, -half, 0).sized(half, half, 0)  # mode 0: every corner cut
     terminals = polygon_region([t.polygon for t in net.terminals]) + fixed
     metal = (opened + terminals).merged()
     metal = metal.interacting(terminals)
