@@ -104,6 +104,10 @@ def _lattice_reach(distance: float, pitch: float) -> float | None:
     return distance - 1e-3
 
 
+def _cells(ports: list[Port]) -> np.ndarray:
+    return np.array([p.cell for p in ports], np.int64).reshape(-1, 2)
+
+
 def line_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The cells of the octilinear run from cell a to cell b, both included."""
     d = b - a
@@ -399,6 +403,7 @@ class Negotiator:
         cols: slice,
         strict: bool,
         present: float | None = None,
+        ports: list[Port] | None = None,
     ):
         occ = self.occ[st.net.width][rows, cols]
         present = self.present if present is None else max(present, self.present)
@@ -407,7 +412,8 @@ class Negotiator:
         if strict:
             costs[occ > 0] = -1.0
         h, w = costs.shape
-        ports = [p for ps in st.ports for p in ps]
+        if ports is None:
+            ports = [p for ps in st.ports for p in ps]
         local = [(p.cell[0] - rows.start, p.cell[1] - cols.start) for p in ports]
         keep = [(y, x, costs[y, x]) for y, x in local if 0 <= y < h and 0 <= x < w]
         for p in ports:
@@ -480,8 +486,8 @@ class Negotiator:
         tree = np.concatenate([st.fixed_cells, *(p.cells for p in st.pieces)])
         parts = [stubs(p.cells, run, clear, grid.pitch) for p in st.pieces]
         home = tree if len(tree) else ports[seed]
-        free = self._costs(st, walls, *full, True) >= 0
-        around = (self._costs(st, walls, *full, False) >= 0) & (self.hard == 0)
+        free = self._costs(st, walls, *full, True, ports=[]) >= 0
+        around = (self._costs(st, walls, *full, False, ports=[]) >= 0) & (self.hard == 0)
         labels = {}
         for mode, open_cells in (("free", free), ("around", around)):
             label = ndimage.label(open_cells, structure=np.ones((3, 3)))[0]
@@ -506,7 +512,7 @@ class Negotiator:
             modes = [
                 m
                 for m in (["free"] if strict else ["free", "around"])
-                if labels[m][1] & set(labels[m][0][tuple(self._open(st, t, m).T)].tolist())
+                if labels[m][1] & {int(labels[m][0][p.cell]) for p in self._open(st, t, m)}
             ]
             piece = None
             for mode in [*modes, "across"]:
@@ -558,8 +564,8 @@ class Negotiator:
             hold.update(flat.tolist())
         return kept
 
-    def _open(self, st: NetState, t: int, mode: str) -> np.ndarray:
-        """The cells of terminal t's ports whose legs no other net uses (``mode`` "free") or
+    def _open(self, st: NetState, t: int, mode: str) -> list[Port]:
+        """Terminal t's ports whose legs no other net uses (``mode`` "free") or
         crosses ("around": they may pass where a net hugs the terminal); all for "across".
         """
         out = []
@@ -574,15 +580,17 @@ class Negotiator:
             else:
                 busy = False
             if not busy:
-                out.append(port.cell)
-        return np.array(out, np.int64).reshape(-1, 2)
+                out.append(port)
+        return out
 
     def _branch(self, st, walls, t, seed, tree, parts, rows, cols, mode):
         """The cheapest branch in the window from terminal t's ports to the tree (or the seed
         terminal): through free cells only (``mode`` "free"), around other nets' centrelines
         ("around") or, failing all else, across them at a price ("across"). Returns the piece
         from the tree to the port, its cost, and the least cost of a path leaving the window."""
-        base = self._costs(st, walls, rows, cols, mode == "free", TREE_PRESENT)
+        first = not st.pieces and seed is not None
+        used = [p for u in ([t, seed] if first else [t]) for p in self._open(st, u, mode)]
+        base = self._costs(st, walls, rows, cols, mode == "free", TREE_PRESENT, used)
         if mode != "free":
             lines = (self.lines[rows, cols] > 0) & (base >= 0)
             if mode == "around":
@@ -597,11 +605,11 @@ class Negotiator:
             local = cells - off
             return local[np.all((local >= 0) & (local < shape), 1)]
 
-        starts = within(self._open(st, t, mode))
+        starts = within(_cells(self._open(st, t, mode)))
         idx = np.zeros(0, np.int64)
         joined = Stubs.none()
         if not st.pieces and seed is not None:
-            costs, ends = base, within(self._open(st, seed, mode))
+            costs, ends = base, within(_cells(self._open(st, seed, mode)))
         else:
             joined = Stubs.join(parts)
             clear = st.net.width + self.space
