@@ -78,9 +78,6 @@ class NetState:
         return self.net.style != "manhattan"
 
 
-_RING = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
-
-
 def _disk(radius: float, pitch: float) -> np.ndarray:
     k = int(math.ceil(radius / pitch))
     dy, dx = np.mgrid[-k : k + 1, -k : k + 1]
@@ -650,52 +647,18 @@ class Negotiator:
         """Costs and start cells for a branch that leaves the tree square: each start ends a
         stub drawn across a straight run of the tree (clear of its bends) long enough to clear
         ``width + space``; the cells closer than that to the tree are walls, so the branch can
-        neither hug the tree nor fold back onto it."""
-        shape = np.array(base.shape)
-        costs = base.copy()
-        m = self.clear_run(width)
-        clear = width + self.space
-        disk = _disk(clear, self.grid.pitch)
-        starts, junction = [], {}
-        for cells in tree:
-            local = cells - off
-            ring = (local[:, None, :] + disk[None]).reshape(-1, 2)
-            ring = ring[np.all((ring >= 0) & (ring < shape), 1)]
-            costs[ring[:, 0], ring[:, 1]] = -1.0
-        for cells in tree:
-            local = cells - off
-            if len(local) < 2 * m + 1:
-                continue
-            d = np.diff(local, axis=0)
-            turn = np.flatnonzero(np.any(d[1:] != d[:-1], axis=1)) + 1
-            ok = np.ones(len(local), bool)
-            ok[:m] = ok[-m:] = False
-            for t in turn:
-                ok[max(0, t - m) : t + m + 1] = False
-            for k in np.flatnonzero(ok):
-                t = local[k + 1] - local[k]
-                for p in (np.array([-t[1], t[0]]), np.array([t[1], -t[0]])):
-                    n = int(math.ceil(clear / (self.grid.pitch * math.hypot(*p))))
-                    c = local[k] + n * p
-                    if tuple(c) in junction or not np.all((c >= 0) & (c < shape)):
-                        continue
-                    stub = line_cells(local[k], c)
-                    if (base[stub[:, 0], stub[:, 1]] < 0).any():
-                        continue
-                    junction[tuple(c)] = stub[:-1]
-                    starts.append((c, p))
-        if not starts:
-            cells = np.concatenate(tree) if tree else np.zeros((0, 2), np.int64)
+        neither hug the tree nor fold back onto it (see ``tree.branch_costs``)."""
+        clear, pitch = width + self.space, self.grid.pitch
+        cells = np.concatenate(tree) if tree else np.zeros((0, 2), np.int64)
+        parts = Stubs.join([stubs(c, self.clear_run(width), clear, pitch) for c in tree])
+        costs, ends, idx = branch_costs(base, cells, parts, off, clear, pitch)
+        if not len(ends):
             return base, cells - off, {}
-        for c, p in starts:
-            for q in _RING:
-                if q @ p < 0:
-                    y, x = c + q
-                    if 0 <= y < shape[0] and 0 <= x < shape[1]:
-                        costs[y, x] = -1.0
-        cells = np.array([c for c, _ in starts])
-        costs[cells[:, 0], cells[:, 1]] = base[cells[:, 0], cells[:, 1]]
-        return costs, cells, junction
+        junction = {
+            tuple(e.tolist()): parts.cells[i, : parts.lengths[i] - 1] - off
+            for e, i in zip(ends, idx, strict=True)
+        }
+        return costs, ends, junction
 
     # -- the loop ----------------------------------------------------------------------------
 
