@@ -482,7 +482,7 @@ class Negotiator:
         clear, run = net.width + self.space, self.clear_run(net.width)
         tree = np.concatenate([st.fixed_cells, *(p.cells for p in st.pieces)])
         parts = [stubs(p.cells, run, clear, grid.pitch) for p in st.pieces]
-        home = tree if len(tree) else ports[seed]
+        home = tree if len(tree) or seed is None else ports[seed]
         free = self._costs(st, walls, *full, True, ports=[]) >= 0
         around = (self._costs(st, walls, *full, False, ports=[]) >= 0) & (self.hard == 0)
         labels = {}
@@ -518,11 +518,11 @@ class Negotiator:
                 margin = max(8, math.ceil(dist[t] / grid.pitch / 2))
                 while piece is None:
                     rows, cols = full if mode == "across" else box_window(lo, hi, shape, margin)
-                    last = (rows, cols) == full
+                    everywhere = (rows, cols) == full
                     found = self._branch(st, walls, t, seed, tree, parts, rows, cols, mode)
-                    if found is not None and (mode == "free" or found[1] <= found[2] or last):
+                    if found is not None and (mode == "free" or found[1] <= found[2] or everywhere):
                         piece = found[0]
-                    elif last:
+                    elif everywhere:
                         break
                     margin *= 3
                 if piece is not None:
