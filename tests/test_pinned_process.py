@@ -9,6 +9,7 @@ import pytest
 
 from masklayout import spec
 from masklayout.process import run
+from masklayout.process.phase import equilibrium
 from masklayout.process.solder import liquidus, mix_notes, solidus
 from masklayout.source import SpecError
 from masklayout.tech import load_tech
@@ -84,3 +85,13 @@ def test_the_gap_between_balls_of_two_sizes_is_the_centre_distance_less_both_rad
     assert by_name["big"].pitch_um == pytest.approx(450.0)
     assert by_name["std"].gap_um == pytest.approx(min(400.0 - d_std, big_to_std), abs=1e-6)
     assert math.isclose(by_name["std"].pitch_um, 400.0)
+
+
+def test_the_phase_note_names_the_element_the_minor_elements_are_counted_with():
+    """Sn 80, Pb 18, Ag 2 wt%: on the Pb-Sn diagram Sn is B; the 2 wt% Ag goes with Sn, the
+    most abundant (82 wt% Sn), and the note must say so, not name the A side (Pb). With Pb the
+    most abundant (Pb 80, Sn 18, Ag 2) the Ag goes with Pb: 18 wt% Sn."""
+    sn_rich = equilibrium({"Sn": 80.0, "Pb": 18.0, "Ag": 2.0}, 250.0)
+    assert sn_rich.note == "Pb-Sn at 82.0 wt% Sn (2.0 wt% other elements counted with Sn)"
+    pb_rich = equilibrium({"Pb": 80.0, "Sn": 18.0, "Ag": 2.0}, 250.0)
+    assert pb_rich.note == "Pb-Sn at 18.0 wt% Sn (2.0 wt% other elements counted with Pb)"
