@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+TIMEOUT = 300  # s: a slip that makes a test hang is reported as such
+
 # (id, file, old text, new text, area tests, wider tests)
 MUTANTS: list[tuple[str, str, str, str, str, str]] = [
     # ---- spec / fields / reading / bulk_yaml
@@ -416,8 +418,11 @@ def run(root: Path, ids: list[str], wide: bool, only: str = "") -> None:
             proc = subprocess.run(
                 [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
                  *tests.split()],
-                cwd=root, env=env, capture_output=True, text=True,
+                cwd=root, env=env, capture_output=True, text=True, timeout=TIMEOUT,
             )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            print(f"{mid} timeout (over {TIMEOUT} s)", flush=True)
+            continue
         finally:
             path.write_text(text)
         failed = next((ln for ln in proc.stdout.splitlines() if ln.startswith("FAILED")), "")

@@ -48,3 +48,17 @@ def test_a_bump_on_a_pad_must_lie_within_the_pads_height_as_well_as_its_width():
     assert spec.loads(_on_wide_pad((150, -1150)), "spec.yaml").site("T1").x == 150
     with pytest.raises(SpecError, match=r"die\.bumps\[2\]\.at: bump at .* is not over pad 'W'"):
         spec.loads(_on_wide_pad((0, -1090)), "spec.yaml")
+
+
+def test_a_ring_counts_its_depth_on_both_sides_towards_the_wafer_limit():
+    """A 1000 x 1000 ring of depth 2 has 2 * 2 * (1000 + 1000) - 4 * 2 * 2 = 7984 sites (two rows
+    top and bottom, two columns left and right, the 4 corner squares counted twice). On a
+    300 mm wafer of 600 x 600 steps, about pi * 150000^2 / 600^2 dies: over 1e9 sites."""
+    ring = "    - {ring: {pitch: 1, count: [1000, 1000], depth: 2}, stack: std}\n"
+    text = BASE_SPEC.replace(EXTRA, ring).replace("100 mm", "300 mm")
+    text = text.replace("die_step: [3080, 2680]", "die_step: [600, 600]")
+    sites = 2 * 2 * (1000 + 1000) - 4 * 2 * 2
+    dies = 3.141592653589793 * 150000.0**2 / 600.0**2
+    with pytest.raises(SpecError) as error:
+        spec.loads(text.replace("    - array: {pitch: 400, count: [6, 5], center: [-100, 0]}\n      stack: std\n      skip: [A1]\n", ""), "spec.yaml")  # fmt: skip
+    assert f"{sites:,} bump sites per die on about {dies:,.0f} dies" in str(error.value)
