@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from masklayout import spec
+from masklayout import spec, split
 from masklayout.source import SpecError
+from masklayout.tech import load_tech
 from tests.helpers import BASE_SPEC
 
 # BASE_SPEC's die: step 3080 x 2680 less the 80 um scribe = 3000 x 2600, centred at (0, 0).
@@ -62,3 +63,17 @@ def test_a_ring_counts_its_depth_on_both_sides_towards_the_wafer_limit():
     with pytest.raises(SpecError) as error:
         spec.loads(text.replace("    - array: {pitch: 400, count: [6, 5], center: [-100, 0]}\n      stack: std\n      skip: [A1]\n", ""), "spec.yaml")  # fmt: skip
     assert f"{sites:,} bump sites per die on about {dies:,.0f} dies" in str(error.value)
+
+
+def test_a_tech_of_its_own_gives_each_film_the_mask_polarity_its_chemistry_needs(tmp_path):
+    """A tech file that extends nothing and gives no mask_set: a positive photoresist dissolves
+    where exposed (the openings clear: dark field); a dry film and a photosensitive polyimide
+    are negative, they stay where exposed (the openings chrome: clear field)."""
+    (tmp_path / "bare.yaml").write_text("name: bare\n")
+    tech = load_tech("bare.yaml", tmp_path)
+    fields = {film: split.polarity(tone)[0] for film, tone in tech.mask_set.tones.items()}
+    assert fields == {
+        "photoresist": "dark_field",
+        "dry_film": "clear_field",
+        "polyimide": "clear_field",
+    }
