@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_checks_connectivity import PINNED_SPEC, built, checked, net_markers
+import klayout.db as kdb
+
+from tests.test_checks_connectivity import PINNED_SPEC, TECH, built, checked, edit_die, net_markers
 
 IO_PAD = "    - {name: IO, at: [1200, -1100], size: [260, 260]}\n"
 X1 = "    - {name: X1, stack: std, on_pad: IO}\n"
@@ -25,3 +27,22 @@ def test_an_open_counts_each_terminal_on_no_metal_as_one_piece(tmp_path: Path):
     (open_,) = net_markers(report)["NET.OPEN"]
     assert (open_["value"], open_["at"]) == (2, [0.0, -1150.0])
     assert open_["note"] == "net P9 open in 2 pieces: pad P9, bump T9 (on no metal)"
+
+
+def test_a_bond_pad_missing_under_its_pi1_opening_is_an_open(tmp_path: Path):
+    """VDD's pad (-1300, 1200) deleted from PAD, its PI1 opening and RDL left: the RDL lands on
+    no pad, the pad terminal is on no metal and the net is open in 2 pieces (the pad, the trace
+    with A2)."""
+    spec_path, gds = built(tmp_path)
+
+    def delete_vdd_pad(layout: kdb.Layout, die: kdb.Cell) -> None:
+        pads = die.shapes(layout.layer(*TECH.layer("PAD")))
+        (pad,) = [s for s in pads.each() if s.polygon.inside(kdb.Point(-1300000, 1200000))]
+        pads.erase(pad)
+
+    edit_die(gds, delete_vdd_pad)
+    code, report, _ = checked(spec_path, gds, tmp_path)
+    assert code == 1
+    (open_,) = net_markers(report)["NET.OPEN"]
+    assert open_["value"] == 2
+    assert open_["note"] == "net VDD open in 2 pieces: pad VDD (on no metal) | bump A2"
