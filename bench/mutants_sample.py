@@ -399,6 +399,47 @@ MUTANTS: list[tuple[str, str, str, str, str, str]] = [
         "tests/test_cli_build.py tests/test_rdl_routing.py",
         "tests/test_usability_outputs.py tests/test_routing_fanin.py tests/test_nets_build.py",
     ),
+    # ---- late additions (chosen after part of the suite had been read for the tests above)
+    (
+        "N47",
+        "masklayout/outputs.py",
+        "index -= index.min(axis=0) if len(index) else 0",
+        "index -= index.min() if len(index) else 0",
+        "tests/test_outputs_maps.py",
+        "tests/test_cli_build.py tests/test_usability_outputs.py",
+    ),
+    (
+        "N48",
+        "masklayout/split.py",
+        '"label_shapes": _shapes(copies[own].polygons) - 2,',
+        '"label_shapes": _shapes(copies[own].polygons) - 1,',
+        "tests/test_split_masks.py",
+        "tests/test_export_flat.py tests/test_marks_wafer.py",
+    ),
+    (
+        "N49",
+        "masklayout/cli.py",
+        "f\"{totals['length'] / 1000:.2f} mm, {totals['bends']} bends\"",
+        "f\"{totals['length'] / 100:.2f} mm, {totals['bends']} bends\"",
+        "tests/test_cli_build.py tests/test_nets_build.py",
+        "tests/test_usability_outputs.py tests/test_usability_readme.py tests/test_rdl_routing.py",
+    ),
+    (
+        "N50",
+        "masklayout/checks/report.py",
+        'f" and {v.placements - 1} more placements"',
+        'f" and {v.placements} more placements"',
+        "tests/test_checks_report.py tests/test_checks_rules.py",
+        "tests/test_usability_check.py tests/test_checks_connectivity.py",
+    ),
+    (
+        "N51",
+        "masklayout/files.py",
+        "    return 0o666 & ~_umask()\n",
+        "    return 0o644\n",
+        "tests/test_outputs_safety.py",
+        "tests/test_usability_outputs.py tests/test_split_masks.py",
+    ),
 ]
 
 
