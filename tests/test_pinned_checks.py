@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import klayout.db as kdb
+from click.testing import CliRunner
 
+from masklayout.cli import main
+from tests.helpers import base_spec_dies
 from tests.test_checks_connectivity import PINNED_SPEC, TECH, built, checked, edit_die, net_markers
 
 IO_PAD = "    - {name: IO, at: [1200, -1100], size: [260, 260]}\n"
@@ -46,3 +49,16 @@ def test_a_bond_pad_missing_under_its_pi1_opening_is_an_open(tmp_path: Path):
     (open_,) = net_markers(report)["NET.OPEN"]
     assert open_["value"] == 2
     assert open_["note"] == "net VDD open in 2 pieces: pad VDD (on no metal) | bump A2"
+
+
+def test_the_check_table_counts_the_other_placements_of_a_die_cell_violation(tmp_path: Path):
+    """The open of P9 lies in the die cell, placed once per full die (counted by brute force):
+    the table names one place and the dies - 1 other placements."""
+    _, gds = built(tmp_path)
+    other = tmp_path / "other.yaml"
+    pad = "    - {name: P9, at: [0, -1150], size: [260, 260]}\n"
+    bump = "    - {name: T9, stack: std, on_pad: P9}\n"
+    other.write_text(PINNED_SPEC.replace(IO_PAD, IO_PAD + pad).replace(X1, X1 + bump))
+    result = CliRunner().invoke(main, ["check", str(gds), "--spec", str(other)])
+    assert result.exit_code == 1
+    assert f"and {base_spec_dies() - 1} more placements: net P9 open in 2 pieces" in result.output

@@ -4,12 +4,15 @@ on disk and what the command returns: the second deliberate-bug sample of bench/
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from masklayout import files
+from masklayout import files, layout, spec
 from masklayout.cli import main
 from tests.helpers import BASE_SPEC
 from tests.test_pinned_layout import WALL
@@ -40,3 +43,29 @@ def test_build_json_with_unrouted_nets_writes_the_rest_and_exits_1(tmp_path: Pat
         assert gds.exists() and gds.with_suffix(".unrouted.lyrdb").exists()
         if extra:
             assert json.loads(result.output)["unrouted_markers"].endswith(".unrouted.lyrdb")
+
+
+def test_a_new_output_file_gets_0666_less_the_umask(tmp_path: Path):
+    """Under umask 027 a new file is rw for its owner, r for the group, nothing for others
+    (0666 & ~0027 = 0640), not the 0644 of the usual umask."""
+    old = os.umask(0o027)
+    try:
+        files.write_bytes(tmp_path / "new.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o640
+
+
+def test_build_reports_the_rdl_length_in_millimetres(tmp_path: Path):
+    """The summary's RDL length is the routed centrelines' length (their segments summed here),
+    in mm."""
+    spec_file = tmp_path / "s.yaml"
+    spec_file.write_text(BASE_SPEC)
+    result = CliRunner().invoke(
+        main, ["build", str(spec_file), "-q", "-o", str(tmp_path / "s.gds")]
+    )
+    assert result.exit_code == 0, result.output
+    routed = layout.build(spec.loads(BASE_SPEC, "s.yaml"), die_only=True).routing.result.routed
+    um = sum(float(np.hypot(*np.diff(line, axis=0).T).sum()) for n in routed for line in n.centrelines)  # fmt: skip
+    assert um > 1000  # two traces from pads to bumps about a millimetre apart
+    assert f"RDL nets            2 of 2 routed, {um / 1000:.2f} mm," in result.output
