@@ -32,14 +32,14 @@ def test_every_bump_site_gets_one_ubm_in_runs_of_every_length(tmp_path: Path):
     assert expected <= centres
 
 
-# VDD's pad (-1300, 1200) walled in on RDL by four keep-out bars 120-160 um from its centre:
-# its net cannot route, GND's does.
+# VDD's pad (-1300, 1200) walled in on RDL by four keep-out bars inside the die (the top one
+# 60 um above the pad's centre, under the edge clearance): its net cannot route, GND's does.
 WALL = (
     "  keepout:\n"
     "    - {rect: [[-1460, 1040], [-1140, 1080]], layers: [RDL]}\n"
-    "    - {rect: [[-1460, 1320], [-1140, 1360]], layers: [RDL]}\n"
-    "    - {rect: [[-1460, 1040], [-1420, 1360]], layers: [RDL]}\n"
-    "    - {rect: [[-1180, 1040], [-1140, 1360]], layers: [RDL]}\n"
+    "    - {rect: [[-1460, 1260], [-1140, 1290]], layers: [RDL]}\n"
+    "    - {rect: [[-1460, 1040], [-1420, 1290]], layers: [RDL]}\n"
+    "    - {rect: [[-1180, 1040], [-1140, 1290]], layers: [RDL]}\n"
 )
 
 
