@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import numpy as np
 import pytest
 
 from masklayout import spec
+from masklayout.geometry.wafer import place_dies
 from masklayout.process import run
+from masklayout.process.flow import plan_flow
+from masklayout.process.phase import equilibrium
 from masklayout.process.solder import liquidus, mix_notes, solidus
 from masklayout.source import SpecError
 from masklayout.tech import load_tech
+from masklayout.variation import loads as variation_loads
+from masklayout.variation import monte_carlo
 from tests.helpers import BASE_SPEC
-from tests.process_specs import design
+from tests.process_specs import bisect_cap_height, circle_area, design, sac305_fraction, spec_text
+
+# one mask filled full, stripped before the reflow: a free cap on the whole UBM
+ONE_PRINT = [
+    "{step: form_mask, mask: SM1}",
+    "{step: deposit, into: SM1, solder: SAC305-paste-T6, fill: 1}",
+    "{step: strip, masks: [SM1]}",
+    "{step: reflow, peak: 245}",
+]
 
 TECH = load_tech("wlcsp-400")
 
@@ -84,3 +98,54 @@ def test_the_gap_between_balls_of_two_sizes_is_the_centre_distance_less_both_rad
     assert by_name["big"].pitch_um == pytest.approx(450.0)
     assert by_name["std"].gap_um == pytest.approx(min(400.0 - d_std, big_to_std), abs=1e-6)
     assert math.isclose(by_name["std"].pitch_um, 400.0)
+
+
+def test_the_phase_note_names_the_element_the_minor_elements_are_counted_with():
+    """Sn 80, Pb 18, Ag 2 wt%: on the Pb-Sn diagram Sn is B; the 2 wt% Ag goes with Sn, the
+    most abundant (82 wt% Sn), and the note must say so, not name the A side (Pb). With Pb the
+    most abundant (Pb 80, Sn 18, Ag 2) the Ag goes with Pb: 18 wt% Sn."""
+    sn_rich = equilibrium({"Sn": 80.0, "Pb": 18.0, "Ag": 2.0}, 250.0)
+    assert sn_rich.note == "Pb-Sn at 82.0 wt% Sn (2.0 wt% other elements counted with Sn)"
+    pb_rich = equilibrium({"Pb": 80.0, "Sn": 18.0, "Ag": 2.0}, 250.0)
+    assert pb_rich.note == "Pb-Sn at 18.0 wt% Sn (2.0 wt% other elements counted with Pb)"
+
+
+def test_the_wafer_weighs_its_paste_as_metal_plus_flux_by_their_volumes():
+    """C1 prints SAC305 paste twice: of the paste volume a fraction f (88 wt% metal at 7.38
+    g/cm3 in flux of 1.0, by hand) is metal, the rest flux. Grams = mm3 x 1e-3 cm3/mm3 x
+    (f x 7.38 + (1 - f) x 1.0); the metal volume is f of the paste's."""
+    totals = run(design()).wafer
+    paste_mm3 = totals.solder_mm3["SAC305-paste-T6"]
+    f = sac305_fraction()
+    assert totals.metal_mm3 == pytest.approx(f * paste_mm3, rel=1e-9)
+    expected = paste_mm3 * 1e-3 * (f * 7.38 + (1 - f) * 1.0)
+    assert totals.solder_g["SAC305-paste-T6"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_height_sigma_is_the_sample_standard_deviation_of_every_site_sample():
+    """A radial thickness profile (0 % at the centre, -10 % at the edge, quadratic) and nothing
+    random, on a 20 mm wafer (a few tens of dies): every site's height is the hand cap height
+    for its thickness; the reported sigma is the sample (n - 1) standard deviation of them all."""
+    t0, edge, pitch = 100.0, -0.10, 400.0
+    text = spec_text(ONE_PRINT, t1=t0, sm1=300.0, ubm=250.0, pitch=pitch)
+    d = spec.loads(text.replace("diameter: 100 mm", "diameter: 20 mm"), "spec.yaml")
+    var = "masks:\n  SM1: {thickness: {profile: {center: 0 %, edge: -10 %}}}\n"
+    result = monte_carlo(d, variation_loads(var, d, plan_flow(d), "var.yaml").variation)
+    a = math.sqrt(circle_area(250.0) / math.pi)
+    heights = [
+        bisect_cap_height(
+            circle_area(300.0)
+            * t0
+            * (1 + edge * (math.hypot(cx + x, cy + y) / 10000.0) ** 2)
+            * sac305_fraction(),
+            a,
+        )
+        for cx, cy in place_dies(d.spec.wafer).centers
+        for x in (-pitch, 0.0, pitch)
+        for y in (-pitch, 0.0, pitch)
+    ]
+    assert 100 < len(heights) < 1000  # n - 1 and n differ by over 0.05 %
+    s = result.stacks[0]
+    assert s.site_samples == len(heights)
+    assert s.mean_height == pytest.approx(statistics.mean(heights), rel=1e-5)
+    assert s.sigma_height == pytest.approx(statistics.stdev(heights), rel=1e-4)

@@ -128,7 +128,11 @@ def find(
     net_of = {t: name for name, terminals in expected.items() for t in terminals}
     extraction = _Extraction(layout, cell, layers)
     where = _terminals(design, layout.dbu)
-    found = {t: extraction.probe(layer, point) for t, (layer, point) in where.items()}
+    on_metal = _on_their_layer(cell, layers, where)
+    found = {
+        t: extraction.probe(layer, point) if t in on_metal else None
+        for t, (layer, point) in where.items()
+    }
     members: dict[int, list[str]] = {}
     for terminal, net in found.items():
         if net is not None:
@@ -163,6 +167,28 @@ def find(
         if (len(pieces) > 1 or None in pieces) and name not in explained:
             findings.append(_open(extraction, name, pieces, where))
     return findings
+
+
+def _on_their_layer(
+    cell: db.Cell, layers: dict[str, int | None], where: dict[str, tuple[str, db.Point]]
+) -> set[str]:
+    """The terminals whose centre lies on a shape of the layer they are probed on. KLayout's
+    ``probe_net`` also answers with the net of a connected layer's shape at the point (the PI1
+    opening and RDL over a pad missing from PAD), which is not the terminal's metal."""
+    out: set[str] = set()
+    for terminal, (name, point) in where.items():
+        index = layers.get(name)
+        if index is None:
+            continue
+        box = db.Box(point, point)
+        shapes = cell.begin_shapes_rec_touching(index, box)
+        while not shapes.at_end():
+            polygon = shapes.shape().polygon
+            if polygon is not None and polygon.transformed(shapes.trans()).inside(point):
+                out.add(terminal)
+                break
+            shapes.next()
+    return out
 
 
 def _order(terminal: str) -> tuple[int, str]:

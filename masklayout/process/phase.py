@@ -304,5 +304,5 @@ def equilibrium(composition: dict[str, float], temperature: float) -> Equilibriu
         return Equilibrium(e1, fraction, liquidus, solidus)
     note = f"{system.name} at {x:.1f} wt% {system.b}"
     if minor > 0:
-        note += f" ({minor:.1f} wt% other elements counted with {system.a})"
+        note += f" ({minor:.1f} wt% other elements counted with {e1})"
     return Equilibrium(system.name, fraction, liquidus, solidus, note)
