@@ -421,6 +421,9 @@ def _stalled_build(work: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        # As from a terminal: a shell without job control starts background jobs with SIGINT
+        # ignored, and Python then keeps ignoring it (no KeyboardInterrupt to unwind).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     out = work / "out"
     for _ in range(600):  # until the wafer map's temporary holds its half
