@@ -37,22 +37,24 @@ ONE_PRINT = [
     "{step: reflow, peak: 245}",
 ]
 UBM, SM1 = 250.0, 300.0
+MELT = 7.38 / 7.06  # SAC305 solid over liquid density (tech/wlcsp-400.yaml, copied): V_l / V_s
 
 
 def variation(d, text: str):
     return loads(text, d, plan_flow(d), "var.yaml").variation
 
 
-def hand_height(t: float) -> float:
+def hand_height(t: float, grow: float = 1.0) -> float:
     """The ball height for SM1 thickness ``t`` of ONE_PRINT, by hand: the paste fills the
-    written SM1 polygon, its metal reflows to a cap on the UBM (equal-area radius)."""
-    volume = circle_area(SM1) * t * sac305_fraction()
+    written SM1 polygon, its metal reflows to a cap on the UBM (equal-area radius); ``grow``
+    MELT: the molten body's at the peak."""
+    volume = circle_area(SM1) * t * sac305_fraction() * grow
     return bisect_cap_height(volume, math.sqrt(circle_area(UBM) / math.pi))
 
 
-def hand_diameter(t: float) -> float:
+def hand_diameter(t: float, grow: float = 1.0) -> float:
     """Widest diameter of that ball: the sphere's 2R = (a² + h²) / h above a hemisphere."""
-    a, h = math.sqrt(circle_area(UBM) / math.pi), hand_height(t)
+    a, h = math.sqrt(circle_area(UBM) / math.pi), hand_height(t, grow)
     return (a * a + h * h) / h if h > a else 2 * a
 
 
@@ -196,10 +198,15 @@ def test_pairs_bridge_where_their_mean_diameter_plus_the_gap_exceeds_the_pitch()
 
 
 def test_bridging_probability_matches_the_normal_tail_of_the_pair_mean_diameter():
-    # well above a hemisphere (h 1.7 a), where the widest diameter is near linear in t
+    # well above a hemisphere (h 1.7 a), where the widest diameter is near linear in t; the
+    # balls bridge while molten, so the diameter is the melt's at the peak
     t0, rel, gap, z = 250.0, 0.01, 40.0, 1.0
-    d0 = hand_diameter(t0)
-    sigma_d = abs(slope(hand_diameter, t0)) * rel * t0
+
+    def melt(t: float) -> float:
+        return hand_diameter(t, MELT)
+
+    d0 = melt(t0)
+    sigma_d = abs(slope(melt, t0)) * rel * t0
     pitch = round(d0 + gap + z * sigma_d / math.sqrt(2), 3)
     d = design(ONE_PRINT, t1=t0, sm1=SM1, ubm=UBM, pitch=pitch)
     result = monte_carlo(
