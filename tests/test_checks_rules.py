@@ -241,7 +241,8 @@ process:
 @pytest.mark.parametrize("thickness", [100, 250])
 def test_bridging_balls_are_caught_between_the_two_bumps(thickness):
     pair = design(("SM2: {thickness: 100", f"SM2: {{thickness: {thickness}"), text=PAIR_SPEC)
-    ball = run(pair).stacks[0].ball
+    stack = run(pair).stacks[0]
+    ball = stack.ball
     if thickness == 250:  # SM1's hole full, the ball a cap pinned on its top edge (docs/model.md)
         w = math.sqrt(circle_area(270) / math.pi)
         hc = brentq(
@@ -256,7 +257,10 @@ def test_bridging_balls_are_caught_between_the_two_bumps(thickness):
     report = check_design(pair)
     (v,) = report.result("BALL.GAP").violations
     assert v.cell == "pair_DIE" and v.at == pytest.approx((0, 0), abs=5)
-    assert v.value == pytest.approx(300 - ball.diameter_um, abs=0.1)
+    # neighbours bridge while molten: the widest body is a melt at a reflow's peak
+    widest = max(step.peak.diameter_um for step in stack.steps if step.peak is not None)
+    assert widest > ball.diameter_um
+    assert v.value == pytest.approx(300 - widest, abs=0.1)
 
 
 def test_a_small_ball_is_caught_in_its_stack_cell():

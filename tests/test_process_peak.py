@@ -13,7 +13,7 @@ from scipy.optimize import brentq
 from masklayout.process import run
 from masklayout.process.report import to_csv, to_json, to_table
 from masklayout.spec import loads
-from tests.process_specs import SAMPLES, bisect_cap_height
+from tests.process_specs import SAMPLES, bisect_cap_height, circle_area, design, sac305_fraction
 from tests.test_process_shapes import THETA, cap_volume, lower_meniscus_ode, radius
 
 # solid and liquid density (g/cm³) of the alloys the claim samples deposit, per solder
@@ -154,3 +154,74 @@ def test_the_reports_state_the_peak_beside_the_ball():
     values = dict(zip(header.split(","), row.split(","), strict=True))
     assert (values["peak_regime"], values["peak_confined_by"]) == ("edge", "SM1")
     assert float(values["peak_height_um"]) == pytest.approx(ball.peak.height_um)
+
+
+def test_neighbours_whose_melts_close_the_gap_bridge_though_their_cooled_balls_clear_it():
+    """Two bumps, one print stripped before the reflow: free caps on the UBM. The pitch lies
+    between cooled Ø + BALL.GAP and molten Ø + BALL.GAP (40 µm, tech/wlcsp-400.yaml): at the peak
+    the melts leave less than the gap, so they bridge."""
+    flow = [
+        "{step: form_mask, mask: SM1}",
+        "{step: deposit, into: SM1, solder: SAC305-paste-T6, fill: 1}",
+        "{step: strip, masks: [SM1]}",
+        "{step: reflow, peak: 245}",
+    ]
+    t1, gap_min = 250.0, 40.0
+    a = math.sqrt(circle_area(250) / math.pi)  # the written UBM's equal-area radius
+    solid_density, liquid_density = DENSITY["SAC305"]
+    solid = circle_area(300) * t1 * sac305_fraction()  # the paste's metal, SM1 filled
+    liquid = solid * solid_density / liquid_density
+
+    def widest(volume: float) -> float:  # V = πh(3a² + h²)/6; 2R = (a² + h²)/h past a hemisphere
+        h = brentq(lambda h: math.pi * h * (3 * a * a + h * h) / 6 - volume, 1.0, 10 * a)
+        return (a * a + h * h) / h if h > a else 2 * a
+
+    cooled, molten = widest(solid), widest(liquid)
+    assert molten - cooled > 2.5  # 1 % wider: ±1.4 µm of margin each side of the pitch
+    pitch = round((cooled + molten) / 2 + gap_min, 3)
+    assert pitch - cooled > gap_min > pitch - molten
+
+    result = run(design(flow, t1=t1, pitch=pitch, count=(2, 1)))
+    assert result.bridging_gap_um == gap_min
+    stack = result.stacks[0]
+    assert stack.ball.diameter_um == pytest.approx(cooled, rel=1e-6)
+    assert stack.bridging
+    assert stack.bridging_at == 3
+    assert stack.bridging_diameter_um == pytest.approx(molten, rel=1e-6)
+    assert stack.gap_um == pytest.approx(pitch - molten, rel=1e-5)
+    (failure,) = result.failures
+    assert "at the peak of process[3]" in failure and f"{molten:.1f} µm wide" in failure
+    assert f"would leave {pitch - cooled:.1f} µm" in failure
+
+    # a pitch the melts clear too: no bridge, the gap still the melts'
+    wider = run(design(flow, t1=t1, pitch=round(molten + gap_min + 1, 3), count=(2, 1)))
+    assert wider.ok and not wider.stacks[0].bridging
+    assert wider.stacks[0].gap_um == pytest.approx(gap_min + 1, abs=1e-3)
+
+
+def test_the_peaks_free_cap_shortcut_gives_what_the_full_solve_gives():
+    """The runner takes the closed-form free cap at the peak where the melt stays clear of every
+    wall and solves only the others: row for row the same shapes as solving them all."""
+    import dataclasses
+
+    import numpy as np
+
+    from masklayout.process.runner import Geometry, reflow_shape, simulate, simulate_stacks
+
+    d = loads((SAMPLES / "flow_c16_pre_reflow.yaml").read_text())
+    nominal = simulate_stacks(d)
+    g = nominal.geometry
+    scale = np.linspace(0.8, 1.2, 41)[:, None]  # thinner and thicker masks: less and more solder
+    rows = np.zeros(len(scale), dtype=int)
+    geometry = Geometry(g.area[rows], g.base_area[rows], g.thickness * scale, g.theta,
+                        g.base_shape[rows])  # fmt: skip
+    sim = simulate(geometry, nominal.plan, d.tech)
+    mixed = False
+    for rec in sim.steps:
+        if rec.peak is None or rec.peak_volume is None:
+            continue
+        solved = reflow_shape(geometry, nominal.plan, rec.op, rec.peak_volume)
+        mixed |= bool((solved.level >= 0).any() and (solved.level < 0).any())
+        for field in dataclasses.fields(solved):
+            assert np.array_equal(getattr(rec.peak, field.name), getattr(solved, field.name)), field
+    assert mixed  # some melts touch SM1's wall, some do not

@@ -37,22 +37,24 @@ ONE_PRINT = [
     "{step: reflow, peak: 245}",
 ]
 UBM, SM1 = 250.0, 300.0
+MELT = 7.38 / 7.06  # SAC305 solid over liquid density (tech/wlcsp-400.yaml, copied): V_l / V_s
 
 
 def variation(d, text: str):
     return loads(text, d, plan_flow(d), "var.yaml").variation
 
 
-def hand_height(t: float) -> float:
+def hand_height(t: float, grow: float = 1.0) -> float:
     """The ball height for SM1 thickness ``t`` of ONE_PRINT, by hand: the paste fills the
-    written SM1 polygon, its metal reflows to a cap on the UBM (equal-area radius)."""
-    volume = circle_area(SM1) * t * sac305_fraction()
+    written SM1 polygon, its metal reflows to a cap on the UBM (equal-area radius); ``grow``
+    MELT: the molten body's at the peak."""
+    volume = circle_area(SM1) * t * sac305_fraction() * grow
     return bisect_cap_height(volume, math.sqrt(circle_area(UBM) / math.pi))
 
 
-def hand_diameter(t: float) -> float:
+def hand_diameter(t: float, grow: float = 1.0) -> float:
     """Widest diameter of that ball: the sphere's 2R = (a² + h²) / h above a hemisphere."""
-    a, h = math.sqrt(circle_area(UBM) / math.pi), hand_height(t)
+    a, h = math.sqrt(circle_area(UBM) / math.pi), hand_height(t, grow)
     return (a * a + h * h) / h if h > a else 2 * a
 
 
@@ -196,10 +198,15 @@ def test_pairs_bridge_where_their_mean_diameter_plus_the_gap_exceeds_the_pitch()
 
 
 def test_bridging_probability_matches_the_normal_tail_of_the_pair_mean_diameter():
-    # well above a hemisphere (h 1.7 a), where the widest diameter is near linear in t
+    # well above a hemisphere (h 1.7 a), where the widest diameter is near linear in t; the
+    # balls bridge while molten, so the diameter is the melt's at the peak
     t0, rel, gap, z = 250.0, 0.01, 40.0, 1.0
-    d0 = hand_diameter(t0)
-    sigma_d = abs(slope(hand_diameter, t0)) * rel * t0
+
+    def melt(t: float) -> float:
+        return hand_diameter(t, MELT)
+
+    d0 = melt(t0)
+    sigma_d = abs(slope(melt, t0)) * rel * t0
     pitch = round(d0 + gap + z * sigma_d / math.sqrt(2), 3)
     d = design(ONE_PRINT, t1=t0, sm1=SM1, ubm=UBM, pitch=pitch)
     result = monte_carlo(
@@ -345,3 +352,60 @@ def test_per_site_thicknesses_give_each_site_the_runners_ball_for_that_thickness
             heights.append(process.run(site).stacks[0].ball.height_um)
     assert result.die_mean_height[die] == pytest.approx(np.mean(heights), rel=1e-9)
     assert result.die_coplanarity[die] == pytest.approx(max(heights) - min(heights), rel=1e-6)
+
+
+# --------------------------------------------------------------------------- wall touch
+def test_the_melt_touches_the_wall_as_often_as_the_fill_passes_the_onset_volume():
+    """One print into a thick SM1 (UBM 250, SM1 300), reflowed with SM1 standing. The free cap
+    on the UBM meets SM1's wall when its sphere's radius reaches the wall's, its equator within
+    SM1: h* = w + √(w² − a²), V* = πh*(3a² + h*²)/6 of melt. The melt is the fill times the
+    cavity's metal at the liquid density, so it touches where fill > f* = V* / (that at fill
+    1): with fill ~ N(0.90, 0.02) and f* = 0.92 the fraction is P(Z > 1)."""
+    a = math.sqrt(circle_area(UBM) / math.pi)
+    w = math.sqrt(circle_area(SM1) / math.pi)
+    h_touch = w + math.sqrt(w * w - a * a)
+    v_touch = math.pi * h_touch * (3 * a * a + h_touch * h_touch) / 6
+    per_um = circle_area(SM1) * sac305_fraction() * MELT  # melt at fill 1 per µm of SM1
+    t1 = round(v_touch / (0.92 * per_um), 1)
+    onset = v_touch / (per_um * t1)
+    assert 0 <= h_touch - w <= t1  # the touching sphere's equator lies within SM1
+
+    def touching(fill: float, samples: int) -> tuple:
+        """The flow at this nominal fill, each site's fill drawn around it (σ 0.02)."""
+        d = design(
+            [
+                "{step: form_mask, mask: SM1}",
+                f"{{step: deposit, into: SM1, solder: SAC305-paste-T6, fill: {fill}}}",
+                "{step: reflow, peak: 245}",
+                "{step: strip, masks: [SM1]}",
+            ],
+            t1=t1,
+            sm1=SM1,
+            ubm=UBM,
+        )
+        var = f"samples: {samples}\ndeposits:\n  SM1: {{fill: {{sigma: 0.02}}}}\n"
+        result = monte_carlo(d, variation(d, var))
+        (touch,) = result.wall_touch
+        expected = 0.5 * math.erfc((onset - fill) / 0.02 / math.sqrt(2))  # P(fill > f*)
+        spread = math.sqrt(expected * (1 - expected) / touch.site_samples)
+        assert abs(touch.probability - expected) < 5 * spread
+        assert touch.site_samples == result.site_samples
+        return result, touch
+
+    result, touch = touching(0.90, 2)  # P(Z > 1) = 0.159
+    assert 0.14 < touch.probability < 0.18
+    assert (touch.step, touch.label, touch.masks) == (2, "reflow 245 °C", ("SM1",))
+    assert touch.by_mask == {"SM1": touch.touched}
+    assert touch.by_stack == {"std": (touch.touched, touch.site_samples)}
+    assert touch.nominal == ()  # the nominal melt (fill 0.90) clears the wall
+    data = to_json(result)["wall_touch"][0]
+    assert data["probability"] == touch.probability and data["nominal_touching"] == []
+    _, touch = touching(0.94, 1)  # past the onset: the nominal melt touches, P(Z > -1) = 0.84
+    assert touch.nominal == ("std",) and 0.82 < touch.probability < 0.86
+
+
+def test_a_flow_reflowed_only_after_the_strip_has_no_wall_to_touch():
+    d = design(ONE_PRINT, t1=250.0, sm1=SM1, ubm=UBM)
+    result = monte_carlo(d, variation(d, "samples: 1\nmasks:\n  SM1: {thickness: {sigma: 1 %}}\n"))
+    assert result.wall_touch == ()
+    assert to_json(result)["wall_touch"] == []

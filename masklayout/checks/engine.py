@@ -36,7 +36,7 @@ from masklayout import layout as layout_module
 from masklayout.checks import connectivity
 from masklayout.checks.results import CheckReport, RuleResult, Violation
 from masklayout.geometry.shapes import GRID, MAX_CIRCLE_VERTICES, shape_points
-from masklayout.process import ball_diameters
+from masklayout.process import ball_diameters, bridging_diameters
 from masklayout.source import Problem, SpecError
 from masklayout.spec import Deposit, Design
 from masklayout.spec import load as load_spec
@@ -366,7 +366,9 @@ class _Deck:
         self.dbu = kl.dbu
         self.masks = _mask_uses(design)
         self.balls = _ball_diameters(design) if design is not None else None
-        self.ball_layer = self._insert_balls() if self.balls else None
+        self.ball_layer = self._insert_balls(self.balls) if self.balls else None
+        melts = _ball_diameters(design, bridging_diameters) if design is not None else None
+        self.melt_layer = self._insert_balls(melts) if melts else None
         self.store = db.DeepShapeStore()
         self.store.threads = THREADS
         self.results = db.Layout()
@@ -379,8 +381,9 @@ class _Deck:
 
     def close(self) -> None:
         """Take the scratch ball layer out of the caller's layout again."""
-        if self.ball_layer is not None:
-            self.layout.delete_layer(self.ball_layer)
+        for layer in (self.ball_layer, self.melt_layer):
+            if layer is not None:
+                self.layout.delete_layer(layer)
 
     # ------------------------------------------------------------ layers
     def layer_index(self, name: str) -> int | None:
@@ -390,7 +393,8 @@ class _Deck:
     def region(self, name: str) -> db.Region:
         """Deep region of a named layer under the top cell (empty when the layer is absent)."""
         if name not in self._regions:
-            index = self.layer_index(name) if name != "BALL" else self.ball_layer
+            scratch = {"BALL": self.ball_layer, "BALL_MELT": self.melt_layer}
+            index = scratch[name] if name in scratch else self.layer_index(name)
             if index is None:
                 index = self.layout.layer()
             self._regions[name] = db.Region(self.shapes_under_dies(index), self.store)
@@ -811,16 +815,17 @@ class _Deck:
 
     def rule_bridging(self, name: str, rule: BallRule) -> list[RuleResult]:
         value = self._ball_value(name, rule)
-        what = "gap between neighbouring balls (step runner)"
+        what = "gap between neighbouring balls, molten at a reflow's peak or cooled (step runner)"
         if skipped := self._ball_skip():
             return [self._result(name, rule, value, what, skipped=skipped)]
-        return [self._result(name, rule, value, what, self._spacing(self.region("BALL"), value))]
+        melts = self.region("BALL_MELT")
+        return [self._result(name, rule, value, what, self._spacing(melts, value))]
 
-    def _insert_balls(self) -> int:
-        """A scratch layer with each stack's ball outline in its stack cell."""
-        assert self.design is not None and self.balls is not None
+    def _insert_balls(self, diameters: dict[str, float]) -> int:
+        """A scratch layer with a circle of each stack's ``diameters`` in its stack cell."""
+        assert self.design is not None
         index = self.layout.layer()
-        for stack, diameter in self.balls.items():
+        for stack, diameter in diameters.items():
             cell = self.layout.cell(layout_module.stack_cell_name(self.design, stack))
             if cell is None:
                 if any(site.stack == stack for site in self.design.sites):
@@ -850,8 +855,11 @@ def _mask_uses(design: Design | None) -> dict[str, MaskUse] | None:
     }
 
 
-def _ball_diameters(design: Design) -> dict[str, float]:
-    """Each stack's ball diameter from the step runner (empty without a process flow)."""
+def _ball_diameters(
+    design: Design, of: Callable[[Design], dict[str, float]] = ball_diameters
+) -> dict[str, float]:
+    """Each stack's ball diameter from the step runner, or what ``of`` gives (the widest body,
+    molten or cooled, for bridging); empty without a process flow."""
     if not design.spec.process:
         return {}
-    return ball_diameters(design)
+    return of(design)

@@ -22,7 +22,7 @@ from masklayout.process.runner import (
     simulate_stacks,
     stack_geometry,
 )
-from masklayout.process.summary import ball_diameters, balls, run
+from masklayout.process.summary import ball_diameters, balls, bridging_diameters, run
 
 __all__ = [
     "Ball",
@@ -38,6 +38,7 @@ __all__ = [
     "WaferTotals",
     "ball_diameters",
     "balls",
+    "bridging_diameters",
     "plan_flow",
     "run",
     "simulate",

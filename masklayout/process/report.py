@@ -40,6 +40,8 @@ def _stack_json(stack: StackResult) -> dict[str, Any]:
         "pitch_um": stack.pitch_um,
         "gap_um": stack.gap_um,
         "bridging": stack.bridging,
+        "bridging_diameter_um": stack.bridging_diameter_um,
+        "bridging_at": stack.bridging_at,
         "unmelted": stack.unmelted,
         "steps": [_step_json(s) for s in stack.steps],
         "ball": _ball_json(stack.ball),
@@ -138,6 +140,7 @@ def to_csv(result: RunResult) -> str:
     )
     header = [
         "stack", "sites_per_die", "sites_on_wafer", "pitch_um", "gap_um", "bridging",
+        "bridging_diameter_um", "bridging_at",
         "ball_volume_um3", "ball_height_um", "ball_diameter_um", "base_diameter_um",
         "regime", "confined_by", "peak_regime", "peak_confined_by", "peak_height_um",
         "peak_diameter_um", "liquidus_c", "composite", "unmelted_um3",
@@ -158,6 +161,8 @@ def to_csv(result: RunResult) -> str:
                 _num(s.pitch_um),
                 _num(s.gap_um),
                 s.bridging,
+                _num(s.bridging_diameter_um),
+                "" if s.bridging_at is None else s.bridging_at,
                 _num(b.volume_um3),
                 _num(b.height_um),
                 _num(b.diameter_um),
@@ -229,6 +234,11 @@ def to_table(result: RunResult) -> str:
             ),
             *(["composite"] if b.composite else []),
             *(["BRIDGING"] if s.bridging else []),
+            *(
+                [f"gap at the peak of process[{s.bridging_at}], Ø {s.bridging_diameter_um:.1f}"]
+                if s.bridging_at is not None and s.bridging_diameter_um is not None
+                else []
+            ),
             *(["UNMELTED"] if s.unmelted else []),
         ]
         balls.append(

@@ -84,7 +84,9 @@ class Ball:
 
 @dataclass(frozen=True)
 class StackResult:
-    """One opening stack through the flow, with its sites and the bridging check."""
+    """One opening stack through the flow, with its sites and the bridging check: the
+    narrowest space to a neighbour, cooled or molten at a reflow's peak (``bridging_at``, the
+    reflow's step index; None: the cooled balls), and the diameter of the body that left it."""
 
     name: str
     steps: tuple[StepResult, ...]
@@ -92,8 +94,10 @@ class StackResult:
     sites_per_die: int = 0
     sites_on_wafer: int = 0
     pitch_um: float | None = None  # nearest neighbouring bump centre
-    gap_um: float | None = None  # narrowest space between this stack's ball and a neighbour's
+    gap_um: float | None = None  # narrowest space between this stack's body and a neighbour's
     bridging: bool = False
+    bridging_diameter_um: float | None = None
+    bridging_at: int | None = None
 
     @property
     def unmelted(self) -> bool:

@@ -16,7 +16,7 @@ import numpy as np
 
 from masklayout.geometry.shapes import shape_area, shape_points
 from masklayout.process.flow import Op, Plan, plan_flow
-from masklayout.process.shapes import BASE_SHAPES, Shapes, shapes
+from masklayout.process.shapes import BASE_SHAPES, Shapes, grown, shapes
 from masklayout.process.solder import (
     composition_wt,
     elements,
@@ -204,6 +204,20 @@ class Simulation:
         return self.shape.diameter
 
     @property
+    def melts(self) -> tuple[tuple[int, np.ndarray], ...]:
+        """Per reflow whose peak was computed: its step index and, per row, the body's widest
+        diameter at the peak where it holds a melt (nan where it stayed solid or is empty).
+        Molten neighbours bridge: the bridging check takes these beside the cooled balls."""
+        return tuple(
+            (
+                rec.op.index,
+                np.where(rec.body_volume > rec.core_volume, rec.peak.diameter, np.nan),
+            )
+            for rec in self.steps
+            if rec.op.kind == "reflow" and rec.peak is not None
+        )
+
+    @property
     def mass(self) -> np.ndarray:
         return self.core_mass + self.melt_mass
 
@@ -319,7 +333,7 @@ def simulate(
                     shape=body,
                     solid=tuple(solid),
                     peak_volume=liquid,
-                    peak=None if liquid is None else reflow_shape(geometry, plan, op, liquid),
+                    peak=None if liquid is None else peak_shape(geometry, plan, op, liquid, body),
                 )
             )
         else:
@@ -373,6 +387,28 @@ def reflow_shape(geometry: Geometry, plan: Plan, op: Op, volume: np.ndarray) -> 
         geometry.theta[:m],
         geometry.base_shape[:, m],
     )
+
+
+def peak_shape(
+    geometry: Geometry, plan: Plan, op: Op, volume: np.ndarray, cooled: Shapes
+) -> Shapes:
+    """:func:`reflow_shape` of the liquid ``volume``, given the ``cooled`` body's: the rows
+    whose melt stays a free cap clear of every wall take the closed form, only the others are
+    solved."""
+    m = len(op.masks)
+    thickness = geometry.thickness[..., :m]
+
+    def solve(rows: np.ndarray) -> Shapes:
+        return shapes(
+            volume[rows],
+            geometry.base_radius(m)[rows],
+            geometry.radius[rows, :m],
+            thickness[rows] if thickness.ndim == 2 else thickness,
+            geometry.theta[:m],
+            geometry.base_shape[rows, m],
+        )
+
+    return grown(cooled, volume, geometry.base_shape[:, m], solve)
 
 
 # --------------------------------------------------------------------------- convenience

@@ -10,7 +10,8 @@ Lengths µm, volumes µm³, angles radians.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -129,7 +130,8 @@ class Shapes:
     """Per row: the regime (FREE, COLUMN, EDGE, SPREAD), the mask level that confines it (-1:
     none), and the profile's parameters — the lower meniscus (height ``z_lo``, void volume,
     curvature), the top spherical cap (base plane ``z_base``, base radius ``c``, height ``hc``)
-    — with the walls (``wall`` rows × levels) and the base radius ``a`` it was built on."""
+    — with the walls (``wall`` rows × levels) and the base radius ``a`` it was built on, and
+    ``touch``, the volume at which a free cap on that base first meets a wall (inf: none)."""
 
     kind: np.ndarray
     level: np.ndarray
@@ -145,6 +147,7 @@ class Shapes:
     c: np.ndarray
     hc: np.ndarray
     stretch: np.ndarray  # height factor of a free cap on a non-circular base (1: circle)
+    touch: np.ndarray
 
     @property
     def height(self) -> np.ndarray:
@@ -269,11 +272,34 @@ def free_shapes(volume: np.ndarray, a: np.ndarray, base: np.ndarray | None = Non
         c=a,
         hc=h,
         stretch=_stretch(base, h, a, np.full(n, True)),
+        touch=np.full(n, np.inf),
     )
 
 
+def grown(
+    body: Shapes, volume: np.ndarray, base: np.ndarray | None, solve: Callable[[np.ndarray], Shapes]
+) -> Shapes:
+    """The shapes of a larger ``volume`` (the melt at the peak) on ``body``'s base and walls:
+    where ``body`` is a free cap and ``volume`` stays below ``body.touch``, the free cap of it
+    (what :func:`shapes` gives there, in closed form); ``solve(rows)``, the shapes of the rows
+    picked, for the others (a confined body's shape does not depend on the rows solved with
+    it)."""
+    free = (body.kind == FREE) & (volume < body.touch)
+    h = cap_height(volume, body.a)
+    out = replace(body, hc=h, stretch=_stretch(base, h, body.a, free))
+    if free.all():
+        return out
+    part = solve(~free)
+    merged = {}
+    for f in fields(Shapes):
+        values = getattr(out, f.name).copy()
+        values[~free] = getattr(part, f.name)
+        merged[f.name] = values
+    return Shapes(**merged)
+
+
 def _stretch(base: np.ndarray | None, h: np.ndarray, a: np.ndarray, free: np.ndarray) -> np.ndarray:
-    if base is None:
+    if base is None or not base.any():  # circles (index 0) stand as the closed form
         return np.ones_like(h)
     ratio = np.divide(h, a, out=np.zeros_like(h), where=a > 0)
     return np.where(free, 1.0 + base_excess(base, ratio), 1.0)
@@ -303,7 +329,7 @@ def shapes(
     a = np.where(corner, w[:, 0], a)
 
     # the first wall ends at the top of the last opening flush with the first
-    flush = (w <= w[:, :1] * (1 + FLUSH)).cumprod(axis=1).sum(axis=1) - 1
+    flush = np.logical_and.accumulate(w <= w[:, :1] * (1 + FLUSH), axis=1).sum(axis=1) - 1
     ceiling = np.take_along_axis(top, flush[:, None], axis=1)[:, 0]
 
     def low(curvature: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -442,6 +468,7 @@ def shapes(
         c=out["c"],
         hc=out["hc"],
         stretch=_stretch(base, out["hc"], a, out["kind"] == FREE),
+        touch=touch,
     )
 
 

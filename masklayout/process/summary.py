@@ -63,11 +63,16 @@ def run(design: Design) -> RunResult:
     width_min = design.rule_value(WIDTH_RULE, 0.0)
     diameters = {s.name: s.ball.diameter_um for s in stacks}
     pitch, gap = _neighbours(design, diameters)
+    molten = _molten_gaps(design, sim, names)
     dies = _die_count(design)
     per_die = {n: sum(1 for s in design.sites if s.stack == n) for n in names}
     failures: list[str] = []
     for i, s in enumerate(stacks):
-        bridging = gap.get(s.name) is not None and gap[s.name] < gap_min
+        cooled = gap.get(s.name)
+        narrowest, widest, at = cooled, s.ball.diameter_um, None
+        if s.name in molten and (cooled is None or molten[s.name][0] < cooled):
+            narrowest, widest, at = molten[s.name]
+        bridging = narrowest is not None and narrowest < gap_min
         stacks[i] = s = StackResult(
             s.name,
             s.steps,
@@ -75,14 +80,26 @@ def run(design: Design) -> RunResult:
             per_die[s.name],
             per_die[s.name] * dies,
             pitch.get(s.name),
-            gap.get(s.name),
+            narrowest,
             bridging,
+            widest,
+            at,
         )
         if bridging:
+            body = (
+                f"balls of {widest:.1f} µm"
+                if at is None
+                else f"at the peak of process[{at}] the molten bodies, {widest:.1f} µm wide,"
+            )
+            cooled_note = (
+                ""
+                if at is None or cooled is None
+                else f"; cooled, balls of {s.ball.diameter_um:.1f} µm would leave {cooled:.1f} µm"
+            )
             failures.append(
-                f"stack '{s.name}': balls of {s.ball.diameter_um:.1f} µm leave {s.gap_um:.1f} µm "
-                f"to their neighbours (pitch {s.pitch_um:g} µm), less than the minimum gap "
-                f"{gap_min:g} µm ({GAP_RULE}): they bridge"
+                f"stack '{s.name}': {body} leave {s.gap_um:.1f} µm to their neighbours (pitch "
+                f"{s.pitch_um:g} µm), less than the minimum gap {gap_min:g} µm ({GAP_RULE}): "
+                f"they bridge{cooled_note}"
             )
         if s.sites_per_die and s.ball.diameter_um < width_min:
             warnings.append(
@@ -112,6 +129,18 @@ def ball_diameters(design: Design) -> dict[str, float]:
     report, the totals and the neighbour search of :func:`run`."""
     sim = simulate_stacks(design, at_peak=False)
     return {name: _ball(sim, row).diameter_um for row, name in enumerate(design.spec.stacks)}
+
+
+def bridging_diameters(design: Design) -> dict[str, float]:
+    """Each stack's widest body for ``check``'s bridging rule: its ball's diameter or, wider,
+    its molten body's at a reflow's peak (neighbours bridge while molten). One diameter per
+    stack, the widest over the reflows: where stacks melted at different reflows this is
+    stricter than :func:`run`, which pairs only bodies molten at the same peak."""
+    sim = simulate_stacks(design)
+    widest = sim.diameter
+    for _, molten in sim.melts:
+        widest = np.fmax(widest, molten)
+    return {name: float(widest[row]) for row, name in enumerate(design.spec.stacks)}
 
 
 # --------------------------------------------------------------------------- per stack
@@ -396,6 +425,21 @@ def _neighbours(
             by_pitch[name] = float(pitch[mine].min())
             by_space[name] = float(space[mine].min())
     return by_pitch, by_space
+
+
+def _molten_gaps(
+    design: Design, sim: Simulation, names: list[str]
+) -> dict[str, tuple[float, float, int]]:
+    """Per stack: the narrowest space between its molten body and a molten neighbour's at any
+    reflow's peak, that body's widest diameter and the reflow's step index. Only sites molten
+    at the same peak are paired (a confined melt is as wide as its wall)."""
+    out: dict[str, tuple[float, float, int]] = {}
+    for index, diameter in sim.melts:
+        widths = {n: float(d) for n, d in zip(names, diameter, strict=True) if np.isfinite(d)}
+        for name, space in _neighbours(design, widths)[1].items():
+            if name not in out or space < out[name][0]:
+                out[name] = (space, widths[name], index)
+    return out
 
 
 def nearest_spaces(xy: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,13 +4,20 @@ per site; ball height and diameter spread, per-die coplanarity, Cpk and bridging
 """
 
 from masklayout.variation.model import Variation, VariationFile, load, loads
-from masklayout.variation.montecarlo import StackStats, VariationResult, Worst, monte_carlo
+from masklayout.variation.montecarlo import (
+    StackStats,
+    VariationResult,
+    WallTouch,
+    Worst,
+    monte_carlo,
+)
 
 __all__ = [
     "StackStats",
     "Variation",
     "VariationFile",
     "VariationResult",
+    "WallTouch",
     "Worst",
     "load",
     "loads",

@@ -20,7 +20,13 @@ import numpy as np
 from masklayout.geometry.shapes import shape_area
 from masklayout.geometry.wafer import place_dies
 from masklayout.process.flow import Op, Plan
-from masklayout.process.runner import DepositRows, Geometry, simulate, simulate_stacks
+from masklayout.process.runner import (
+    DepositRows,
+    Geometry,
+    Simulation,
+    simulate,
+    simulate_stacks,
+)
 from masklayout.process.summary import GAP_RULE
 from masklayout.spec import Design
 from masklayout.variation.model import MaskVariation, Variation
@@ -65,6 +71,27 @@ class Worst:
 
 
 @dataclass(frozen=True)
+class WallTouch:
+    """One reflow with masks standing: the site-samples whose melt touches a mask wall at the
+    peak (confinement onset, the model's equal-area walls), over all and per stack and per
+    mask (``(touched, site-samples)``), and the stacks whose nominal melt touches."""
+
+    step: int
+    label: str
+    masks: tuple[str, ...]
+    site_samples: int
+    touched: int
+    by_stack: dict[str, tuple[int, int]]
+    by_mask: dict[str, int]
+    nominal: tuple[str, ...]
+
+    @property
+    def probability(self) -> float:
+        """Probability that a site's melt touches a wall at this reflow's peak."""
+        return self.touched / self.site_samples if self.site_samples else 0.0
+
+
+@dataclass(frozen=True)
 class VariationResult:
     """A Monte Carlo run. Per die arrays follow the full dies of the wafer map."""
 
@@ -89,8 +116,9 @@ class VariationResult:
     coplanarity_over: int  # die-samples over the limit
     pairs_per_die: int
     gap_min: float
-    bridges: int  # neighbour pair-samples closer than gap_min
+    bridges: int  # neighbour pair-samples closer than gap_min, molten at a peak or cooled
     narrowest_gap: Worst | None
+    wall_touch: tuple[WallTouch, ...] = ()  # per reflow with masks standing
 
     @property
     def site_samples(self) -> int:
@@ -152,6 +180,22 @@ def gaps(diameter: np.ndarray, i: np.ndarray, j: np.ndarray, pitch: np.ndarray) 
     """Per die (rows of ``diameter``, dies × sites), the space between the balls of each
     neighbour pair: ``pitch - (d_i + d_j) / 2``; they bridge where it is below BALL.GAP."""
     return pitch - (diameter[:, i] + diameter[:, j]) / 2
+
+
+def narrowest_gaps(
+    diameter: np.ndarray,
+    melts: Sequence[np.ndarray],
+    i: np.ndarray,
+    j: np.ndarray,
+    pitch: np.ndarray,
+) -> np.ndarray:
+    """:func:`gaps` of the cooled balls ``diameter`` or, narrower, of the bodies molten at one
+    reflow's peak (each of ``melts``: dies × sites, nan where a site holds no melt; a pair is
+    measured at a peak only where both are molten)."""
+    space = gaps(diameter, i, j, pitch)
+    for melt in melts:
+        space = np.fmin(space, gaps(melt, i, j, pitch))
+    return space
 
 
 # --------------------------------------------------------------------------- the run
@@ -233,6 +277,8 @@ def monte_carlo(
     narrowest: Worst | None = None
     bridge_count, over = 0, 0
     limit = design.tech.ball_limits.coplanarity
+    walled = [op for op in plan.ops if op.kind == "reflow" and op.masks]
+    touched = {op.index: np.zeros((k_stacks, levels + 1)) for op in walled}
     per_chunk = max(1, chunk_rows // n_sites)
     start, cpu = time.perf_counter(), time.process_time()
     for sample in range(variation.samples):
@@ -251,8 +297,14 @@ def monte_carlo(
                 geometry, stack, r, die, streams, die_z, masks, thickness, opening, ubm_area
             )
             runs = {dep.op.index: _deposit_rows(dep, streams, die_z, die) for dep in deposits}
-            sim = simulate(rows, plan, design.tech, runs, at_peak=False)
+            sim = simulate(rows, plan, design.tech, runs)
             h, d = sim.height, sim.diameter
+            for rec in sim.steps:
+                if rec.op.index in touched and rec.peak is not None:
+                    wall = np.where(rec.body_volume > rec.core_volume, rec.peak.level, -1)
+                    touched[rec.op.index] += np.bincount(
+                        stack * (levels + 1) + wall + 1, minlength=k_stacks * (levels + 1)
+                    ).reshape(k_stacks, levels + 1)
             dh, dd = h - nominal.height[stack], d - nominal.diameter[stack]
             for q, v in (("h", dh), ("h2", dh * dh), ("d", dd), ("d2", dd * dd)):
                 acc[q] += np.bincount(stack, weights=v, minlength=k_stacks)
@@ -277,7 +329,9 @@ def monte_carlo(
             if limit is not None:
                 over += int((copl > limit).sum())
             if len(pi):
-                space = gaps(d.reshape(d1 - d0, n_sites), pi, pj, pitch)
+                shape = (d1 - d0, n_sites)
+                melts = [m.reshape(shape) for _, m in sim.melts]
+                space = narrowest_gaps(d.reshape(shape), melts, pi, pj, pitch)
                 bad = space < gap_min
                 bridge_count += int(bad.sum())
                 bridged[d0:d1] += bad.any(axis=1)
@@ -341,6 +395,39 @@ def monte_carlo(
         gap_min=gap_min,
         bridges=bridge_count,
         narrowest_gap=narrowest,
+        wall_touch=tuple(
+            _wall_touch(op, touched[op.index], names, count, nominal, plan.masks) for op in walled
+        ),
+    )
+
+
+def _wall_touch(
+    op: Op,
+    counts: np.ndarray,
+    names: Sequence[str],
+    site_samples: np.ndarray,
+    nominal: Simulation,
+    masks: Sequence[str],
+) -> WallTouch:
+    """The wall-touch counts of one reflow (stacks × (1 + levels): column 0 clear of every
+    wall, column k + 1 against mask level k) and the nominal melts against a wall."""
+    rec = next(r for r in nominal.steps if r.op.index == op.index)
+    assert rec.peak is not None
+    molten = rec.body_volume > rec.core_volume
+    hit = counts[:, 1:]
+    return WallTouch(
+        step=op.index,
+        label=op.label,
+        masks=tuple(op.masks),
+        site_samples=int(site_samples.sum()),
+        touched=int(hit.sum()),
+        by_stack={
+            name: (int(hit[k].sum()), int(site_samples[k]))
+            for k, name in enumerate(names)
+            if site_samples[k]
+        },
+        by_mask={m: int(hit[:, k].sum()) for k, m in enumerate(masks) if m in op.masks},
+        nominal=tuple(n for k, n in enumerate(names) if molten[k] and rec.peak.level[k] >= 0),
     )
 
 

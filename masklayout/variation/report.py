@@ -88,6 +88,23 @@ def to_json(result: VariationResult) -> dict[str, Any]:
             "die_probability": result.die_bridge_probability,
             "narrowest_gap": _worst(result.narrowest_gap),
         },
+        "wall_touch": [
+            {
+                "step": t.step,
+                "label": t.label,
+                "masks": list(t.masks),
+                "site_samples": t.site_samples,
+                "touched": t.touched,
+                "probability": t.probability,
+                "by_stack": {
+                    name: {"touched": hit, "site_samples": n, "probability": hit / n}
+                    for name, (hit, n) in t.by_stack.items()
+                },
+                "by_mask": t.by_mask,
+                "nominal_touching": list(t.nominal),
+            }
+            for t in result.wall_touch
+        ],
     }
 
 
@@ -129,7 +146,8 @@ def to_table(result: VariationResult) -> str:
             f"{die_samples:,} die-samples over ({r.coplanarity_over / die_samples * PPM:,.0f} ppm)"
         )
     lines.append(
-        f"bridging (neighbour balls closer than {r.gap_min:g} µm, BALL.GAP): "
+        f"bridging (neighbour balls, molten at a reflow's peak or cooled, closer than "
+        f"{r.gap_min:g} µm, BALL.GAP): "
         f"{r.bridges:,} of {r.pairs_per_die * die_samples:,} pair-samples "
         f"(p = {r.bridge_probability:.3g}); dies with a bridge: "
         f"{r.die_bridge_probability:.3g}"
@@ -139,6 +157,14 @@ def to_table(result: VariationResult) -> str:
         lines.append(
             f"  narrowest gap {g.value:.1f} µm on die {g.die} at ({g.x / 1000:.2f}, "
             f"{g.y / 1000:.2f}) mm, sample {g.sample}"
+        )
+    for t in r.wall_touch:
+        stacks = ", ".join(f"{n} {hit / total:.3g}" for n, (hit, total) in t.by_stack.items())
+        nominal = ", ".join(t.nominal) if t.nominal else "none"
+        lines.append(
+            f"melt against a mask wall at the peak of process[{t.step}] ({t.label}; "
+            f"{' '.join(t.masks)} standing): {t.touched:,} of {t.site_samples:,} site-samples "
+            f"(p = {t.probability:.3g}; by stack: {stacks}); nominal melts against it: {nominal}"
         )
     return "\n".join(lines)
 
