@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from masklayout.geometry.shapes import circle_vertex_count
 from masklayout.spec import Design, loads
@@ -115,3 +116,17 @@ def sac305_fraction() -> float:
     """SAC305 paste at 88 wt% in flux of 1.0 g/cm³: metal volume fraction, by hand."""
     metal = 0.88 / 7.38
     return metal / (metal + 0.12 / 1.0)
+
+
+def exposed_width(profile: Any, plane: float) -> float:
+    """Widest diameter of a melt's top cap above the masks' top ``plane`` (µm above the UBM),
+    by hand: the sphere's 2R where its equator clears the plane, else its chord there; nan when
+    the crown stays below the plane (the resist between neighbours keeps them apart)."""
+    crown = profile.z_base + profile.hc
+    if crown <= plane:
+        return math.nan
+    r = (profile.c**2 + profile.hc**2) / (2 * profile.hc)
+    centre = crown - r
+    if plane <= profile.z_base:
+        return 2 * r if profile.hc > profile.c else 2 * profile.c
+    return 2 * r if centre >= plane else 2 * math.sqrt(r * r - (plane - centre) ** 2)

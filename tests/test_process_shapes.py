@@ -562,3 +562,41 @@ def test_a_free_cap_reaching_past_a_square_openings_flats_is_flagged_with_its_on
     assert found == pytest.approx(onset, rel=1e-5)  # the wetted base: the written polygons
     round_ = run(loads((SAMPLES / "flow_c16_pre_reflow.yaml").read_text(), "round.yaml"))
     assert not any("flat walls" in m for m in round_.warnings)
+
+
+# --------------------------------------------------------------------------- bridging width
+def test_a_melt_within_its_opening_has_no_width_a_neighbour_could_reach():
+    """A column 100 µm deep in a 200 µm thick mask: the resist between neighbours keeps the
+    melts apart, so the width the bridging check pairs is none (nan), though the body stands
+    against its 300 µm wall."""
+    w, t = 150.0, 200.0
+    column = _one(math.pi * w * w * 100.0, w, [w], [t])
+    assert column.kind[0] == 1  # a column under its meniscus
+    assert column.diameter[0] == pytest.approx(2 * w)
+    assert math.isnan(column.exposed_diameter[0])
+
+
+def test_a_cap_pinned_at_the_top_masks_edge_is_as_wide_as_its_sphere_above_it():
+    """The hole (pad = opening, 80 µm deep) filled and a cap of h = 1.2 w on its top edge (its
+    angle 2·atan(1.2) = 100° is under θw = 130°): the part above the mask is the sphere's
+    2R = (w² + h²)/h = 305 µm; a cap under a hemisphere (h = 0.6 w) is as wide as the edge."""
+    w, t = 150.0, 80.0
+    for h, widest in ((1.2 * w, (w * w + (1.2 * w) ** 2) / (1.2 * w)), (0.6 * w, 2 * w)):
+        edge = _one(math.pi * w * w * t + cap_volume(h, w), w, [w], [t])
+        assert edge.kind[0] == 2
+        assert edge.hc[0] == pytest.approx(h, rel=1e-9)
+        assert edge.exposed_diameter[0] == pytest.approx(widest, rel=1e-9)
+
+
+def test_a_crown_over_a_lower_masks_edge_is_as_wide_as_its_chord_at_the_top_masks_top():
+    """A cap pinned at SM1's edge (w 100, 50 deep) bulging 150 µm up into SM2 (w 400, 60 deep):
+    its sphere, centred at z = 50 + 150 - R (R = (100² + 150²)/300 = 108.3), crosses SM2's
+    top (z = 110) in a circle of radius sqrt(R² - (110 - centre)²)."""
+    w1, t1, w2, t2, h = 100.0, 50.0, 400.0, 60.0, 150.0
+    body = _one(math.pi * w1 * w1 * t1 + cap_volume(h, w1), w1, [w1, w2], [t1, t2])
+    assert (body.kind[0], body.level[0]) == (2, 0)
+    r = (w1 * w1 + h * h) / (2 * h)
+    centre = t1 + h - r
+    assert centre < t1 + t2 < t1 + h  # the equator below SM2's top, the crown above it
+    chord = 2 * math.sqrt(r * r - (t1 + t2 - centre) ** 2)
+    assert body.exposed_diameter[0] == pytest.approx(chord, rel=1e-6)

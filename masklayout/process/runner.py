@@ -205,13 +205,14 @@ class Simulation:
 
     @property
     def melts(self) -> tuple[tuple[int, np.ndarray], ...]:
-        """Per reflow whose peak was computed: its step index and, per row, the body's widest
-        diameter at the peak where it holds a melt (nan where it stayed solid or is empty).
-        Molten neighbours bridge: the bridging check takes these beside the cooled balls."""
+        """Per reflow whose peak was computed: its step index and, per row, the widest
+        diameter of the melt above the masks standing at the peak (nan where it stayed solid, is
+        empty or stays within its openings). Molten neighbours bridge: the bridging check takes
+        these beside the cooled balls."""
         return tuple(
             (
                 rec.op.index,
-                np.where(rec.body_volume > rec.core_volume, rec.peak.diameter, np.nan),
+                np.where(rec.body_volume > rec.core_volume, rec.peak.exposed_diameter, np.nan),
             )
             for rec in self.steps
             if rec.op.kind == "reflow" and rec.peak is not None

@@ -162,6 +162,22 @@ class Shapes:
         return np.where(self.kind == FREE, cap, np.maximum(cap, 2 * walls))
 
     @property
+    def exposed_diameter(self) -> np.ndarray:
+        """Widest diameter of the liquid above the top of the masks standing (the whole cap's
+        where none stands); nan where the liquid stays within its openings, walled off from its
+        neighbours by the mask between them."""
+        cap = widest_diameter(self.hc, self.c)
+        if not self.wall.size:
+            return cap
+        plane = self.top.max(axis=1)
+        crown = self.z_base + self.hc
+        r = sphere_radius(self.hc, self.c)
+        centre = crown - r
+        chord = 2 * np.sqrt(np.clip(r * r - (plane - centre) ** 2, 0.0, None))
+        exposed = np.where(plane <= self.z_base, cap, np.where(centre >= plane, 2 * r, chord))
+        return np.where(crown > plane, exposed, np.nan)
+
+    @property
     def sphere_radius(self) -> np.ndarray:
         return sphere_radius(self.hc, self.c)
 

@@ -432,7 +432,7 @@ def _molten_gaps(
 ) -> dict[str, tuple[float, float, int]]:
     """Per stack: the narrowest space between its molten body and a molten neighbour's at any
     reflow's peak, that body's widest diameter and the reflow's step index. Only sites molten
-    at the same peak are paired (a confined melt is as wide as its wall)."""
+    at the same peak are paired, by their width above the masks standing."""
     out: dict[str, tuple[float, float, int]] = {}
     for index, diameter in sim.melts:
         widths = {n: float(d) for n, d in zip(names, diameter, strict=True) if np.isfinite(d)}
