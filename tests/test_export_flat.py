@@ -379,3 +379,17 @@ def test_cli_split_reads_a_gzipped_gds_as_build_split_wrote_it(
         assert (tmp_path / "a" / mask["file"]).read_bytes() == (
             tmp_path / "b" / mask["file"]
         ).read_bytes()
+
+
+@pytest.mark.parametrize("name", ["bad.gds", "bad.gds.gz", "bad.oas"])
+def test_cli_split_of_an_unreadable_layout_is_bad_input(tmp_path: Path, name: str) -> None:
+    spec_file = tmp_path / "small.yaml"
+    spec_file.write_text(small_text())
+    bad = tmp_path / name
+    bad.write_bytes(b"\x1f\x8b not a layout" if name.endswith(".gz") else b"not a layout")
+    result = CliRunner().invoke(
+        main, ["split", str(bad), "--spec", str(spec_file), str(tmp_path / "m")]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"{bad}: cannot read it as GDSII or OASIS" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "m").exists()
