@@ -16,7 +16,11 @@ Each variant runs in its own process, started by a measuring process that reads
 ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` once the variant has exited: the peak
 resident memory of that variant alone (loading and building the spec included).
 
+``--jobs N`` writes the masks of the streamed variants in N processes (``--jobs`` of the CLI;
+the peak is then the largest of the processes, the time the wall-clock of the whole export).
+
 Run: python bench/bench_export.py [--diameter 300] [--bumps 100] [--variants stream-oas,...]
+                                  [--jobs 2]
      python bench/bench_export.py --compare-wafers    (200 vs 300 mm, streamed: peak memory)
 """
 
@@ -55,7 +59,7 @@ masks:
 """
 
 
-def worker(variant: str, diameter: int, bumps: int, out: Path) -> dict:
+def worker(variant: str, diameter: int, bumps: int, out: Path, jobs: int = 1) -> dict:
     """Run one variant in this process; return its time and output size."""
     from masklayout import layout, loads, split
     from masklayout.geometry import marks
@@ -70,7 +74,7 @@ def worker(variant: str, diameter: int, bumps: int, out: Path) -> dict:
     if variant.startswith("stream"):
         fmt = variant.split("-")[1]
         manifest = split.write_flat_split(
-            design, built.library, out, fmt, Exposure(mirror=False, tone="dark")
+            design, built.library, out, fmt, Exposure(mirror=False, tone="dark"), jobs
         )
         polygons = sum(m["counts"]["polygons"] for m in manifest["masks"])
     elif variant == "gdstk":
@@ -111,7 +115,9 @@ def worker(variant: str, diameter: int, bumps: int, out: Path) -> dict:
     t2 = time.perf_counter()
     size = sum(p.stat().st_size for p in out.iterdir())
     return {
-        "variant": variant,
+        "variant": variant
+        if jobs == 1 or not variant.startswith("stream")
+        else f"{variant} j{jobs}",
         "diameter_mm": diameter,
         "bumps_per_die": bumps * bumps,
         "dies": built.dies.count,
@@ -122,12 +128,12 @@ def worker(variant: str, diameter: int, bumps: int, out: Path) -> dict:
     }
 
 
-def measure(variant: str, diameter: int, bumps: int) -> dict:
+def measure(variant: str, diameter: int, bumps: int, jobs: int = 1) -> dict:
     """Run one variant in a child process; its result with the child's peak RSS."""
     with tempfile.TemporaryDirectory() as tmp:
         done = subprocess.run(
             [sys.executable, __file__, "--worker", variant, "--diameter", str(diameter),
-             "--bumps", str(bumps), "--out", str(Path(tmp) / "out")],
+             "--bumps", str(bumps), "--jobs", str(jobs), "--out", str(Path(tmp) / "out")],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
     result = json.loads(done.stdout)
@@ -135,11 +141,11 @@ def measure(variant: str, diameter: int, bumps: int) -> dict:
     return result
 
 
-def isolated(variant: str, diameter: int, bumps: int) -> dict:
+def isolated(variant: str, diameter: int, bumps: int, jobs: int = 1) -> dict:
     """:func:`measure` in a process of its own, so the children's peak is this variant's."""
     done = subprocess.run(
         [sys.executable, __file__, "--measure", variant, "--diameter", str(diameter),
-         "--bumps", str(bumps)],
+         "--bumps", str(bumps), "--jobs", str(jobs)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     return json.loads(done.stdout)
@@ -147,12 +153,12 @@ def isolated(variant: str, diameter: int, bumps: int) -> dict:
 
 def table(rows: list[dict]) -> None:
     print(
-        f"{'variant':<11} {'wafer':>6} {'dies':>5} {'bumps/die':>9} {'polygons':>10} "
+        f"{'variant':<14} {'wafer':>6} {'dies':>5} {'bumps/die':>9} {'polygons':>10} "
         f"{'build s':>8} {'export s':>9} {'peak MB':>8} {'MB out':>10}"
     )
     for r in rows:
         print(
-            f"{r['variant']:<11} {r['diameter_mm']:>4}mm {r['dies']:>5} {r['bumps_per_die']:>9,} "
+            f"{r['variant']:<14} {r['diameter_mm']:>4}mm {r['dies']:>5} {r['bumps_per_die']:>9,} "
             f"{r['polygons']:>10,} {r['build_s']:>8.2f} {r['export_s']:>9.2f} "
             f"{r['peak_rss_mb']:>8} {r['bytes'] / 1e6:>10.3f}"
         )
@@ -164,22 +170,24 @@ def main() -> None:
     parser.add_argument("--bumps", type=int, default=100, help="bumps per die side")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--compare-wafers", action="store_true")
+    parser.add_argument("--jobs", type=int, default=1, help="processes for the streamed masks")
     parser.add_argument("--worker")
     parser.add_argument("--measure")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.diameter, args.bumps, args.out)))
+        print(json.dumps(worker(args.worker, args.diameter, args.bumps, args.out, args.jobs)))
         return
     if args.measure:
-        print(json.dumps(measure(args.measure, args.diameter, args.bumps)))
+        print(json.dumps(measure(args.measure, args.diameter, args.bumps, args.jobs)))
         return
     if args.compare_wafers:
         given = args.variants.split(",")
         variants = VARIANTS[:2] if given == list(VARIANTS) else given
         rows = [isolated(v, d, args.bumps) for v in variants for d in (200, 300)]
     else:
-        rows = [isolated(v, args.diameter, args.bumps) for v in args.variants.split(",")]
+        variants = args.variants.split(",")
+        rows = [isolated(v, args.diameter, args.bumps, args.jobs) for v in variants]
     table(rows)
 
 

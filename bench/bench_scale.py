@@ -7,6 +7,7 @@ exponent between the sizes (time ~ n^k). Steps:
 
 - load-array: validate the spec with the bumps as one ``array`` entry;
 - load-list:  the same bumps as an explicit list (``- {name: A1, at: [x, y]}``);
+- load-block: the same list in block style (``- name: A1`` and ``at: [x, y]`` under it);
 - load-csv:   the same bumps from a CSV bump map file;
 - build:      load + build + write the GDS;
 - run / check / size: the step runner, the whole deck (with balls), the inverse sizer;
@@ -30,7 +31,17 @@ import tempfile
 import time
 from pathlib import Path
 
-STEPS = ("load-array", "load-list", "load-csv", "build", "run", "check", "size", "bumpmap")
+STEPS = (
+    "load-array",
+    "load-list",
+    "load-block",
+    "load-csv",
+    "build",
+    "run",
+    "check",
+    "size",
+    "bumpmap",
+)
 PITCH = 400.0
 
 STACKS = """
@@ -73,6 +84,8 @@ def spec_text(
         bumps = f"    - array: {{pitch: {pitch:g}, count: [{side}, {side}]}}\n"
     elif form == "list":
         bumps = "".join(f"    - {{name: {b}, at: [{x:g}, {y:g}]}}\n" for b, x, y in coords)
+    elif form == "block":
+        bumps = "".join(f"    - name: {b}\n      at: [{x:g}, {y:g}]\n" for b, x, y in coords)
     else:
         csv = folder / "bumps.csv"
         csv.write_text("name,x,y\n" + "".join(f"{b},{x:g},{y:g}\n" for b, x, y in coords))
@@ -88,7 +101,7 @@ def one(step: str, n: int) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        form = {"load-list": "list", "load-csv": "csv"}.get(step, "array")
+        form = {"load-list": "list", "load-block": "block", "load-csv": "csv"}.get(step, "array")
         if step == "check-web":  # 48 um pitch against a 30/50 um web: every neighbour too close
             side = int(round(math.sqrt(n)))
             text = spec_text(side**2, "array", folder, die_um=max(5000, side * 48 + 200), pitch=48)

@@ -1,9 +1,11 @@
 """Long lists of one-line flow mappings (``- {name: A1, at: [100, -200]}``, a listed bump per
+line) or of small block mappings (``- name: A1`` and ``  at: [100, -200]`` below it, a key per
 line) read without building a YAML node per value.
 
 Even libyaml makes seven nodes and their marks per such bump in Python: 40,000 listed bumps take
-seconds. Here every run of at least :data:`MIN_RUN` consecutive lines of that form (same indent,
-keys and plain scalars or ``[a, b]`` pairs of them) is cut out of the text before parsing (one
+seconds. Here every run of at least :data:`MIN_RUN` consecutive entries of either form (same
+indent, keys and plain scalars or ``[a, b]`` pairs of them; a block entry ends where a line
+no deeper than its dash follows) is cut out of the text before parsing (one
 placeholder entry in its place, blank lines after it so every later line keeps its number), its
 values resolved by the loader's own resolver (a str, or an int or float written plainly; any
 other scalar leaves the line to the parser), and spliced back into the data. Its nodes are
@@ -24,6 +26,10 @@ _PLACEHOLDER = "__masklayout_bulk_run__"
 _LINE = re.compile(r"^( *)- (\{.*\})[ \t]*$")
 _TOKEN = r"(?:[A-Za-z0-9_.+]|-[0-9.])[A-Za-z0-9_.+\-]*"
 _FIELD = re.compile(rf" *({_TOKEN}) *: +(?:\[ *({_TOKEN}) *, *({_TOKEN}) *\]|({_TOKEN})) *(,|\}}$)")
+_BLOCK_FIELD = re.compile(
+    rf"({_TOKEN}) *: +(?:\[ *({_TOKEN}) *, *({_TOKEN}) *\]|({_TOKEN}))[ \t]*$"
+)
+_BLOCK_FIRST = re.compile(r"^( *)- +(?=[^ {\[-])")
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?")
 _STR, _INT_TAG, _FLOAT_TAG = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float"))
@@ -32,8 +38,9 @@ _STR, _INT_TAG, _FLOAT_TAG = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "
 class _LazyEntry(yaml.MappingNode):
     """The node of a flow mapping read by the fast path, composed from its line when asked."""
 
-    def __init__(self, text: str, line: int, column: int, loader: type):  # noqa: D107
+    def __init__(self, text: str, line: int, column: int, loader: type, flow: bool = True):  # noqa: D107
         self._source = (text, line, column, loader)
+        self._flow = flow
         self._composed: yaml.Node | None = None
 
     def _node(self) -> yaml.Node:
@@ -48,14 +55,16 @@ class _LazyEntry(yaml.MappingNode):
     value = property(lambda self: self._node().value)
     start_mark = property(lambda self: self._node().start_mark)
     end_mark = property(lambda self: self._node().end_mark)
-    flow_style = property(lambda self: True)
+    flow_style = property(lambda self: self._flow)
 
 
 @dataclass
 class _Run:
-    """Consecutive entry lines: their first line (0-based), the lines, and what they hold."""
+    """Consecutive entries: their first line (0-based), the line after them, and what they
+    hold."""
 
     first: int
+    end: int
     indent: int
     data: list[dict[str, Any]]
     nodes: list[yaml.Node]
@@ -70,7 +79,7 @@ def parse(text: str, loader_class: type, parse_whole: Any) -> tuple[yaml.Node | 
     cut = list(lines)
     for k, run in enumerate(runs):
         cut[run.first] = " " * run.indent + f"- {{{_PLACEHOLDER}: {k}}}"
-        for i in range(run.first + 1, run.first + len(run.data)):
+        for i in range(run.first + 1, run.end):
             cut[i] = ""
     try:
         node, data = parse_whole("\n".join(cut))
@@ -91,24 +100,26 @@ def _runs(lines: list[str], loader_class: type) -> list[_Run]:
     tags: dict[str, str] = {}
     runs: list[_Run] = []
     current: _Run | None = None
-    for number, line in enumerate(lines):
+    number = 0
+    while number < len(lines):
+        line = lines[number]
         entry = _entry(line, resolver, tags) if line.startswith(" ", 0) or line[:1] == "-" else None
+        if entry is None:
+            entry = _block_entry(lines, number, resolver, tags)
         if entry is not None:
-            indent, column, flow, data = entry
-            if (
-                current is None
-                or indent != current.indent
-                or current.first + len(current.data) != number
-            ):
+            indent, column, text, data, size = entry
+            if current is None or indent != current.indent or current.end != number:
                 if current is not None and len(current.data) >= MIN_RUN:
                     runs.append(current)
-                current = _Run(number, indent, [], [])
+                current = _Run(number, number, indent, [], [])
             current.data.append(data)
-            current.nodes.append(_LazyEntry(flow, number, column, loader_class))
+            current.nodes.append(_LazyEntry(text, number, column, loader_class, column != 0))
+            current.end = number = number + size
             continue
         if current is not None and len(current.data) >= MIN_RUN:
             runs.append(current)
         current = None
+        number += 1
     if current is not None and len(current.data) >= MIN_RUN:
         runs.append(current)
     return runs
@@ -116,8 +127,9 @@ def _runs(lines: list[str], loader_class: type) -> list[_Run]:
 
 def _entry(
     line: str, resolver: yaml.resolver.Resolver, tags: dict[str, str]
-) -> tuple[int, int, str, dict[str, Any]] | None:
-    """(indent, column of ``{``, the mapping text, its data) of an entry line, or None."""
+) -> tuple[int, int, str, dict[str, Any], int] | None:
+    """(indent, column of ``{``, the mapping text, its data, 1 line) of an entry line, or
+    None."""
     match = _LINE.match(line)
     if match is None:
         return None
@@ -145,7 +157,46 @@ def _entry(
             break
     if pos != len(flow) or not data:
         return None
-    return len(match.group(1)), column, flow, data
+    return len(match.group(1)), column, flow, data, 1
+
+
+def _block_entry(
+    lines: list[str], number: int, resolver: yaml.resolver.Resolver, tags: dict[str, str]
+) -> tuple[int, int, str, dict[str, Any], int] | None:
+    """(indent, column 0, the entry's lines with its dash blanked, its data, its line count)
+    of a block mapping entry starting at line ``number`` (``- key: value``, then ``key: value``
+    lines under its first key), or None. Whatever follows it must stand no deeper than its
+    dash (the next entry, a key of the parent, the end): else the mapping may go on."""
+    first = _BLOCK_FIRST.match(lines[number])
+    if first is None:
+        return None
+    indent, column = len(first.group(1)), first.end()
+    data: dict[str, Any] = {}
+    end = number
+    while end < len(lines):
+        line = lines[end]
+        if end > number and (line[:column].strip() or len(line) == len(line[:column])):
+            break
+        field = _BLOCK_FIELD.fullmatch(line, column)
+        if field is None or (end > number and line[column : column + 1] == " "):
+            return None
+        key, a, b, single = field.group(1, 2, 3, 4)
+        if _value(key, resolver, tags) != key or key in data:
+            return None
+        value: Any = (
+            _value(single, resolver, tags)
+            if single is not None
+            else [_value(a, resolver, tags), _value(b, resolver, tags)]
+        )
+        if value is None or (isinstance(value, list) and None in value):
+            return None
+        data[key] = value
+        end += 1
+    after = lines[end] if end < len(lines) else ""
+    if end < len(lines) and (not after.strip() or len(after) - len(after.lstrip(" ")) > indent):
+        return None
+    text = "\n".join([" " * column + lines[number][column:], *lines[number + 1 : end]])
+    return indent, 0, text, data, end - number
 
 
 def _value(token: str, resolver: yaml.resolver.Resolver, tags: dict[str, str]) -> Any:

@@ -464,7 +464,12 @@ def split_command(
     progress = Progress.for_terminal(quiet)
     design = spec_module.load(spec_file)
     with progress.step(f"reading {layout_file}"):
-        library = layout.read(layout_file)
+        try:
+            library = layout.read(layout_file)
+        except (OSError, EOFError, RuntimeError) as exc:  # gdstk (GDSII, OASIS), gzip
+            raise click.BadParameter(
+                f"{layout_file}: cannot read it as GDSII or OASIS ({exc})", param_hint="GDS"
+            ) from None
     if design.spec.name not in {cell.name for cell in library.cells}:
         raise click.BadParameter(
             f"{layout_file} has no cell {design.spec.name}: not a wafer built from {spec_file}",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import gzip
 import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -203,9 +204,17 @@ def _layer_names(design: Design, library: gdstk.Library) -> tuple[str, ...]:
 
 
 def read(path: str | Path) -> gdstk.Library:
-    """Read a GDSII file (OASIS when ``path`` ends in ``.oas``) at 1 nm in µm."""
-    if Path(path).suffix.lower() == ".oas":
+    """Read a GDSII file (OASIS when ``path`` ends in ``.oas``, gzipped GDSII in ``.gz``) at
+    1 nm in µm. gdstk reads no gzip: a ``.gz`` is unpacked, streamed, into a temporary file."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".oas":
         return gdstk.read_oas(path, unit=UNIT)
+    if suffix == ".gz":
+        with tempfile.TemporaryDirectory() as tmp, gzip.open(path, "rb") as packed:
+            plain = Path(tmp, "layout.gds")
+            with open(plain, "wb") as out:
+                shutil.copyfileobj(packed, out, 1 << 20)
+            return gdstk.read_gds(plain, unit=UNIT)
     return gdstk.read_gds(path, unit=UNIT)
 
 

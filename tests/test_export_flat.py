@@ -353,3 +353,43 @@ def test_cli_flat_options_need_their_context(tmp_path: Path, args: list[str], me
     result = CliRunner().invoke(main, ["build", str(spec_file), "-q", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+@pytest.mark.parametrize("flat", [[], ["--flat"]], ids=["hierarchical", "flat"])
+def test_cli_split_reads_a_gzipped_gds_as_build_split_wrote_it(
+    tmp_path: Path, flat: list[str]
+) -> None:
+    spec_file = tmp_path / "small.yaml"
+    spec_file.write_text(small_text())
+    runner = CliRunner()
+    packed = tmp_path / "small.gds.gz"
+    built = runner.invoke(
+        main, ["build", str(spec_file), "-o", str(packed), "--split", str(tmp_path / "a"), *flat, "-q"]
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert packed.read_bytes()[:2] == b"\x1f\x8b"  # gzip, not a plain GDSII
+    again = runner.invoke(
+        main, ["split", str(packed), "--spec", str(spec_file), str(tmp_path / "b"), *flat, "-q"]
+    )
+    assert again.exit_code == 0, again.output
+    a = json.loads((tmp_path / "a" / split.MANIFEST).read_text())
+    b = json.loads((tmp_path / "b" / split.MANIFEST).read_text())
+    assert a == b and len(a["masks"]) >= 2
+    for mask in a["masks"]:
+        assert (tmp_path / "a" / mask["file"]).read_bytes() == (
+            tmp_path / "b" / mask["file"]
+        ).read_bytes()
+
+
+@pytest.mark.parametrize("name", ["bad.gds", "bad.gds.gz", "bad.oas"])
+def test_cli_split_of_an_unreadable_layout_is_bad_input(tmp_path: Path, name: str) -> None:
+    spec_file = tmp_path / "small.yaml"
+    spec_file.write_text(small_text())
+    bad = tmp_path / name
+    bad.write_bytes(b"\x1f\x8b not a layout" if name.endswith(".gz") else b"not a layout")
+    result = CliRunner().invoke(
+        main, ["split", str(bad), "--spec", str(spec_file), str(tmp_path / "m")]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"{bad}: cannot read it as GDSII or OASIS" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "m").exists()

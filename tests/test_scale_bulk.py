@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from masklayout import SpecError, load
+from masklayout import SpecError, bulk_yaml, load
 from masklayout.checks import engine
 from masklayout.checks.engine import _grid_clusters, _merged_clusters, check_layout
 from masklayout.checks.report import to_table
@@ -297,10 +297,23 @@ def _listed(n: int, extra: str = "") -> str:
     return BASE_SPEC.replace("  bumps:\n", "  bumps:\n" + rows, 1)
 
 
+def _block(n: int, extra: str = "") -> str:
+    """``_listed`` with each bump a block mapping: ``- name: Bk`` and ``at:`` under it."""
+    rows = "".join(
+        f"    - name: B{k}\n      at: [{k * 400 - 20_000}, -1.5]\n{extra}" for k in range(n)
+    )
+    return BASE_SPEC.replace("  bumps:\n", "  bumps:\n" + rows, 1)
+
+
 @pytest.mark.parametrize(
     "text",
     [
         _listed(200),
+        _block(200),
+        _block(200, "      stack: std\n      net: N1\n"),
+        _block(100).replace("      at: [2400, -1.5]", "      at:\n        - 2400\n        - -1.5"),
+        _block(100).replace("    - name: B7\n", "    - name: B7\n\n"),
+        _block(100).replace("    - name: B9\n      at:", "    -   name: B9\n        at:"),
         _listed(200, ", stack: std, net: N1"),
         _listed(100).replace("name: B7,", "name: yes,").replace("[2400,", "[0x10,"),
         "notes: |\n" + "".join(f"  - {{name: B{k}, at: [1, 2]}}\n" for k in range(100)),
@@ -308,7 +321,18 @@ def _listed(n: int, extra: str = "") -> str:
         + "".join(f"  - {{name: B{k}, at: [1, 2]}}\n" for k in range(100))
         + "b: *list\n",
     ],
-    ids=["bumps", "stack and net", "yaml 1.1 scalars", "in a block scalar", "aliased"],
+    ids=[
+        "bumps",
+        "block",
+        "block, stack and net",
+        "block, nested",
+        "block, blank line",
+        "block, deeper dash",
+        "stack and net",
+        "yaml 1.1 scalars",
+        "in a block scalar",
+        "aliased",
+    ],
 )
 def test_long_entry_lists_read_as_the_pure_python_loader_reads_them(text: str) -> None:
     source = SourceMap(text, "spec.yaml")
@@ -316,10 +340,29 @@ def test_long_entry_lists_read_as_the_pure_python_loader_reads_them(text: str) -
     assert _marks(source.node) == _marks(yaml.compose(text, Loader=yaml.SafeLoader))
 
 
-def test_a_bad_entry_in_a_long_list_is_located_at_its_line(tmp_path) -> None:
+def test_block_entries_are_taken_by_the_fast_path_up_to_one_it_cannot_read() -> None:
+    lines = _block(200).split("\n")
+    first = next(k for k, line in enumerate(lines) if line == "    - name: B0")
+    (run,) = bulk_yaml._runs(lines, yaml.SafeLoader)
+    assert (run.first, run.end, len(run.data)) == (first, first + 400, 200)
+    assert run.data[7] == {"name": "B7", "at": [-17200, -1.5]}
+    # B150's point as a block list: B0-B149 stay a run, B151-B199 (49) are too few for one
+    nested = _block(200).replace(
+        "      at: [40000, -1.5]", "      at:\n        - 40000\n        - -1.5"
+    )
+    runs = bulk_yaml._runs(nested.split("\n"), yaml.SafeLoader)
+    assert [(r.first, len(r.data)) for r in runs] == [(first, 150)]
+
+
+@pytest.mark.parametrize("style", ["flow", "block"])
+def test_a_bad_entry_in_a_long_list_is_located_at_its_line(tmp_path, style: str) -> None:
     text = _listed(500).replace(
         "{name: B321, at: [108400, -1.5]}", "{name: B321, at: [108400, -1.5], nte: x}"
     )
+    if style == "block":
+        text = _block(500).replace(
+            "      at: [108400, -1.5]\n", "      at: [108400, -1.5]\n      nte: x\n"
+        )
     line = next(k for k, row in enumerate(text.splitlines(), start=1) if "nte: x" in row)
     column = text.splitlines()[line - 1].index("nte") + 1
     path = tmp_path / "spec.yaml"

@@ -152,6 +152,8 @@ def marker_database(report: CheckReport, layout_file: str | None = None) -> rdb.
     for r in report.results:
         category = database.create_category(r.name)
         status = f"skipped: {r.skipped}" if r.skipped else r.status
+        if r.unlisted:
+            status += f"; {r.unlisted} more, less severe, not listed ({r.unlisted_on_wafer} on the wafer)"  # fmt: skip
         category.description = f"{r.what} {limit_text(r)} ({status})"
         for v in r.violations:
             if v.cell not in cells:
