@@ -26,7 +26,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from masklayout.geometry.shapes import GRID, ShapeName, shape_points
-from masklayout.process import Ball, balls, simulate_stacks
+from masklayout.process import Ball, balls, simulate_stacks, widest_bodies
 from masklayout.process.summary import GRAVITY_BASE_UM, gravity_note
 from masklayout.spec import Design, Stack, circumradius
 from masklayout.tech import Rule
@@ -344,7 +344,8 @@ def size(
     diameter = _solve(design, stack, level, target, value, candidates, reached, grid, (low, high))
     solved = _with(stack, level, round(diameter, 6))
     ball = balls(design, [solved])[0]
-    _check_bridging(design, stack_name, ball.diameter_um, pitch)
+    widest = float(widest_bodies(design, [solved])[0])
+    _check_bridging(design, stack_name, widest, pitch, "its widest body (molten at a peak)")
     return Sizing(
         stack_name, mask, level, target, value, diameter, solved, ball, tuple(rules), low, high,
         grid, tuple(_warnings(design, solved, level, ball)),
@@ -384,16 +385,18 @@ def _solve(
     return float(snapped[int(np.argmin(np.abs(got - value)))])
 
 
-def _check_bridging(design: Design, stack_name: str, ball_diameter: float, pitch: float) -> None:
-    """Unreachable when a ball this wide leaves less than the minimum gap to its neighbours
-    ``pitch`` away (:func:`_pitch`)."""
+def _check_bridging(
+    design: Design, stack_name: str, ball_diameter: float, pitch: float, what: str = "a ball"
+) -> None:
+    """Unreachable when a body this wide (the ball, or its melt at a reflow's peak) leaves less
+    than the minimum gap to its neighbours ``pitch`` away (:func:`_pitch`)."""
     found = _rule(design, "bridging")
     if found is None:
         return
     gap = design.rule_value(found[0], 0.0)
     if math.isfinite(pitch) and ball_diameter + gap > pitch:
         raise Unreachable(
-            f"a ball {ball_diameter:.1f} µm wide with the minimum gap {gap:g} µm ({found[0]}) "
+            f"{what} {ball_diameter:.1f} µm wide with the minimum gap {gap:g} µm ({found[0]}) "
             f"needs a pitch of {ball_diameter + gap:.1f} µm; "
             f"the bumps of stack '{stack_name}' are {pitch:g} µm apart: they bridge",
             found[0],

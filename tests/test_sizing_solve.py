@@ -122,3 +122,39 @@ def test_a_free_ball_gets_no_confinement_warning():
     design = spec.load(SAMPLES / "wlcsp_rdl_400.yaml")
     result = size(design, "std", "height", 170.0)
     assert not any("confined" in w for w in result.warnings)
+
+
+def test_an_opening_whose_melt_would_bridge_is_refused_though_its_cooled_ball_clears():
+    """SM1 and SM2 printed full (250 and 330 µm thick), stripped, reflowed: a free cap on the
+    UBM, wider than SM2's opening, so the web leaves room for BALL.GAP to bind. Sized for a
+    cooled ball of Ø 365, the melt at the peak holds the same metal at SAC305's liquid density
+    (7.38 / 7.06 g/cm³, written here) and is wider; between the two, the pitch leaves the cooled
+    balls the 40 µm BALL.GAP and the melts less: neighbours bridge while molten."""
+    from tests.process_specs import design as process_design
+
+    flow = [
+        "{step: form_mask, mask: SM1}",
+        "{step: deposit, into: SM1, solder: SAC305-paste-T6, fill: 1}",
+        "{step: form_mask, mask: SM2}",
+        "{step: deposit, into: SM2, solder: SAC305-paste-T6, fill: 1}",
+        "{step: strip, masks: [SM1, SM2]}",
+        "{step: reflow, peak: 245}",
+    ]
+    a = math.sqrt(circle_area(250) / math.pi)  # the written UBM's equal-area radius
+    target = 365.0
+    h = (target + math.sqrt(target**2 - 4 * a * a)) / 2  # 2R = (a² + h²)/h past a hemisphere
+    liquid = math.pi * h * (3 * a * a + h * h) / 6 * 7.38 / 7.06
+    hm = brentq(lambda x: math.pi * x * (3 * a * a + x * x) / 6 - liquid, a, 10 * a)
+    molten = (a * a + hm * hm) / hm
+    assert molten - target > 4.0
+    pitch = round((target + molten) / 2 + 40.0, 3)
+
+    def sized(pitch: float):
+        d = process_design(flow, t1=250, t2=330, pitch=pitch, count=(2, 1))
+        return size(d, "std", "diameter", target, "SM2")
+
+    assert sized(molten + 41.0).ball.diameter_um == pytest.approx(target, abs=0.5)
+    with pytest.raises(Unreachable) as info:
+        sized(pitch)
+    assert info.value.rule == "BALL.GAP"
+    assert "molten" in str(info.value) and f"{molten:.0f}" in str(info.value)

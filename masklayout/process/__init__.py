@@ -22,7 +22,13 @@ from masklayout.process.runner import (
     simulate_stacks,
     stack_geometry,
 )
-from masklayout.process.summary import ball_diameters, balls, bridging_diameters, run
+from masklayout.process.summary import (
+    ball_diameters,
+    balls,
+    bridging_diameters,
+    run,
+    widest_bodies,
+)
 
 __all__ = [
     "Ball",
@@ -39,6 +45,7 @@ __all__ = [
     "ball_diameters",
     "balls",
     "bridging_diameters",
+    "widest_bodies",
     "plan_flow",
     "run",
     "simulate",

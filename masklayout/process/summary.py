@@ -131,15 +131,22 @@ def ball_diameters(design: Design) -> dict[str, float]:
     return {name: _ball(sim, row).diameter_um for row, name in enumerate(design.spec.stacks)}
 
 
-def bridging_diameters(design: Design) -> dict[str, float]:
-    """Each stack's widest body for ``check``'s bridging rule: its ball's diameter or, wider,
-    its molten body's at a reflow's peak (neighbours bridge while molten). One diameter per
-    stack, the widest over the reflows: where stacks melted at different reflows this is
-    stricter than :func:`run`, which pairs only bodies molten at the same peak."""
-    sim = simulate_stacks(design)
+def widest_bodies(design: Design, stacks: Sequence[Stack] | None = None) -> np.ndarray:
+    """Per stack (default: the design's), the widest body a neighbour could meet: the ball's
+    diameter or, wider, its melt's above the masks at a reflow's peak (neighbours bridge while
+    molten)."""
+    sim = simulate_stacks(design, stacks)
     widest = sim.diameter
     for _, molten in sim.melts:
         widest = np.fmax(widest, molten)
+    return widest
+
+
+def bridging_diameters(design: Design) -> dict[str, float]:
+    """Each stack's widest body for ``check``'s bridging rule (:func:`widest_bodies`). One
+    diameter per stack, the widest over the reflows: where stacks melted at different reflows
+    this is stricter than :func:`run`, which pairs only bodies molten at the same peak."""
+    widest = widest_bodies(design)
     return {name: float(widest[row]) for row, name in enumerate(design.spec.stacks)}
 
 
