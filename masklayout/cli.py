@@ -171,7 +171,7 @@ def flat_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--flat",
             is_flag=True,
             help="Write each mask flat (one cell), streamed die by die, in its exposure "
-            "(mirror, tone, magnification, plate from the tech and spec).",
+            "(mirror, tone, magnification, plate, image from the tech and spec).",
         ),
         click.option(
             "--format",
@@ -197,6 +197,13 @@ def flat_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--mag", type=float, help="Magnification for every mask (4 or 5 for a reticle)."
         ),
         click.option(
+            "--image",
+            type=click.Choice(["wafer", "die"]),
+            help="What every mask images: the wafer (every die, marks, labels) or one die "
+            "centred on the plate, as a stepper reticle (default: the tech's and spec's, "
+            "else wafer).",
+        ),
+        click.option(
             "--jobs",
             type=click.IntRange(min=1),
             default=1,
@@ -210,16 +217,15 @@ def flat_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def exposure_override(
-    flat: bool, mirror: bool | None, tone: str | None, mag: float | None
+    flat: bool, mirror: bool | None, tone: str | None, mag: float | None, image: str | None
 ) -> Exposure | None:
     """The command line's exposure keys (those given), or None."""
-    given = {
-        key: value
-        for key, value in (("mirror", mirror), ("tone", tone), ("magnification", mag))
-        if value is not None
-    }
+    pairs = (("mirror", mirror), ("tone", tone), ("magnification", mag), ("image", image))
+    given = {key: value for key, value in pairs if value is not None}
     if given and not flat:
-        raise click.UsageError("--mirror, --tone and --mag apply to a flat split: add --flat")
+        raise click.UsageError(
+            "--mirror, --tone, --mag and --image apply to a flat split: add --flat"
+        )
     if mag is not None and not 0 < mag <= 10:
         raise click.BadParameter("a magnification in (0, 10]", param_hint="--mag")
     return Exposure(**given) if given else None
@@ -283,6 +289,7 @@ def build(
     mirror: bool | None,
     tone: str | None,
     mag: float | None,
+    image: str | None,
     jobs: int,
     revision: str,
     pinmap: str | None,
@@ -297,7 +304,8 @@ def build(
     --allow-unrouted the routed part is written with a marker database of the rest (exit 1).
 
     With --split DIR --flat, each mask is written flat for the mask shop: OASIS by default,
-    mirrored, toned and magnified as the tech and the spec's masks say (or as given here)."""
+    mirrored, toned and magnified as the tech and the spec's masks say (or as given here);
+    with --image die, one die centred on the plate (a stepper reticle) instead of the wafer."""
     from masklayout import nets_report
 
     if die_only and (bumpmap or wafermap):
@@ -306,7 +314,7 @@ def build(
         raise click.UsageError("--split needs the wafer; drop --die-only")
     if flat and not split_dir:
         raise click.UsageError("--flat writes the masks of --split DIR: add --split")
-    override = exposure_override(flat, mirror, tone, mag)
+    override = exposure_override(flat, mirror, tone, mag, image)
     if not mark_geometry.REVISION.fullmatch(revision):
         raise click.BadParameter(mark_geometry.REVISION_HELP, param_hint="--revision")
     if output is not None:
@@ -453,6 +461,7 @@ def split_command(
     mirror: bool | None,
     tone: str | None,
     mag: float | None,
+    image: str | None,
     jobs: int,
     as_json: bool,
     quiet: bool,
@@ -460,7 +469,7 @@ def split_command(
     """Split GDS (a wafer layout built from SPEC, GDSII or OASIS) into one file per mask layer
     and masks.json in DIR: hierarchical GDSII, or with --flat each mask flat in its exposure,
     as 'build --split DIR [--flat]' writes them."""
-    override = exposure_override(flat, mirror, tone, mag)
+    override = exposure_override(flat, mirror, tone, mag, image)
     progress = Progress.for_terminal(quiet)
     design = spec_module.load(spec_file)
     with progress.step(f"reading {layout_file}"):

@@ -14,6 +14,12 @@ Memory: a die's shapes are held once, as groups (one shape, the positions it tak
 each die is written as that group moved to its centre. OASIS (the default) writes a group as
 one POLYGON record with a repetition, reused at the next die; GDSII expands the placements into
 BOUNDARY elements, a die at a time. Neither grows with the number of dies.
+
+A stepper reticle (exposure ``image: die``) holds one die, not the wafer: the die cell's
+shapes on the layer, its centre at the plate's centre, magnified, mirrored and toned as above;
+the mask's label as a TEXT record at the centre and the die's own labels (pad and bump names,
+TEXT); no wafer alignment marks and no label polygons (they lie in the wafer's edge ring). The
+field of a clear tone is the die step (the die and its scribe: what one shot prints).
 """
 
 from __future__ import annotations
@@ -74,6 +80,7 @@ class MaskContent:
     centers: np.ndarray  # die centres (d × 2)
     extras: tuple[Group, ...]  # alignment marks and label polygons, wafer coordinates
     texts: tuple[tuple[str, int, int], ...]
+    die_texts: tuple[tuple[str, int, int], ...]  # the die cell's labels, about its centre
     step: tuple[int, int]  # the die grid, for the tiles of an inversion
     offset: tuple[int, int]
     wafer: np.ndarray  # the wafer outline: the field of an inversion without a plate
@@ -88,6 +95,7 @@ class Settings:
     tone: Literal["clear", "dark"]
     magnification: float
     plate: Plate | None
+    image: Literal["wafer", "die"] = "wafer"
 
     def as_dict(self, film_polarity: str) -> dict[str, Any]:
         plate = self.plate
@@ -100,6 +108,7 @@ class Settings:
             "matches_film": f"{self.tone}_field" == film_polarity,
             "data": DATA_TONE,
             "magnification": self.magnification,
+            "image": self.image,
             "plate": None
             if plate is None
             else {"size_um": plate.size, "outline": plate.outline, "frame_um": plate.frame},
@@ -175,6 +184,17 @@ def _placements(top: gdstk.Cell, cell_name: str, dbu: float) -> np.ndarray:
     return centers[np.lexsort((centers[:, 0], centers[:, 1]))].astype(np.int64)
 
 
+def _texts(
+    cell: gdstk.Cell, text_layer: tuple[int, int], dbu: float
+) -> tuple[tuple[str, int, int], ...]:
+    """The labels of ``cell`` on ``text_layer``: (text, x, y), database units."""
+    return tuple(
+        (label.text, *(int(v) for v in np.rint(np.asarray(label.origin) / dbu)))
+        for label in cell.labels
+        if (label.layer, label.texttype) == text_layer
+    )
+
+
 def contents(
     design: Design, library: gdstk.Library, layers: Iterable[str]
 ) -> Iterator[MaskContent]:
@@ -190,16 +210,13 @@ def contents(
     offset = (round(grid.offset[0] / dbu), round(grid.offset[1] / dbu))
     wafer = _points(wafer_geometry.outline(spec.wafer)[0], dbu)
     text_layer = tech.layer("TEXT")
+    die_texts = _texts(die, text_layer, dbu)
     for name in layers:
         layer, datatype = tech.layer(name)
         own = cells[f"{spec.name}_MASK_{name}"]
         die_shapes = die.get_polygons(layer=layer, datatype=datatype)
         marks = own.get_polygons(layer=layer, datatype=datatype)
-        texts = tuple(
-            (label.text, *(int(v) for v in np.rint(np.asarray(label.origin) / dbu)))
-            for label in own.labels
-            if (label.layer, label.texttype) == text_layer
-        )
+        texts = _texts(own, text_layer, dbu)
         yield MaskContent(
             name=name,
             file_stem=f"{spec.name}_{name}",
@@ -209,6 +226,7 @@ def contents(
             centers=centers,
             extras=groups(_points(p, dbu) for p in marks),
             texts=texts,
+            die_texts=die_texts,
             step=step,
             offset=offset,
             wafer=wafer,
@@ -226,7 +244,9 @@ def settings(design: Design, layer: str, override: Exposure | None, film_tone: s
     if override is not None:
         exposure = override.over(exposure)
     tone = exposure.tone or ("dark" if film_tone == "positive" else "clear")
-    return Settings(exposure.mirror, tone, exposure.magnification, exposure.plate)
+    return Settings(
+        exposure.mirror, tone, exposure.magnification, exposure.plate, image=exposure.image
+    )
 
 
 # --------------------------------------------------------------------------- inversion
@@ -410,20 +430,40 @@ def _frame(plate: Plate, content: MaskContent, magnification: float) -> np.ndarr
 
 
 def check_fits(content: MaskContent, exposure: Settings) -> None:
-    """Raise ExposureError when the magnified image (wafer, dies, marks, labels) overflows the
-    plate."""
+    """Raise ExposureError when the magnified image overflows the plate: the wafer, its marks
+    and labels; or, for ``image: die``, the die step about the die's centre."""
     if exposure.plate is None:
         return
-    lows = [content.wafer.min(axis=0)] + [g.box()[0] for g in content.extras]
-    highs = [content.wafer.max(axis=0)] + [g.box()[1] for g in content.extras]
-    extent = max(np.abs(np.concatenate([lows, highs])).max(axis=0)) * exposure.magnification
+    if exposure.image == "die":
+        extent = max(content.step) / 2 * exposure.magnification
+        hint = ""
+    else:
+        lows = [content.wafer.min(axis=0)] + [g.box()[0] for g in content.extras]
+        highs = [content.wafer.max(axis=0)] + [g.box()[1] for g in content.extras]
+        extent = max(np.abs(np.concatenate([lows, highs])).max(axis=0)) * exposure.magnification
+        hint = ", or image: die for a stepper reticle" if exposure.magnification > 1 else ""
     half = exposure.plate.size / content.dbu / 2
     if extent > half:
         raise ExposureError(
-            f"mask {content.name}: the image at {exposure.magnification:g}x reaches "
-            f"{2 * extent * content.dbu / 1000:g} mm across; the plate is "
-            f"{exposure.plate.size / 1000:g} mm (give a larger plate or a smaller magnification)"
+            f"mask {content.name}: the {exposure.image} image at {exposure.magnification:g}x "
+            f"reaches {2 * extent * content.dbu / 1000:g} mm across; the plate is "
+            f"{exposure.plate.size / 1000:g} mm (give a larger plate or a smaller "
+            f"magnification{hint})"
         )
+
+
+def _die_image(
+    content: MaskContent, exposure: Settings, extras: tuple[Group, ...]
+) -> list[tuple[tuple[Group, ...], np.ndarray]]:
+    """A reticle's one die about its centre, as (groups, offsets) pairs: the die's shapes and
+    ``extras`` (the plate's frame), or the die step less the die's openings."""
+    zero = np.zeros((1, 2), dtype=np.int64)
+    if exposure.tone == "dark":
+        return [(content.die, zero), (extras, zero)]
+    step = np.array(content.step)
+    half = step // 2
+    openings = _openings(content.die, np.zeros(2, dtype=np.int64))
+    return [(groups(_inverted_tile(-half, step - half, None, openings)), zero)]
 
 
 def write_mask(
@@ -436,14 +476,19 @@ def write_mask(
         else GdsStream(out, content.file_stem, content.file_stem, 1e-6, content.dbu * 1e-6)
     )
     tally = _Tally(writer)
-    extras = content.extras
+    frame: tuple[Group, ...] = ()
     if exposure.plate is not None and exposure.plate.outline and exposure.tone == "dark":
-        extras = extras + groups([_frame(exposure.plate, content, exposure.magnification)])
-    parts: Iterable[tuple[tuple[Group, ...], np.ndarray]] = (
-        _inverted(content, exposure, extras)
-        if exposure.tone == "clear"
-        else [(content.die, content.centers), (extras, np.zeros((1, 2), dtype=np.int64))]
-    )
+        frame = groups([_frame(exposure.plate, content, exposure.magnification)])
+    parts: Iterable[tuple[tuple[Group, ...], np.ndarray]]
+    texts = content.texts
+    if exposure.image == "die":
+        parts = _die_image(content, exposure, frame)
+        texts = tuple((text, 0, 0) for text, _, _ in content.texts) + content.die_texts
+    elif exposure.tone == "clear":
+        parts = _inverted(content, exposure, content.extras + frame)
+    else:
+        zero = np.zeros((1, 2), dtype=np.int64)
+        parts = [(content.die, content.centers), (content.extras + frame, zero)]
     for part, offsets in parts:
         moved = [
             Group(_transform(g.shape, exposure), _transform(g.positions, exposure)) for g in part
@@ -456,9 +501,9 @@ def write_mask(
             for at in where:
                 for group in moved:
                     tally.add(group, at[None, :], content.layer)
-    for text, x, y in content.texts:
-        ((tx, ty),) = _transform(np.array([[x, y]]), exposure)
-        writer.text(text, int(tx), int(ty), *content.text_layer)
+    places = np.array([(x, y) for _, x, y in texts], dtype=np.int64).reshape(-1, 2)
+    for (text, _, _), (tx, ty) in zip(texts, _transform(places, exposure).tolist(), strict=True):
+        writer.text(text, tx, ty, *content.text_layer)
     writer.close()
     um = content.dbu
     return {

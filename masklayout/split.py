@@ -311,7 +311,8 @@ def write_flat_split(
     progress: Progress = SILENT,
 ) -> dict[str, Any]:
     """Write each mask layer of a wafer library flat (one cell: every die's openings, the
-    layer's marks and label), with its exposure applied, and ``masks.json``, into
+    layer's marks and label; one die for an exposure ``image: die``), with its exposure
+    applied, and ``masks.json``, into
     ``directory``, all or none; ``jobs`` processes write masks side by side (same bytes).
     ``exposure`` overrides the tech's and the spec's for every mask. Raise
     :class:`export.ExposureError` when an image does not fit its plate."""
@@ -336,6 +337,8 @@ def write_flat_split(
         records = []
         for (content, chosen, file, described), written in zip(planned, stats, strict=True):
             per_die = sum(len(g.positions) for g in content.die)
+            wafer = chosen.image == "wafer"  # a die image: one die, no marks or label polygons
+            dies = len(content.centers) if wafer else 1
             records.append(
                 {
                     "name": content.name,
@@ -347,12 +350,14 @@ def write_flat_split(
                     "counts": {
                         "polygons": written["polygons"],
                         "polygons_per_die": per_die,
-                        "dies": len(content.centers),
-                        "die_polygons": per_die * len(content.centers),
-                        "mark_and_label_polygons": sum(len(g.positions) for g in content.extras),
+                        "dies": dies,
+                        "die_polygons": per_die * dies,
+                        "mark_and_label_polygons": sum(len(g.positions) for g in content.extras)
+                        if wafer
+                        else 0,
                         "max_vertices": written["max_vertices"],
                     },
-                    "alignment_mark": described["alignment_mark"],
+                    "alignment_mark": described["alignment_mark"] if wafer else None,
                     "label": described["label"],
                     "bounding_box_um": written["bounding_box_um"],
                     "bytes": written["bytes"],

@@ -304,12 +304,15 @@ class Exposure(StrictModel):
     ``clear`` writes the field less the openings (a clear-field plate); unset, the film's tone
     decides (positive: dark, negative: clear). ``magnification``: a stepper reticle's (4, 5)
     scales every coordinate. ``plate``: the blank, whose square is the field when inverted (the
-    wafer outline without one)."""
+    wafer outline without one). ``image``: ``wafer`` (every die, the marks and the label) or
+    ``die`` (a stepper reticle's: one die's shapes about its centre, on the plate's centre, no
+    wafer marks or label polygons; the field of a clear tone is the die step)."""
 
     mirror: bool = False
     tone: Literal["clear", "dark"] | None = None
     magnification: float = Field(1.0, gt=0, le=10)
     plate: Plate | None = None
+    image: Literal["wafer", "die"] = "wafer"
 
     def over(self, base: Exposure) -> Exposure:
         """This exposure's keys (those given) over ``base``."""
