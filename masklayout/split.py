@@ -338,7 +338,7 @@ def write_flat_split(
         for (content, chosen, file, described), written in zip(planned, stats, strict=True):
             per_die = sum(len(g.positions) for g in content.die)
             wafer = chosen.image == "wafer"  # a die image: one die, no marks or label polygons
-            dies = len(content.centers) if wafer else 1
+            in_file = len(content.centers) if wafer else 1
             records.append(
                 {
                     "name": content.name,
@@ -350,8 +350,8 @@ def write_flat_split(
                     "counts": {
                         "polygons": written["polygons"],
                         "polygons_per_die": per_die,
-                        "dies": dies,
-                        "die_polygons": per_die * dies,
+                        "dies": in_file,
+                        "die_polygons": per_die * in_file,
                         "mark_and_label_polygons": sum(len(g.positions) for g in content.extras)
                         if wafer
                         else 0,
