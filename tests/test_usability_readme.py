@@ -127,9 +127,6 @@ def test_readme_nets_example_routes_every_net_it_names(tmp_path, monkeypatch):
     assert re.search(r"NET\.OPEN .* ok", checked.output)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="routing/plane.py: the pour fails the router's own width check"
-)
 def test_readme_nets_example_pours_vss_as_a_plane(tmp_path, monkeypatch):
     text = _readme_nets_spec().replace("bumps: [E5]}", "bumps: [E5], plane: true}")
     assert "plane: true" in text
