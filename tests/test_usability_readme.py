@@ -133,9 +133,6 @@ def test_readme_nets_example_pours_vss_as_a_plane(tmp_path, monkeypatch):
     _run_readme_nets(tmp_path, monkeypatch, text)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="teardrops: one beside a branch of a net's tree leaves an RDL.S notch"
-)
 def test_readme_nets_example_with_teardrops_checks_clean(tmp_path, monkeypatch):
     text = _readme_nets_spec().replace("    width: 20 ", "    teardrop: true\n    width: 20 ")
     assert "teardrop: true" in text
