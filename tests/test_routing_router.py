@@ -144,6 +144,34 @@ def test_plane_connects_its_terminals_around_a_signal_net():
     assert gnd.area() > 0.5 * 1000 * 600 * 0.001**-2 * 0.5
 
 
+def test_plane_around_keepouts_is_legal_and_one_shape():
+    # A skewed triangle and a disc as keep-outs, a signal net between them: the pour keeps RDL.S
+    # from all of it, has no neck under its width and no notch, and joins all three terminals.
+    signal = Net(name="SIG", terminals=(pad("P1", 80, 300), bump("B1", 620, 300)), width=W)
+    plane = Net(
+        name="GND",
+        terminals=(pad("P2", 80, 520), pad("P3", 80, 80), bump("B2", 600, 110)),
+        width=20.0,
+        plane=True,
+    )
+    triangle = np.array([[300.0, 380.0], [470.0, 430.0], [340.0, 560.0]])
+    p = RoutingProblem(
+        outline=box(0, 0, 800, 600),
+        edge_clearance=20.0,
+        space=S,
+        nets=(signal, plane),
+        obstacles=(
+            Obstacle(name="keep-out 1", polygon=triangle),
+            Obstacle(name="keep-out 2", polygon=disc(330, 160, 90, n=48)),
+        ),
+    )
+    result = route(p)
+    assert not result.unrouted
+    assert problems(p, result) == []
+    gnd = region(next(r for r in result.routed if r.name == "GND").polygons).merged()
+    assert gnd.count() == 1
+
+
 def test_plane_cut_in_two_is_reported():
     # A signal trace from the left edge to the right edge cuts the plane's two pads apart.
     signal = Net(name="SIG", terminals=(pad("P1", 60, 300), pad("P4", 940, 300)), width=W)
@@ -156,6 +184,8 @@ def test_plane_cut_in_two_is_reported():
     result = route(p)
     (u,) = result.unrouted
     assert u.net == "GND" and "2 pieces" in u.reason
+    # located at the cut: the gap between the pieces is the signal trace and its space each side
+    assert abs(u.at[1] - 300) <= W / 2 + S
 
 
 @pytest.mark.parametrize("gap", [40.0])

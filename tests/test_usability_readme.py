@@ -127,18 +127,12 @@ def test_readme_nets_example_routes_every_net_it_names(tmp_path, monkeypatch):
     assert re.search(r"NET\.OPEN .* ok", checked.output)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="routing/plane.py: the pour fails the router's own width check"
-)
 def test_readme_nets_example_pours_vss_as_a_plane(tmp_path, monkeypatch):
     text = _readme_nets_spec().replace("bumps: [E5]}", "bumps: [E5], plane: true}")
     assert "plane: true" in text
     _run_readme_nets(tmp_path, monkeypatch, text)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="teardrops: one beside a branch of a net's tree leaves an RDL.S notch"
-)
 def test_readme_nets_example_with_teardrops_checks_clean(tmp_path, monkeypatch):
     text = _readme_nets_spec().replace("    width: 20 ", "    teardrop: true\n    width: 20 ")
     assert "teardrop: true" in text

@@ -27,6 +27,7 @@ from masklayout.routing import (
     Unrouted,
     route,
 )
+from masklayout.routing.shapes import DBU, polygon_region
 from masklayout.source import Problem, SpecError
 from masklayout.spec import Design
 
@@ -203,7 +204,9 @@ TEARDROP_LENGTH = 0.5  # of the capture's reach along the trace, past the captur
 def teardrops(routing: Routing, net: RoutedNet) -> list[np.ndarray]:
     """Teardrops where ``net``'s traces leave its capture pads: the convex hull of the capture
     and the trace's cross-section half the capture's reach beyond it. A teardrop that would come
-    within RDL.S of metal not the net's own, or past the die-edge clearance, is left out."""
+    within RDL.S of metal not the net's own, past the die-edge clearance, or that would leave a
+    notch narrower than RDL.S against the net's own metal (a branch beside the capture), is left
+    out."""
     problem = routing.problem
     own = next(n for n in problem.nets if n.name == net.name)
     foreign = [gdstk.Polygon(o.polygon) for o in problem.obstacles]
@@ -213,6 +216,8 @@ def teardrops(routing: Routing, net: RoutedNet) -> list[np.ndarray]:
     (x0, y0), (x1, y1) = problem.outline.min(axis=0), problem.outline.max(axis=0)
     edge = problem.edge_clearance
     inside = gdstk.rectangle((x0 + edge, y0 + edge), (x1 - edge, y1 - edge))
+    space = int(round(problem.space / DBU))
+    own_metal = polygon_region([points(p) for p in net.polygons]).merged()
     drops = []
     for line in net.centrelines:
         line = np.asarray(line, dtype=float)
@@ -233,7 +238,11 @@ def teardrops(routing: Routing, net: RoutedNet) -> list[np.ndarray]:
                 polygon = gdstk.Polygon(drop)
                 grown = gdstk.offset(polygon, problem.space - 1e-3)
                 near = [f for f in foreign if gdstk.boolean(grown, f, "and")]
-                if not near and not gdstk.boolean(polygon, inside, "not"):
+                if near or gdstk.boolean(polygon, inside, "not"):
+                    continue
+                joined = (own_metal + polygon_region([drop])).merged()
+                if joined.notch_check(space).is_empty():
+                    own_metal = joined
                     drops.append(drop)
     return drops
 
