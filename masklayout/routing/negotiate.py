@@ -40,7 +40,6 @@ from masklayout.routing.tree import window as box_window
 # grows gently and the history of every contested area grows each pass, so a net that can take
 # a neighbouring channel leaves the full one to a net that cannot.
 PASSES = 50
-STALL = 12  # passes without fewer sharing nets before the negotiation gives up
 REROUTES_PER_NET = 8  # budget of reroutes for the whole negotiation, per net
 PRESENT_START = 50.0
 PRESENT_GROWTH = 1.5
@@ -698,21 +697,19 @@ class Negotiator:
     # -- the loop ----------------------------------------------------------------------------
 
     def negotiate(self, states: list[NetState]) -> None:
-        """Route every net, then rip up and reroute the sharing ones until none share, or
-        until ``STALL`` passes in a row leave no fewer sharing nets than the best pass, or the
-        reroutes would pass ``REROUTES_PER_NET`` per net (a tangled pin map); then drop the
-        fewest nets that leave the others clear."""
+        """Route every net, then rip up and reroute the sharing ones until none share, for
+        ``PASSES`` passes or until the reroutes would pass ``REROUTES_PER_NET`` per net (a
+        tangled pin map); then drop the fewest nets that leave the others clear."""
         for st in states:
             self.route(st)
             self.place(st)
-        best, since, budget = len(states) + 1, 0, REROUTES_PER_NET * len(states)
+        budget = REROUTES_PER_NET * len(states)
         for _ in range(PASSES):
             sharing = [st for st in states if len(self.shared_cells(st))]
             if not sharing:
                 return
-            best, since = (len(sharing), 0) if len(sharing) < best else (best, since + 1)
             budget -= len(sharing)
-            if since >= STALL or budget < 0:
+            if budget < 0:
                 break
             for st in sharing:
                 self._blame(st)
