@@ -58,10 +58,17 @@ def square(centre: tuple[float, float], side: float) -> np.ndarray:
     return np.array([[x - h, y - h], [x + h, y - h], [x + h, y + h], [x - h, y + h]])
 
 
+ROWS = "ABCDEFGHJKLMNPRTUVWY"
+
+
+def row_name(r: int) -> str:
+    """JEDEC row letters: A..Y without I, O, Q, S, X, Z, then AA, AB, .. (arrays over 20 rows)."""
+    return ROWS[r] if r < len(ROWS) else ROWS[r // len(ROWS) - 1] + ROWS[r % len(ROWS)]
+
+
 def bumps(case: Case) -> list[tuple[str, tuple[float, float]]]:
     """The populated bump sites, named A1.. row by row from the top left."""
     n, p = case.count, case.pitch
-    rows = "ABCDEFGHJKLMNPRTUVWY"
     out = []
     for r in range(n):
         for c in range(n):
@@ -71,7 +78,7 @@ def bumps(case: Case) -> list[tuple[str, tuple[float, float]]]:
             lo = (n - case.centre) // 2
             if case.centre and lo <= r < lo + case.centre and lo <= c < lo + case.centre:
                 continue
-            out.append((f"{rows[r]}{c + 1}", ((c - (n - 1) / 2) * p, ((n - 1) / 2 - r) * p)))
+            out.append((f"{row_name(r)}{c + 1}", ((c - (n - 1) / 2) * p, ((n - 1) / 2 - r) * p)))
     return out
 
 
@@ -150,10 +157,9 @@ def pin_map(case: Case, order: str) -> dict[str, tuple[tuple[str, ...], tuple[st
 
 
 def _rc(case: Case):
-    rows = "ABCDEFGHJKLMNPRTUVWY"
     for r in range(case.count):
         for c in range(case.count):
-            yield f"{rows[r]}{c + 1}", r, c
+            yield f"{row_name(r)}{c + 1}", r, c
 
 
 def _planned(signal_pads, free_bumps, ring) -> list[str]:

@@ -40,7 +40,16 @@ def test_fanin_has_no_router_faults(routed):
     assert not [u for u in result.unrouted if u.reason.startswith("router fault")]
 
 
-@pytest.mark.xfail(strict=True, reason="negotiation leaves 10-20 % of fan-in nets unrouted")
+@pytest.mark.xfail(strict=True, reason="negotiation leaves 2 of the 84 nets of this die unrouted")
 def test_fanin_every_net_routes(routed):
     _, _, result = routed
     assert not result.unrouted
+
+
+@pytest.mark.parametrize("case", ["10x10", "12x12"])
+def test_fanin_planned_signal_nets_all_route_legally(case):
+    p, _ = problem(case, "planned")
+    p = dataclasses.replace(p, nets=tuple(n for n in p.nets if n.name not in ("VDD", "VSS")))
+    result = route(p)
+    assert not result.unrouted, result.unrouted
+    assert problems(p, result) == []

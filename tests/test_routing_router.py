@@ -72,6 +72,42 @@ def test_over_capacity_channel_still_routes_the_nets_that_fit():
     assert len(result.routed) == 2 and len(result.unrouted) == 1
 
 
+def _crowd(nets: int, gap: float) -> RoutingProblem:
+    """``nets`` pad-bump pairs 150 µm apart (bump gaps of 50 µm: two tracks each), all through
+    one gap ``gap`` wide in a wall from die edge to die edge."""
+    h = 250 + 150 * nets
+    ys = h / 2 + 150 * (np.arange(nets) - (nets - 1) / 2)
+    return RoutingProblem(
+        outline=box(0, 0, 1000, h),
+        edge_clearance=20.0,
+        space=S,
+        nets=tuple(
+            Net(name=f"N{i}", terminals=(pad(f"P{i}", 100, y), bump(f"B{i}", 850, y)), width=W)
+            for i, y in enumerate(ys)
+        ),
+        obstacles=(
+            Obstacle(name="wall low", polygon=box(480, 0, 520, h / 2 - gap / 2)),
+            Obstacle(name="wall high", polygon=box(480, h / 2 + gap / 2, 520, h)),
+        ),
+    )
+
+
+@pytest.mark.parametrize(("nets", "gap"), [(4, 80.0), (6, 100.0), (8, 120.0)])
+def test_over_capacity_channel_drops_only_the_nets_that_do_not_fit(nets, gap):
+    # A gap g takes floor((g - space) / (width + space)) tracks: 3, 4 and 5 here.
+    tracks = int((gap - S) // (W + S))
+    p = _crowd(nets, gap)
+    result = route(p)
+    assert len(result.routed) == tracks and len(result.unrouted) == nets - tracks
+    assert problems(p, result) == []
+    # Every routed net passes the gap: its metal meets the gap's box.
+    gap_box = region([box(480, p.outline[2, 1] / 2 - gap / 2, 520, p.outline[2, 1] / 2 + gap / 2)])
+    assert all(not (region(r.polygons) & gap_box).is_empty() for r in result.routed)
+    for u in result.unrouted:
+        assert "wall high" in u.reason and "wall low" in u.reason, u.reason
+        assert f"has {tracks}" in u.reason
+
+
 def test_routing_is_deterministic():
     p = wall_problem(3)
     a, b = route(p), route(p)

@@ -26,10 +26,16 @@ def _gap(a: np.ndarray, b: np.ndarray) -> float:
     return float(min(segment_distance(a, *edges(b)).min(), segment_distance(b, *edges(a)).min()))
 
 
+def _crossing(qa: np.ndarray, qb: np.ndarray, lines: list[np.ndarray], pitch: float) -> int:
+    """How many of the nets' centre cells (as points) cross the gap qa-qb."""
+    return sum(1 for xy in lines if segment_distance(xy, qa[None], qb[None]).min() < pitch)
+
+
 def congestion(
     neg: Negotiator, st: NetState, states: list[NetState]
 ) -> tuple[tuple[float, float], str]:
-    """Locate and explain why a net that lost the negotiation could not be routed."""
+    """Locate and explain why a net that lost the negotiation could not be routed: of the gaps
+    beside its shared cells, the one that most nets overfill (needs N tracks, has M)."""
     grid, space, width = neg.grid, neg.space, st.net.width
     cells = np.concatenate([p.cells for p in st.pieces]) if st.pieces else np.zeros((0, 2), int)
     flat = cells[:, 0] * grid.nx + cells[:, 1]
@@ -41,7 +47,12 @@ def congestion(
             "no free path is left once the other nets are routed",
         )
     picks = shared[np.unique(np.linspace(0, len(shared) - 1, SAMPLES).astype(int))]
-    pitch = grid.pitch
+    # The nets that compete: this one, the routed ones and the others that lost.
+    lines = [
+        grid.xy(*np.concatenate([q.cells for q in other.pieces]).T)
+        for other in states
+        if other.pieces and (other is st or other.failure is None or other.congested)
+    ]
     best = None
     for k in picks:
         p = grid.xy(cells[k, 0], cells[k, 1])
@@ -74,24 +85,14 @@ def congestion(
             gap += space
         else:
             gap = _gap(pa, pb)
-        if best is None or gap < best[0]:
-            best = (gap, na, nb_, qa, qb, p)
+        has = max(0, math.floor((gap - space) / (width + space) + 1e-9))
+        needs = max(_crossing(qa, qb, lines, grid.pitch), has + 1)
+        if best is None or (needs - has, needs, -gap) > (best[1] - best[2], best[1], -best[0]):
+            best = (gap, needs, has, na, nb_, p)
     if best is None:
         p = grid.xy(cells[shared[0], 0], cells[shared[0], 1])
         return (tuple(np.round(p, 3).tolist()), "the area here is full of other nets' traces")
-    gap, na, nb_, qa, qb, p = best
-    has = max(0, math.floor((gap - space) / (width + space) + 1e-9))
-    needs = 0
-    for other in states:
-        oc = np.concatenate([q.cells for q in other.pieces]) if other.pieces else np.zeros((0, 2))
-        if other is not st and (other.failure is not None and not other.congested):
-            continue
-        if (
-            len(oc)
-            and segment_distance(grid.xy(oc[:, 0], oc[:, 1]), qa[None], qb[None]).min() < pitch
-        ):
-            needs += 1
-    needs = max(needs, has + 1)
+    gap, needs, has, na, nb_, p = best
     first, second = sorted([na, nb_])
     return (
         tuple(np.round(p, 3).tolist()),

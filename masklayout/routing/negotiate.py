@@ -35,11 +35,16 @@ from masklayout.routing.tree import Stubs, branch_costs, exit_bound, four_connec
 from masklayout.routing.tree import seed as tree_seed
 from masklayout.routing.tree import window as box_window
 
-PASSES = 15
-PRESENT_START = 0.5
-PRESENT_GROWTH = 2.0
-HISTORY_STEP = 2.0
-RESETTLE = 3  # passes for the remaining nets after each net is dropped
+# PathFinder schedule. The first pass already routes each net around those before it (a high
+# present factor), so negotiation starts from a nearly legal routing; the present factor then
+# grows gently and the history of every contested area grows each pass, so a net that can take
+# a neighbouring channel leaves the full one to a net that cannot.
+PASSES = 50
+REROUTES_PER_NET = 8  # budget of reroutes for the whole negotiation, per net
+PRESENT_START = 50.0
+PRESENT_GROWTH = 1.5
+HISTORY_STEP = 1.0
+HISTORY_TRACKS = 6  # radius, in tracks (width + space), of the area a conflict makes dearer
 TREE_PRESENT = 10.0  # least present factor for a tree branch that must cross other nets
 CROSSING = 500.0  # price of a cell on another net's centreline, for a tree that cannot go around
 SQUEEZE = 50.0  # price of a cell of another net's centreline that hugs a wall, for a tree
@@ -153,6 +158,8 @@ class Negotiator:
         self.static_lo, self.static_hi = lo, hi
         self._walls: dict[int, np.ndarray] = {}
         self._legs: dict[object, tuple[Port, np.ndarray]] = {}
+        self.port_price: dict[int, float] = {}
+        self._blur: dict[float, np.ndarray] = {}
         self.lines = np.zeros((grid.ny, grid.nx), np.int16)
         self.hard = np.zeros((grid.ny, grid.nx), np.int16)
         self.trees = False  # any multi-terminal net: keep the centreline grids for them
@@ -402,6 +409,10 @@ class Negotiator:
         present: float | None = None,
         ports: list[Port] | None = None,
     ):
+        """Price per unit length of each cell of the window for this net, -1 for walls. A port
+        cell also carries the price of its leg (the leg's cells lie off the searched paths): a
+        search starts or ends there, paying half the cell's price, so the cell gets twice the
+        leg's; in a strict search a port whose leg meets another net is a wall."""
         occ = self.occ[st.net.width][rows, cols]
         present = self.present if present is None else max(present, self.present)
         costs = (1.0 + self.hist[rows, cols]) * (1.0 + present * occ)
@@ -411,16 +422,34 @@ class Negotiator:
         h, w = costs.shape
         if ports is None:
             ports = [p for ps in st.ports for p in ps]
-        local = [(p.cell[0] - rows.start, p.cell[1] - cols.start) for p in ports]
-        keep = [(y, x, costs[y, x]) for y, x in local if 0 <= y < h and 0 <= x < w]
+        keep: dict[tuple[int, int], float] = {}
+        for p in ports:
+            y, x = p.cell[0] - rows.start, p.cell[1] - cols.start
+            leg = self.port_price[id(p)] = self._leg_price(st, p, strict, present)
+            if 0 <= y < h and 0 <= x < w and costs[y, x] >= 0 and math.isfinite(leg):
+                keep[y, x] = min(keep.get((y, x), math.inf), costs[y, x] + 2 * leg)
         for p in ports:
             for dy, dx in p.behind:
                 y, x = p.cell[0] + dy - rows.start, p.cell[1] + dx - cols.start
                 if 0 <= y < h and 0 <= x < w:
                     costs[y, x] = -1.0
-        for y, x, c in keep:
-            costs[y, x] = c
+        for y, x in {(p.cell[0] - rows.start, p.cell[1] - cols.start) for p in ports}:
+            if 0 <= y < h and 0 <= x < w:
+                costs[y, x] = keep.get((y, x), -1.0)
         return costs
+
+    def _leg_price(self, st: NetState, port: Port, strict: bool, present: float) -> float:
+        """What the port's leg adds to the net's cost: its cells' congestion and history
+        (infinite in a strict search when another net covers any of them)."""
+        cells = self.leg_cells(port, st.net.width, st.net.terminals[port.terminal].polygon)
+        if not len(cells):
+            return 0.0
+        flat = cells[:, 0] * self.grid.nx + cells[:, 1]
+        occ = self.occ[st.net.width].reshape(-1)[flat]
+        if strict and occ.any():
+            return math.inf
+        hist = self.hist.reshape(-1)[flat]
+        return float(((1.0 + hist) * (1.0 + present * occ) - 1.0).sum())
 
     def _grow(self, st, walls, rows, cols, strict) -> bool:
         net = st.net
@@ -451,10 +480,10 @@ class Negotiator:
             path = cheapest_path(costs, starts[sinside], ends[inside], st.diagonal)
             if path is None:
                 return False
-            end = next(p for p in targets if p.cell == tuple(path[-1] + off))
+            end = self._cheapest(targets, path[-1] + off)
             start = None
             if first:
-                start = next(p for p in start_ports if p.cell == tuple(path[0] + off))
+                start = self._cheapest(start_ports, path[0] + off)
             elif tuple(path[0]) in junction:
                 path = np.concatenate([junction[tuple(path[0])], path])
             path = path + off
@@ -639,6 +668,11 @@ class Negotiator:
             cells = np.concatenate([joined.cells[i, : joined.lengths[i] - 1], cells])
         return Piece(start=start, cells=cells, end=end), cost, bound - 1
 
+    def _cheapest(self, ports: list[Port], cell: np.ndarray) -> Port:
+        """The port at the cell whose leg costs least (as priced by the last ``_costs``)."""
+        at = [p for p in ports if p.cell == tuple(cell)]
+        return min(at, key=lambda p: self.port_price[id(p)])
+
     def clear_run(self, width: float) -> int:
         """Cells a junction keeps from any bend of the trunk, so branch and bend do not notch."""
         return int(math.ceil((width + self.space) / self.grid.pitch)) + 1
@@ -663,17 +697,22 @@ class Negotiator:
     # -- the loop ----------------------------------------------------------------------------
 
     def negotiate(self, states: list[NetState]) -> None:
-        """Route every net, then rip up and reroute the sharing ones until none share."""
+        """Route every net, then rip up and reroute the sharing ones until none share, for
+        ``PASSES`` passes or until the reroutes would pass ``REROUTES_PER_NET`` per net (a
+        tangled pin map); then drop the fewest nets that leave the others clear."""
         for st in states:
             self.route(st)
             self.place(st)
+        budget = REROUTES_PER_NET * len(states)
         for _ in range(PASSES):
             sharing = [st for st in states if len(self.shared_cells(st))]
             if not sharing:
                 return
-            flat = self.hist.reshape(-1)
+            budget -= len(sharing)
+            if budget < 0:
+                break
             for st in sharing:
-                flat[self.shared_cells(st)] += HISTORY_STEP
+                self._blame(st)
             self.present *= PRESENT_GROWTH
             for st in sharing:
                 self.rip_up(st)
@@ -681,25 +720,50 @@ class Negotiator:
                 self.place(st)
         self._drop(states)
 
+    def _blame(self, st: NetState) -> None:
+        """Raise the history of the cells within ``HISTORY_TRACKS`` tracks of the net's shared
+        cells: the whole contested area grows dear, not only the cells where the nets met this
+        time (those move from pass to pass, and history spread over them never adds up)."""
+        w = st.net.width
+        if w not in self._blur:
+            self._blur[w] = _disk(HISTORY_TRACKS * (w + self.space), self.grid.pitch)
+        g = self.grid
+        cells = np.stack(np.divmod(self.shared_cells(st), g.nx), axis=1)
+        near = (cells[:, None, :] + self._blur[w][None]).reshape(-1, 2)
+        near = near[
+            (near[:, 0] >= 0) & (near[:, 0] < g.ny) & (near[:, 1] >= 0) & (near[:, 1] < g.nx)
+        ]
+        hit = np.zeros(g.ny * g.nx, bool)
+        hit[near[:, 0] * g.nx + near[:, 1]] = True  # each cell once, however many shared cells
+        self.hist.reshape(-1)[hit] += HISTORY_STEP
+
+    def _rivals(self, st: NetState, states: list[NetState]) -> set[int]:
+        """The positions in ``states`` of the nets whose footprints cover this net's cells."""
+        shared = self.shared_cells(st)
+        if not len(shared):
+            return set()
+        w = st.net.width
+        return {
+            i
+            for i, other in enumerate(states)
+            if other is not st and len(other.foot) and np.isin(shared, other.foot[w]).any()
+        }
+
     def _drop(self, states: list[NetState]) -> None:
-        """Drop the most-sharing net, let the others settle, repeat until none share; then
-        retry each dropped net where no other net is."""
+        """Drop as few nets as leave none sharing (greedily, the net that meets the most
+        others first; ties to the later net in routing order), then retry each dropped net
+        where no other net is, keeping it when it fits."""
+        rivals = {i: self._rivals(st, states) for i, st in enumerate(states)}
         dropped = []
-        while True:
-            counts = [(len(self.shared_cells(st)), i) for i, st in enumerate(states)]
-            worst, i = max(counts)
-            if worst == 0:
-                break
+        while any(rivals.values()):
+            i = max(rivals, key=lambda j: (len(rivals[j]), j))
             st = states[i]
             st.shared = self.shared_cells(st)
             self.rip_up(st)
             dropped.append(st)
-            for _ in range(RESETTLE):
-                sharing = [other for other in states if len(self.shared_cells(other))]
-                for other in sharing:
-                    self.rip_up(other)
-                    self.route(other)
-                    self.place(other)
+            del rivals[i]
+            for others in rivals.values():
+                others.discard(i)
         for st in dropped:
             keep = st.pieces
             self.route(st, strict=True)
