@@ -126,10 +126,11 @@ def _ring(points: list[tuple[float, float]]) -> np.ndarray:
     return np.hstack((p, np.roll(p, -1, axis=0)))
 
 
-def test_narrow_webs_are_the_brute_force_pairs() -> None:
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_narrow_webs_are_the_brute_force_pairs(seed: int) -> None:
     """Squares, 12-gons and one long slot (a shape much larger than the others, outside the
-    k-d tree's reach) at random places."""
-    rng = np.random.default_rng(5)
+    k-d tree's reach) at random places; the closest edges returned are that far apart."""
+    rng = np.random.default_rng(seed)
     shapes = [_ring([(0, -5), (2000, -5), (2000, 5), (0, 5)])]  # the slot
     for _ in range(40):
         x, y = rng.uniform(0, 2000), rng.uniform(10, 400)
@@ -140,7 +141,11 @@ def test_narrow_webs_are_the_brute_force_pairs() -> None:
             r, a = rng.uniform(10, 30), 2 * math.pi * np.arange(12) / 12 + rng.uniform(0, 1)
             shapes.append(_ring(list(zip(x + r * np.cos(a), y + r * np.sin(a), strict=True))))
     want = _brute_force(shapes, 50.0)
-    got = {(i, j): d for i, j, d, *_ in narrow_webs(shapes, 50.0)}
+    found = narrow_webs(shapes, 50.0)
+    got = {(i, j): d for i, j, d, *_ in found}
     assert len(want) > 20 and any(i == 0 for i, _ in want)
     assert got.keys() == want.keys()
     assert [got[k] for k in want] == pytest.approx(list(want.values()))
+    for *_, d, first, second in found:
+        between = _brute_force([first[None], second[None]], math.inf)[(0, 1)]
+        assert between == pytest.approx(d)

@@ -90,15 +90,30 @@ def closest_edges(
     """(distance, edge of ``a``, edge of ``b``) of two disjoint shapes' closest edges, when
     they are closer than ``minimum``; None otherwise. The distance between two shapes is that
     of a vertex of one to an edge of the other, and every vertex that near starts an edge
-    facing the other shape."""
+    facing the other shape. Only the vertices that can be nearest are measured against edges:
+    a vertex's distance to an edge is at least its distance to that edge's start less the
+    edge's length, and no more than the closest two vertices' distance."""
     near_a, near_b = _facing(a, box_b, minimum), _facing(b, box_a, minimum)
     if not len(near_a) or not len(near_b):
         return None
-    apart = np.minimum(_to_segments(near_a[:, :2], near_b), _to_segments(near_b[:, :2], near_a).T)
-    i, j = np.unravel_index(int(np.argmin(apart)), apart.shape)
-    if apart[i, j] >= minimum:
+    start_a, start_b = near_a[:, :2], near_b[:, :2]
+    vertices = np.hypot(*(start_a[:, None, :] - start_b[None]).transpose(2, 0, 1))
+    bound = vertices.min()
+    long_a = np.hypot(*(near_a[:, 2:] - start_a).T).max()
+    long_b = np.hypot(*(near_b[:, 2:] - start_b).T).max()
+    from_a = np.flatnonzero(vertices.min(axis=1) - long_b <= bound)
+    from_b = np.flatnonzero(vertices.min(axis=0) - long_a <= bound)
+    a_to_b = _to_segments(start_a[from_a], near_b)
+    b_to_a = _to_segments(start_b[from_b], near_a)
+    if a_to_b.min() <= b_to_a.min():
+        i, j = np.unravel_index(int(np.argmin(a_to_b)), a_to_b.shape)
+        distance, first, second = a_to_b[i, j], near_a[from_a[i]], near_b[j]
+    else:
+        j, i = np.unravel_index(int(np.argmin(b_to_a)), b_to_a.shape)
+        distance, first, second = b_to_a[j, i], near_a[i], near_b[from_b[j]]
+    if distance >= minimum:
         return None
-    return float(apart[i, j]), near_a[i], near_b[j]
+    return float(distance), first, second
 
 
 def narrow_webs(shapes: list[Edges], minimum: float) -> list[Web]:
