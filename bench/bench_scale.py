@@ -13,7 +13,8 @@ exponent between the sizes (time ~ n^k). Steps:
 - run / check / size: the step runner, the whole deck (with balls), the inverse sizer;
 - bumpmap:    ``--bumpmap`` of 10 mm dies with n/16 small bumps each (~600 x n/16 lines);
 - check-web:  (only when named: ``--steps check-web 100 400``) the deck on an array at 48 um
-              pitch that violates SM.WEB everywhere: ~490,000 edge pairs per 100 bumps.
+              pitch that violates SM.WEB everywhere (a space check made ~490,000 edge
+              pairs per 100 bumps; the web check makes one per pair of openings).
 
 Goal: a 40,000-bump die builds, runs, checks and sizes in a few seconds each, under 500 MB.
 Run: python bench/bench_scale.py [2500 10000 40000 ...] [--steps load-list,run] [--timeout 120]
