@@ -86,7 +86,7 @@ def congestion(
         else:
             gap = _gap(pa, pb)
         has = max(0, math.floor((gap - space) / (width + space) + 1e-9))
-        needs = max(_crossing(qa, qb, lines, grid.pitch), has + 1)
+        needs = _crossing(qa, qb, lines, grid.pitch)
         if best is None or (needs - has, needs, -gap) > (best[1] - best[2], best[1], -best[0]):
             best = (gap, needs, has, na, nb_, p)
     if best is None:
@@ -94,8 +94,30 @@ def congestion(
         return (tuple(np.round(p, 3).tolist()), "the area here is full of other nets' traces")
     gap, needs, has, na, nb_, p = best
     first, second = sorted([na, nb_])
+    at = tuple(np.round(p, 3).tolist())
+    if needs > has:
+        return (
+            at,
+            f"channel between {first} and {second} is full: needs {needs} tracks, has {has} "
+            f"(gap {gap:.1f} µm at width {width:g} µm + space {space:g} µm)",
+        )
+    names = ", ".join(_in_the_way(neg, st, states)) or "other nets"
     return (
-        tuple(np.round(p, 3).tolist()),
-        f"channel between {first} and {second} is full: needs {needs} tracks, has {has} "
-        f"(gap {gap:.1f} µm at width {width:g} µm + space {space:g} µm)",
+        at,
+        f"its way is cut by {names}: their traces cross every path left to it (the channel "
+        f"between {first} and {second} has room: {needs} of {has} tracks wanted)",
+    )
+
+
+def _in_the_way(neg: Negotiator, st: NetState, states: list[NetState]) -> list[str]:
+    """The routed nets whose footprint covers the cells the failed net shared."""
+    width = st.net.width
+    return sorted(
+        other.net.name
+        for other in states
+        if other is not st
+        and other.failure is None
+        and not other.congested
+        and width in other.foot
+        and np.isin(st.shared, other.foot[width]).any()
     )
