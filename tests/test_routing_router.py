@@ -88,7 +88,7 @@ def test_nets_that_must_cross_are_not_reported_as_a_full_channel():
     assert "is full" not in u.reason and "needs" not in u.reason
     other = "B" if u.net == "A" else "A"
     assert f"cut by {other}:" in u.reason
-    assert "2 of 23 tracks" in u.reason
+    assert "23 tracks, 2 nets through it" in u.reason
     assert problems(p, result) == []
 
 

@@ -105,7 +105,7 @@ def congestion(
     return (
         at,
         f"its way is cut by {names}: their traces cross every path left to it (the channel "
-        f"between {first} and {second} has room: {needs} of {has} tracks wanted)",
+        f"between {first} and {second} is not full: {has} tracks, {needs} nets through it)",
     )
 
 
