@@ -65,7 +65,10 @@ def congestion(
         near = np.flatnonzero(
             np.all(neg.static_lo <= p + reach, 1) & np.all(neg.static_hi >= p - reach, 1)
         )
-        candidates = [(neg.statics[i][0], neg.statics[i][1]) for i in near]
+        # The net's own terminals are where it goes, not walls of a channel it passes.
+        candidates = [
+            (neg.statics[i][0], neg.statics[i][1]) for i in near if neg.statics[i][2] != st.index
+        ]
         for name, polygon in candidates:
             dist, q = _nearest_point(p, polygon)
             side = int(np.sign(direction[0] * (q - p)[1] - direction[1] * (q - p)[0]))
@@ -79,10 +82,8 @@ def congestion(
             continue
         (_, na, qa, pa), (_, nb_, qb, pb) = sides[1], sides[-1]
         if pa is None or pb is None:
-            poly = pb if pa is None else pa
-            assert poly is not None  # the die edge is on one side only: the other is a shape
-            gap = float(segment_distance(poly, *edges(neg.outline)).min()) - neg.edge_clearance
-            gap += space
+            # the die edge on one side, a shape on the other: the gap across the path here
+            gap = float(np.hypot(*(qa - qb))) - neg.edge_clearance + space
         else:
             gap = _gap(pa, pb)
         has = max(0, math.floor((gap - space) / (width + space) + 1e-9))
@@ -105,7 +106,7 @@ def congestion(
     return (
         at,
         f"its way is cut by {names}: their traces cross every path left to it (the channel "
-        f"between {first} and {second} is not full: {has} tracks, {needs} nets through it)",
+        f"between {first} and {second} is not full: room for {has} tracks, {needs} taken)",
     )
 
 
