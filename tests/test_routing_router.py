@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -65,6 +66,32 @@ def test_three_nets_through_a_two_track_gap_name_the_channel():
     assert "wall high" in u.reason and "wall low" in u.reason
     assert "needs 3 tracks, has 2" in u.reason
     assert 480 - 30 <= u.at[0] <= 520 + 30
+
+
+def test_nets_that_must_cross_are_not_reported_as_a_full_channel():
+    # A joins the left and right edges, B the top and bottom: on one layer they must cross,
+    # though the channel between B's pads (480 um apart) has floor((480 - 10) / 20) = 23 tracks.
+    def edge_pad(name, x, y):
+        return Terminal(name=f"pad {name}", polygon=box(x - 20, y - 20, x + 20, y + 20))
+
+    p = RoutingProblem(
+        outline=box(0, 0, 1000, 600),
+        edge_clearance=20.0,
+        space=S,
+        nets=(
+            Net(name="A", terminals=(edge_pad("L", 40, 300), edge_pad("R", 960, 300)), width=W),
+            Net(name="B", terminals=(edge_pad("T", 500, 560), edge_pad("U", 500, 40)), width=W),
+        ),
+        obstacles=(),
+    )
+    result = route(p)
+    (u,) = result.unrouted
+    assert "is full" not in u.reason and "needs" not in u.reason
+    other = "B" if u.net == "A" else "A"
+    assert f"cut by {other}:" in u.reason
+    room, taken = re.search(r"room for (\d+) tracks, (\d+) taken", u.reason).groups()
+    assert int(room) == 23 and 1 <= int(taken) <= 2
+    assert problems(p, result) == []
 
 
 def test_over_capacity_channel_still_routes_the_nets_that_fit():

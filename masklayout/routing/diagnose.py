@@ -65,7 +65,10 @@ def congestion(
         near = np.flatnonzero(
             np.all(neg.static_lo <= p + reach, 1) & np.all(neg.static_hi >= p - reach, 1)
         )
-        candidates = [(neg.statics[i][0], neg.statics[i][1]) for i in near]
+        # The net's own terminals are where it goes, not walls of a channel it passes.
+        candidates = [
+            (neg.statics[i][0], neg.statics[i][1]) for i in near if neg.statics[i][2] != st.index
+        ]
         for name, polygon in candidates:
             dist, q = _nearest_point(p, polygon)
             side = int(np.sign(direction[0] * (q - p)[1] - direction[1] * (q - p)[0]))
@@ -79,14 +82,12 @@ def congestion(
             continue
         (_, na, qa, pa), (_, nb_, qb, pb) = sides[1], sides[-1]
         if pa is None or pb is None:
-            poly = pb if pa is None else pa
-            assert poly is not None  # the die edge is on one side only: the other is a shape
-            gap = float(segment_distance(poly, *edges(neg.outline)).min()) - neg.edge_clearance
-            gap += space
+            # the die edge on one side, a shape on the other: the gap across the path here
+            gap = float(np.hypot(*(qa - qb))) - neg.edge_clearance + space
         else:
             gap = _gap(pa, pb)
         has = max(0, math.floor((gap - space) / (width + space) + 1e-9))
-        needs = max(_crossing(qa, qb, lines, grid.pitch), has + 1)
+        needs = _crossing(qa, qb, lines, grid.pitch)
         if best is None or (needs - has, needs, -gap) > (best[1] - best[2], best[1], -best[0]):
             best = (gap, needs, has, na, nb_, p)
     if best is None:
@@ -94,8 +95,30 @@ def congestion(
         return (tuple(np.round(p, 3).tolist()), "the area here is full of other nets' traces")
     gap, needs, has, na, nb_, p = best
     first, second = sorted([na, nb_])
+    at = tuple(np.round(p, 3).tolist())
+    if needs > has:
+        return (
+            at,
+            f"channel between {first} and {second} is full: needs {needs} tracks, has {has} "
+            f"(gap {gap:.1f} µm at width {width:g} µm + space {space:g} µm)",
+        )
+    names = ", ".join(_in_the_way(neg, st, states)) or "other nets"
     return (
-        tuple(np.round(p, 3).tolist()),
-        f"channel between {first} and {second} is full: needs {needs} tracks, has {has} "
-        f"(gap {gap:.1f} µm at width {width:g} µm + space {space:g} µm)",
+        at,
+        f"its way is cut by {names}: their traces cross every path left to it (the channel "
+        f"between {first} and {second} is not full: room for {has} tracks, {needs} taken)",
+    )
+
+
+def _in_the_way(neg: Negotiator, st: NetState, states: list[NetState]) -> list[str]:
+    """The routed nets whose footprint covers the cells the failed net shared."""
+    width = st.net.width
+    return sorted(
+        other.net.name
+        for other in states
+        if other is not st
+        and other.failure is None
+        and not other.congested
+        and width in other.foot
+        and np.isin(st.shared, other.foot[width]).any()
     )
