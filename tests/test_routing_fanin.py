@@ -58,3 +58,14 @@ def test_fanin_planned_signal_nets_all_route_legally(case):
     result = route(p)
     assert not result.unrouted, result.unrouted
     assert problems(p, result) == []
+
+
+def test_fanin_10x10_with_both_power_trees_routes_every_net_legally():
+    """The 10 x 10 die at 0.4 mm, 112 pads, VDD and VSS of 16 pads and 6 bumps each as trees:
+    every net routes, and the metal read as polygons keeps every rule and connects each net's
+    terminals (tests/routing_check.py, independent of the router's own check)."""
+    p, _ = problem("10x10", "planned")
+    assert {"VDD", "VSS"} <= {n.name for n in p.nets if len(n.terminals) > 2}
+    result = route(p)
+    assert not result.unrouted, result.unrouted
+    assert problems(p, result) == []

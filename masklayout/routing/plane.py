@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import klayout.db as kdb
 import numpy as np
 
@@ -75,7 +77,9 @@ def _opened(region: kdb.Region, half: int) -> kdb.Region:
     return region.sized(-half).sized(half)
 
 
-def _split(net: Net, pieces: list[kdb.Polygon], space: float) -> tuple[tuple[float, float], str]:
+def _split(
+    net: Net, pieces: Sequence[kdb.Polygon], space: float
+) -> tuple[tuple[float, float], str]:
     """Where the pour is cut apart (the middle of the narrowest gap between the piece holding the
     first terminal and the rest), and which terminals it cuts off."""
     home = kdb.Region(pieces[0])
