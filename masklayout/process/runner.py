@@ -16,7 +16,7 @@ import numpy as np
 
 from masklayout.geometry.shapes import shape_area, shape_points
 from masklayout.process.flow import Op, Plan, plan_flow
-from masklayout.process.shapes import BASE_SHAPES, Shapes, grown, shapes
+from masklayout.process.shapes import BASE_SHAPES, Shapes, accumulate, grown, shapes
 from masklayout.process.solder import (
     composition_wt,
     elements,
@@ -262,7 +262,7 @@ def simulate(
     alloys = tuple(tech.alloys[a] for a in alloy_names)
     density = np.array([a.density for a in alloys])
     top = np.cumsum(geometry.thickness, axis=-1)
-    cavity = np.cumsum(geometry.area * geometry.thickness, axis=1)
+    cavity = accumulate(np.add, geometry.area * geometry.thickness)
     zeros = np.zeros(n)
     core_v, melt_v = zeros.copy(), zeros.copy()
     core_m, melt_m = np.zeros((n, len(alloys))), np.zeros((n, len(alloys)))
