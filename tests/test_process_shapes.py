@@ -248,6 +248,31 @@ def test_an_edge_cap_bulging_into_the_next_wall_becomes_a_column_in_the_next_ope
     assert (before.kind[0], before.level[0]) == (2, 0)
 
 
+@pytest.mark.parametrize(("t1", "equator"), [(200.0, True), (20.0, False)])
+def test_an_edge_cap_moves_on_to_the_next_opening_when_its_bulge_reaches_that_wall(t1, equator):
+    """The cap pinned at SM1's edge (w0 150) reaches SM2's wall (w1 160) where its widest
+    radius within SM2's span does: at its equator (√(w1² − w0²) = 56 µm up) in a thick SM2, at
+    SM2's top in a thin one; the cap's height solved here for that reach, ±0.1 % around it."""
+    w0, t0, w1 = 150.0, 40.0, 160.0
+
+    def centre_and_radius(hc: float) -> tuple[float, float]:
+        r = (w0 * w0 + hc * hc) / (2 * hc)
+        return hc - r, r
+
+    def reach(hc: float) -> float:
+        zc, r = centre_and_radius(hc)
+        return math.sqrt(r * r - (min(max(zc, 0.0), t1) - zc) ** 2) - w1
+
+    hc = brentq(reach, w0, 10 * w0)
+    assert (centre_and_radius(hc)[0] <= t1) == equator
+    assert 2 * math.atan(hc / w0) < THETA  # before the line would leave the edge
+    touch = math.pi * w0 * w0 * t0 + cap_volume(hc, w0)
+    before = _one(touch * 0.999, w0, [w0, w1], [t0, t1])
+    after = _one(touch * 1.001, w0, [w0, w1], [t0, t1])
+    assert (before.kind[0], before.level[0]) == (2, 0)
+    assert after.level[0] == 1
+
+
 # --------------------------------------------------------------------------- the profile
 @pytest.mark.parametrize(
     ("volume", "a", "walls", "thickness"),

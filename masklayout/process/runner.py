@@ -16,7 +16,7 @@ import numpy as np
 
 from masklayout.geometry.shapes import shape_area, shape_points
 from masklayout.process.flow import Op, Plan, plan_flow
-from masklayout.process.shapes import BASE_SHAPES, Shapes, grown, shapes
+from masklayout.process.shapes import BASE_SHAPES, Shapes, accumulate, grown, shapes
 from masklayout.process.solder import (
     composition_wt,
     elements,
@@ -262,7 +262,7 @@ def simulate(
     alloys = tuple(tech.alloys[a] for a in alloy_names)
     density = np.array([a.density for a in alloys])
     top = np.cumsum(geometry.thickness, axis=-1)
-    cavity = np.cumsum(geometry.area * geometry.thickness, axis=1)
+    cavity = accumulate(np.add, geometry.area * geometry.thickness)
     zeros = np.zeros(n)
     core_v, melt_v = zeros.copy(), zeros.copy()
     core_m, melt_m = np.zeros((n, len(alloys))), np.zeros((n, len(alloys)))
@@ -334,7 +334,9 @@ def simulate(
                     shape=body,
                     solid=tuple(solid),
                     peak_volume=liquid,
-                    peak=None if liquid is None else peak_shape(geometry, plan, op, liquid, body),
+                    peak=None
+                    if liquid is None
+                    else peak_shape(geometry, plan, op, liquid, body, core_v + melt_v),
                 )
             )
         else:
@@ -391,11 +393,16 @@ def reflow_shape(geometry: Geometry, plan: Plan, op: Op, volume: np.ndarray) -> 
 
 
 def peak_shape(
-    geometry: Geometry, plan: Plan, op: Op, volume: np.ndarray, cooled: Shapes
+    geometry: Geometry,
+    plan: Plan,
+    op: Op,
+    volume: np.ndarray,
+    cooled: Shapes,
+    cooled_volume: np.ndarray,
 ) -> Shapes:
-    """:func:`reflow_shape` of the liquid ``volume``, given the ``cooled`` body's: the rows
-    whose melt stays a free cap clear of every wall take the closed form, only the others are
-    solved."""
+    """:func:`reflow_shape` of the liquid ``volume``, given the ``cooled`` body's (of
+    ``cooled_volume``): the rows whose melt stays a free cap clear of every wall or a column
+    below its mask's top take the closed form (:func:`grown`), only the others are solved."""
     m = len(op.masks)
     thickness = geometry.thickness[..., :m]
 
@@ -409,7 +416,7 @@ def peak_shape(
             geometry.base_shape[rows, m],
         )
 
-    return grown(cooled, volume, geometry.base_shape[:, m], solve)
+    return grown(cooled, cooled_volume, volume, geometry.base_shape[:, m], solve)
 
 
 # --------------------------------------------------------------------------- convenience

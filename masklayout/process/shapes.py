@@ -17,7 +17,6 @@ import numpy as np
 
 from masklayout.process.solder import (
     cap_height,
-    cap_radius_max,
     cap_volume,
     cap_volume_below,
     sphere_radius,
@@ -26,7 +25,6 @@ from masklayout.process.solder import (
 
 FREE, COLUMN, EDGE, SPREAD = 0, 1, 2, 3
 REGIMES = ("free", "column", "edge", "spread")
-BISECTIONS = 60  # halvings of a bracket: 2^-60 of its width
 RESIDUAL = 1e-13  # relative: a root found where f is this close to its target
 ITERATIONS = 100  # of the root finder, at most (it takes 6-12 on these smooth functions)
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(48)
@@ -169,7 +167,7 @@ class Shapes:
         cap = widest_diameter(self.hc, self.c)
         if not self.wall.size:
             return cap
-        plane = self.top.max(axis=1)
+        plane = self.top[:, -1]
         crown = self.z_base + self.hc
         r = sphere_radius(self.hc, self.c)
         centre = crown - r
@@ -293,25 +291,56 @@ def free_shapes(volume: np.ndarray, a: np.ndarray, base: np.ndarray | None = Non
 
 
 def grown(
-    body: Shapes, volume: np.ndarray, base: np.ndarray | None, solve: Callable[[np.ndarray], Shapes]
+    body: Shapes,
+    cooled: np.ndarray,
+    volume: np.ndarray,
+    base: np.ndarray | None,
+    solve: Callable[[np.ndarray], Shapes],
 ) -> Shapes:
-    """The shapes of a larger ``volume`` (the melt at the peak) on ``body``'s base and walls:
-    where ``body`` is a free cap and ``volume`` stays below ``body.touch``, the free cap of it
-    (what :func:`shapes` gives there, in closed form); ``solve(rows)``, the shapes of the rows
-    picked, for the others (a confined body's shape does not depend on the rows solved with
-    it)."""
+    """The shapes of a larger ``volume`` (the melt at the peak) on the base and walls of
+    ``body``, the shapes of ``cooled``; what :func:`shapes` gives, in closed form where it can:
+    a free cap whose ``volume`` stays below ``body.touch`` is the free cap of it, a column that
+    stays below its mask's top is raised by the extra volume over its opening (its meniscus
+    unchanged). ``solve(rows)``, the shapes of the rows picked, for the others (a confined
+    body's shape does not depend on the rows solved with it)."""
     free = (body.kind == FREE) & (volume < body.touch)
     h = cap_height(volume, body.a)
-    out = replace(body, hc=h, stretch=_stretch(base, h, body.a, free))
+    out = replace(body, hc=np.where(free, h, body.hc), stretch=_stretch(base, h, body.a, free))
     if free.all():
         return out
-    part = solve(~free)
+    lifted, z = _raised_column(body, cooled, volume)
+    out = replace(out, z_base=np.where(lifted, z, body.z_base))
+    rest = ~(free | lifted)
+    if not rest.any():
+        return out
+    part = solve(rest)
     merged = {}
     for f in fields(Shapes):
         values = getattr(out, f.name).copy()
-        values[~free] = getattr(part, f.name)
+        values[rest] = getattr(part, f.name)
         merged[f.name] = values
     return Shapes(**merged)
+
+
+def _raised_column(
+    body: Shapes, cooled: np.ndarray, volume: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows where a column of ``cooled`` stays one at ``volume`` and its contact height
+    there. A column's volume is linear in its contact height ``z`` above the start (the lower
+    meniscus' height in the first opening, the opening's bottom above it), the meniscus fixed;
+    the stages before it end at volumes no larger. So a larger volume keeps the column while
+    ``z`` stays below the mask's top. Rows whose column was held at its start (``z_base`` is
+    not ``z`` there) are left to the solve."""
+    level = np.clip(body.level, 0, None)[:, None]
+
+    def at_level(values: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(values, level, axis=1)[:, 0]
+
+    w = at_level(body.wall)
+    z = body.z_base + (volume - cooled) / (np.pi * w * w)
+    start = np.where(body.level == 0, body.z_lo, at_level(body.bottom))
+    lifted = (body.kind == COLUMN) & (volume >= cooled) & (body.z_base > start)
+    return lifted & (z <= at_level(body.top)), z
 
 
 def _stretch(base: np.ndarray | None, h: np.ndarray, a: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -337,16 +366,18 @@ def shapes(
     if m == 0:
         return free_shapes(volume, a, base)
     n = len(volume)
-    w = np.maximum.accumulate(np.maximum(wall, a[:, None]), axis=1)
+    w = accumulate(np.maximum, np.maximum(wall, a[:, None]))
     thickness = np.broadcast_to(np.asarray(thickness, dtype=float), (n, m))  # or one per row
-    top = np.cumsum(thickness, axis=1)
+    top = accumulate(np.add, thickness)
     bottom = top - thickness
     corner = a >= w[:, 0] * (1 - FLUSH)  # the base fills the first opening: no lower meniscus
     a = np.where(corner, w[:, 0], a)
 
     # the first wall ends at the top of the last opening flush with the first
-    flush = np.logical_and.accumulate(w <= w[:, :1] * (1 + FLUSH), axis=1).sum(axis=1) - 1
-    ceiling = np.take_along_axis(top, flush[:, None], axis=1)[:, 0]
+    flush = accumulate(np.logical_and, w <= w[:, :1] * (1 + FLUSH))
+    ceiling = top[:, 0]
+    for k in range(1, m):
+        ceiling = np.where(flush[:, k], top[:, k], ceiling)
 
     def low(curvature: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The lower meniscus' height and void on ``rows`` (none where the base fills the
@@ -419,7 +450,7 @@ def shapes(
         # up to the next film's meniscus slope), unless it bulges into the next wall first
         end = np.where(ledge, tk, max(alpha, theta[k + 1] - np.pi / 2) if k + 1 < m else tk)
         if k + 1 < m:
-            bulge = _edge_touch(wk, w[rows, k + 1], thickness[rows, k + 1], alpha, end)
+            bulge = _edge_touch(wk, w[rows, k + 1], thickness[rows, k + 1], end)
             end = np.where(ledge, np.minimum(end, bulge), end)
         full = filled(k + 1, rows)
 
@@ -429,12 +460,15 @@ def shapes(
 
         every = np.ones(rows.sum(), dtype=bool)
         in_edge = volume[rows] <= edge_volume(end, every)
+        spare = volume[rows] - full  # the cap's volume where there is no lower meniscus
         if in_edge.any():
-            phi = _solve(
-                lambda p, active, sel=in_edge: edge_volume(p, _subset(sel, active)),
+            phi = _root(
+                lambda p, rr, sel=in_edge: edge_volume(p, _subset(sel, rr)),
                 np.full(in_edge.sum(), alpha),
                 end[in_edge],
                 volume[rows][in_edge],
+                corner[rows][in_edge],
+                _pinned_angle(spare[in_edge], wk[in_edge]),
             )
             sub = _subset(rows, in_edge)
             settle(sub, EDGE, k, np.sin(phi) / wk[in_edge], top[rows, k][in_edge], wk[in_edge],
@@ -458,11 +492,13 @@ def shapes(
         )
         in_spread = spreading & (volume[rows] <= spread_volume(cap_hi, every))
         if in_spread.any():
-            c = _solve(
-                lambda x, active, sel=in_spread: spread_volume(x, _subset(sel, active)),
+            c = _root(
+                lambda x, rr, sel=in_spread: spread_volume(x, _subset(sel, rr)),
                 wk[in_spread],
                 cap_hi[in_spread],
                 volume[rows][in_spread],
+                corner[rows][in_spread],
+                np.cbrt(spare[in_spread] / incline_volume(1.0, tk)),
             )
             sub = _subset(rows, in_spread)
             settle(sub, SPREAD, k, np.sin(tk) / c, top[rows, k][in_spread], c, c * np.tan(tk / 2))
@@ -489,6 +525,15 @@ def shapes(
 
 
 # --------------------------------------------------------------------------- helpers
+def accumulate(ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
+    """``ufunc.accumulate(values, axis=1)`` over the few levels (columns) of rows × levels, one
+    column at a time: along a short last axis numpy's own is ~40x slower."""
+    out = np.array(values)
+    for k in range(1, out.shape[1]):
+        out[:, k] = ufunc(out[:, k - 1], out[:, k])
+    return out
+
+
 def _lower_constant(
     out: dict[str, np.ndarray],
     a: np.ndarray,
@@ -510,6 +555,31 @@ def _subset(rows: np.ndarray, pick: np.ndarray) -> np.ndarray:
     out = np.zeros_like(rows)
     out[np.flatnonzero(rows)[pick]] = True
     return out
+
+
+def _root(
+    f,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    target: np.ndarray,
+    bare: np.ndarray,
+    closed: np.ndarray,
+) -> np.ndarray:
+    """:func:`_solve`'s root of ``f(x, rows) = target`` per row; on the rows of ``bare`` (no
+    lower meniscus: the volume is the openings filled plus a cap) the ``closed`` form's."""
+    x = closed.copy()
+    rest = ~bare
+    if rest.any():
+        x[rest] = _solve(
+            lambda p, active: f(p, _subset(rest, active)), lo[rest], hi[rest], target[rest]
+        )
+    return x
+
+
+def _pinned_angle(volume: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Slope angle at its edge of the cap of ``volume`` on radius ``w``: the inverse of
+    :func:`incline_volume`."""
+    return 2 * np.arctan(cap_height(volume, w) / w)
 
 
 def _solve(f, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -565,21 +635,16 @@ def touch_volume(
 
 
 def _edge_touch(
-    w: np.ndarray, nxt: np.ndarray, span: np.ndarray | float, lo: float, hi: np.ndarray
+    w: np.ndarray, nxt: np.ndarray, span: np.ndarray | float, hi: np.ndarray
 ) -> np.ndarray:
     """Slope angle at which a cap pinned on radius ``w`` first reaches the next wall ``nxt``
-    within ``span`` above its base (``hi`` if it never does below ``hi``)."""
-
-    def reach(phi: np.ndarray) -> np.ndarray:
-        return cap_radius_max(0.0, span, w * np.tan(phi / 2), w)
-
-    touches = reach(hi) > nxt
-    a, b = np.full_like(w, lo), hi.astype(float).copy()
-    for _ in range(BISECTIONS):
-        mid = (a + b) / 2
-        inside = reach(mid) <= nxt
-        a, b = np.where(inside, mid, a), np.where(inside, b, mid)
-    return np.where(touches, b, hi)
+    within ``span`` above its base (``hi`` if it never does below ``hi``). Its sphere's centre
+    lies ``-w cot φ`` above the base, and the caps are nested: it touches at its equator,
+    ``√(nxt² − w²)`` up, if that lies within the span, else at the span's top, where the sphere
+    through the base's rim and the wall has its centre at ``(nxt² + span² − w²) / 2 span``."""
+    equator = np.sqrt(nxt * nxt - w * w)
+    centre = np.where(equator <= span, equator, (nxt * nxt + span * span - w * w) / (2 * span))
+    return np.minimum(np.arctan2(w, -centre), hi)
 
 
 def _spread_touch(nxt: np.ndarray, span: np.ndarray | float, theta: float) -> np.ndarray:

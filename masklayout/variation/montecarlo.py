@@ -545,12 +545,14 @@ def _wetted(
     drawn = nominal.area[stack]
     ubm = ubm_area[stack]
     out = base.copy()
+    # running over the levels: the smallest drawn opening, its scale, the smallest opening
+    least_drawn, least, ratio = np.full(len(ubm), np.inf), np.full(len(ubm), np.inf), 1.0
     for m in range(1, base.shape[1]):
-        exact = np.isclose(base[:, m], np.minimum(ubm, drawn[:, :m].min(axis=1)), rtol=1e-9)
-        j = np.argmin(drawn[:, :m], axis=1)[:, None]
-        ratio = np.take_along_axis(area, j, 1)[:, 0] / np.take_along_axis(drawn, j, 1)[:, 0]
-        smallest = np.minimum(ubm, area[:, :m].min(axis=1))
-        out[:, m] = np.where(exact, smallest, base[:, m] * ratio)
+        ratio = np.where(drawn[:, m - 1] < least_drawn, area[:, m - 1] / drawn[:, m - 1], ratio)
+        least_drawn = np.minimum(least_drawn, drawn[:, m - 1])
+        least = np.minimum(least, area[:, m - 1])
+        exact = np.isclose(base[:, m], np.minimum(ubm, least_drawn), rtol=1e-9)
+        out[:, m] = np.where(exact, np.minimum(ubm, least), base[:, m] * ratio)
     return out
 
 
