@@ -171,7 +171,8 @@ class Shapes:
         crown = self.z_base + self.hc
         r = sphere_radius(self.hc, self.c)
         centre = crown - r
-        chord = 2 * np.sqrt(np.clip(r * r - (plane - centre) ** 2, 0.0, None))
+        with np.errstate(invalid="ignore"):  # an empty body: an infinite sphere, no crown above
+            chord = 2 * np.sqrt(np.clip(r * r - (plane - centre) ** 2, 0.0, None))
         exposed = np.where(plane <= self.z_base, cap, np.where(centre >= plane, 2 * r, chord))
         return np.where(crown > plane, exposed, np.nan)
 
