@@ -268,7 +268,7 @@ def fit_error(
     message = str(exc)
     if override is not None and "magnification" in override.model_fields_set:
         message += f" (magnification {override.magnification:g} from --mag)"
-        keys = ("plate",)
+        keys: tuple[str, ...] = ("plate",)
     else:
         keys = ("plate", "magnification")
     for exposure, loc, in_tech in places:
