@@ -384,7 +384,7 @@ def build(
         "split": str(Path(split_dir, split.MANIFEST)) if split_dir else None,
         "pinmap": pinmap,
         "unrouted_markers": None if unrouted_rdb is None else str(unrouted_rdb),
-        **nets_report.nets_json(design, routing),
+        **nets_report.nets_json(design, routing, built.teardrops_skipped),
     }
     if as_json:
         print_json(summary)
@@ -413,6 +413,10 @@ def build(
         if net.assigned:
             pins = ", ".join(f"{pad} -> {bump}" for pad, bump in net.assigned)
             click.echo(f"bumps chosen        {net.name}: {pins}")
+    for name, terminals in built.teardrops_skipped.items():
+        if terminals:
+            left = ", ".join(terminals)
+            click.echo(f"teardrops skipped   {name}: {left} (RDL.S to other metal, edge or notch)")
     click.echo(f"wrote               {path} ({size / 1024:.1f} KiB, top cell {built.top.name})")
     for written in (lyp, bumpmap, wafermap, pinmap, unrouted_rdb):
         if written:

@@ -38,9 +38,10 @@ import numpy as np
 
 from masklayout import files, layout
 from masklayout.geometry import wafer as wafer_geometry
+from masklayout.source import Loc, SpecError
 from masklayout.spec import Design
 from masklayout.streams import GDS_MAX_VERTICES, GdsStream, OasisStream
-from masklayout.tech import Exposure, Plate
+from masklayout.tech import Exposure, Plate, tech_problem
 
 Format = Literal["oas", "gds"]
 FORMAT_NAMES = {"oas": "OASIS", "gds": "GDSII"}
@@ -247,6 +248,38 @@ def settings(design: Design, layer: str, override: Exposure | None, film_tone: s
     return Settings(
         exposure.mirror, tone, exposure.magnification, exposure.plate, image=exposure.image
     )
+
+
+def fit_error(
+    design: Design, layer: str, override: Exposure | None, exc: ExposureError
+) -> SpecError:
+    """``exc`` (an image overflowing its plate) located at the most specific key that set the
+    mask's plate or magnification: the spec's ``masks.X.exposure``, the tech's
+    ``mask_set.exposures.X``, its ``mask_set.exposure``; a magnification from the command line
+    is named as ``--mag``."""
+    tech = design.tech.mask_set
+    mask = design.spec.masks.get(layer)
+    own = tech.exposures.get(layer)  # type: ignore[call-overload]
+    places: list[tuple[Exposure | None, Loc, bool]] = [
+        (None if mask is None else mask.exposure, ["masks", layer, "exposure"], False),
+        (own, ["mask_set", "exposures", layer], True),
+        (tech.exposure, ["mask_set", "exposure"], True),
+    ]
+    message = str(exc)
+    if override is not None and "magnification" in override.model_fields_set:
+        message += f" (magnification {override.magnification:g} from --mag)"
+        keys: tuple[str, ...] = ("plate",)
+    else:
+        keys = ("plate", "magnification")
+    for exposure, loc, in_tech in places:
+        key = next((k for k in keys if exposure and k in exposure.model_fields_set), None)
+        if key is None:
+            continue
+        if in_tech:
+            problem = tech_problem(design.spec.tech, design.base, [*loc, key], message)
+            return SpecError([problem])
+        return design.error([*loc, key], message)
+    return SpecError([design.source.problem(["masks", layer], message)])
 
 
 # --------------------------------------------------------------------------- inversion

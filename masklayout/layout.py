@@ -14,8 +14,8 @@ import gzip
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ class MaskLayout:
     bumps_per_die: int
     layers: tuple[str, ...]
     routing: rdl_geometry.Routing | None = None  # what routed and what did not (None: read back)
+    teardrops_skipped: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # net: terminals
 
     @property
     def bumps_on_wafer(self) -> int:
@@ -106,9 +107,12 @@ def _runs(values: list[int]) -> list[tuple[int, int, int]]:
     return out
 
 
-def build_die(design: Design, library: gdstk.Library, routing: rdl_geometry.Routing) -> gdstk.Cell:
+def build_die(
+    design: Design, library: gdstk.Library, routing: rdl_geometry.Routing
+) -> tuple[gdstk.Cell, dict[str, tuple[str, ...]]]:
     """The die cell (and its stack cells, added to ``library``), its RDL as ``routing`` routed
-    it: one shape per net, PI1 openings over the pads of the nets that routed."""
+    it: one shape per net, PI1 openings over the pads of the nets that routed; and per net, the
+    terminals whose teardrop was left out (``rdl.teardrop``)."""
     spec, tag = design.spec, design.tech.layer
     text_layer, text_type = tag("TEXT")
     masks = {name: tag(name) for name in spec.masks}
@@ -137,10 +141,12 @@ def build_die(design: Design, library: gdstk.Library, routing: rdl_geometry.Rout
         if pad.name in routed:
             die.add(die_geometry.pi1_opening(design, pad, *tag("PI1")))
     layer, datatype = tag("RDL")
+    skipped: dict[str, tuple[str, ...]] = {}
     for net in routing.result.routed:
         metal = [gdstk.Polygon(rdl_geometry.points(p)) for p in net.polygons]
         if spec.die.rdl.teardrop:
-            metal += [gdstk.Polygon(p) for p in rdl_geometry.teardrops(routing, net)]
+            drops, skipped[net.name] = rdl_geometry.teardrop_plan(routing, net)
+            metal += [gdstk.Polygon(p) for p in drops]
         merged = gdstk.boolean(metal, [], "or", layer=layer, datatype=datatype)  # one per net
         die.add(*(piece for polygon in merged for piece in polygon.fracture(MAX_POINTS)))
 
@@ -156,7 +162,7 @@ def build_die(design: Design, library: gdstk.Library, routing: rdl_geometry.Rout
             library.add(with_rdl)
         for cell, key in ((bare, (name, False)), (with_rdl, (name, True))):
             die.add(*array_references(cell, placements[key]))
-    return die
+    return die, skipped
 
 
 def build(
@@ -172,7 +178,7 @@ def build(
     if routing.result.unrouted and not allow_unrouted:
         raise rdl_geometry.unrouted_error(design, routing.result.unrouted)
     library = gdstk.Library(spec.name, unit=UNIT, precision=PRECISION)
-    die = build_die(design, library, routing)
+    die, skipped = build_die(design, library, routing)
     library.add(die)
     dies = wafer_geometry.place_dies(spec.wafer)
     top = die
@@ -194,6 +200,7 @@ def build(
         bumps_per_die=len(design.sites),
         layers=_layer_names(design, library),
         routing=routing,
+        teardrops_skipped=skipped,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,12 @@ PINMAP_COLUMNS = ("pad", "bump", "net", "x", "y")
 MARKER_HALF = 10.0  # µm: half the side of the square marking where a net got stuck
 
 
-def nets_json(design: Design, routing: Routing) -> dict[str, Any]:
+def nets_json(
+    design: Design, routing: Routing, teardrops_skipped: Mapping[str, tuple[str, ...]]
+) -> dict[str, Any]:
     """Per net: routed or not (and where it got stuck), length, bends, width, terminals, the
-    bumps the tool assigned; then totals."""
+    bumps the tool assigned, with ``rdl.teardrop`` the terminals whose teardrop was left out
+    (``teardrops_skipped``); then totals."""
     routed = {net.name: net for net in routing.result.routed}
     stuck = {u.net: u for u in routing.result.unrouted}
     nets = []
@@ -39,6 +43,8 @@ def nets_json(design: Design, routing: Routing) -> dict[str, Any]:
         if net.name in routed:
             done = routed[net.name]
             entry |= {"length": round(float(done.length), 3), "bends": int(done.bends)}
+            if design.spec.die.rdl.teardrop:
+                entry["teardrops_skipped"] = list(teardrops_skipped.get(net.name, ()))
         elif net.name in stuck:
             x, y = stuck[net.name].at
             entry |= {"stuck_at": [float(x), float(y)], "reason": stuck[net.name].reason}

@@ -5,7 +5,7 @@ opening stack, as PNG.
   the die count, die step and grid offset in the title.
 - Die (KLayout): the die cell of the built GDS drawn with the ``.lyp`` colours, all levels of
   hierarchy shown; pad and bump names over it where they stay readable (else the bump rows and
-  columns on the margins, as on a datasheet), the A1 corner marked with a triangle, and the
+  columns on the margins, as on a datasheet), the A1 corner marked with a triangle and named, the
   keep-outs (drawn in no layer) as dashed, hatched outlines.
 - Bump close-up (matplotlib), one per stack: the stack in plan view with every shape's diameter,
   and its section through the centre with the mask thicknesses.
@@ -299,7 +299,8 @@ def _font_points(ax, xy: np.ndarray, longest: int) -> float:
 
 def _label_die(ax, design: Design) -> None:
     """Pad and bump names where they fit (else JEDEC rows and columns on the margins) and the
-    A1 corner triangle."""
+    A1 corner triangle, named "A1" inside it, or beside the corner outside the die where it is
+    too small."""
     import matplotlib.patheffects as effects
     from matplotlib.patches import Polygon
 
@@ -346,7 +347,12 @@ def _label_die(ax, design: Design) -> None:
     )  # fmt: skip
     if leg * _points_per_um(ax) >= 24:  # room for the name inside
         ax.text(cx + sx * leg * 0.25, cy + sy * leg * 0.25, "A1", ha="center", va="center",
-                fontsize=6, color="white", fontweight="bold", zorder=6)  # fmt: skip
+                fontsize=6, color="white", fontweight="bold", zorder=6, gid="A1 label")  # fmt: skip
+    else:  # outside the corner, diagonally off the die: clear of the margin's rows and columns
+        ax.annotate("A1", (cx, cy), xytext=(-3 * sx, -3 * sy), textcoords="offset points",
+                    ha="right" if sx > 0 else "left", va="top" if sy > 0 else "bottom",
+                    fontsize=7, color=A1_COLOR, fontweight="bold", zorder=6, gid="A1 label",
+                    annotation_clip=False)  # fmt: skip
 
 
 def _margin_labels(ax, design: Design) -> None:

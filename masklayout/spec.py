@@ -440,6 +440,7 @@ class Design:
     source: SourceMap
     sites: tuple[Site, ...]
     nets: tuple[DieNet, ...] = ()
+    base: Path | None = None  # the folder the spec's tech path is taken relative to
 
     def error(self, loc: Loc, message: str) -> SpecError:
         """A located error at key path ``loc`` of the spec."""
@@ -519,7 +520,7 @@ def from_source(source: SourceMap, base: Path) -> Design:
     sites, nets, problems = _check(spec, tech, source, base)
     if problems:
         raise SpecError(problems)
-    return Design(spec, tech, source, tuple(sites), nets)
+    return Design(spec, tech, source, tuple(sites), nets, base=base)
 
 
 def _known(names: Any) -> str:

@@ -315,7 +315,8 @@ def write_flat_split(
     applied, and ``masks.json``, into
     ``directory``, all or none; ``jobs`` processes write masks side by side (same bytes).
     ``exposure`` overrides the tech's and the spec's for every mask. Raise
-    :class:`export.ExposureError` when an image does not fit its plate."""
+    a :class:`SpecError`, located at the key that set the plate or magnification, when an image
+    does not fit its plate."""
     cells = {cell.name: cell for cell in library.cells}
     if design.spec.name not in cells or f"{design.spec.name}_DIE" not in cells:
         raise ValueError(f"a flat split needs the wafer layout of {design.spec.name}")
@@ -324,7 +325,10 @@ def write_flat_split(
     for content in export.contents(design, library, layers):
         described = describe(design, content.name, layers, content.texts[0][0])
         chosen = export.settings(design, content.name, exposure, described["tone"])
-        export.check_fits(content, chosen)
+        try:
+            export.check_fits(content, chosen)
+        except export.ExposureError as exc:
+            raise export.fit_error(design, content.name, exposure, exc) from None
         planned.append((content, chosen, f"{content.file_stem}.{fmt}", described))
     out = _folder(directory)
     with out:

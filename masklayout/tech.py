@@ -25,7 +25,7 @@ from masklayout.fields import (
     StrictModel,
     Temperature,
 )
-from masklayout.source import Problem, SourceMap, SpecError
+from masklayout.source import Loc, Problem, SourceMap, SpecError
 
 LayerNumber = Annotated[Integer, Field(ge=0, le=65535)]  # GDSII stores them in 16 bits
 LayerSpec = tuple[LayerNumber, LayerNumber]
@@ -528,6 +528,19 @@ def tech_files(ref: str, relative_to: Path | None = None) -> tuple[Path, ...]:
     return tuple(
         Path(identity) for _, identity in _chain(ref, relative_to) if Path(identity).is_absolute()
     )
+
+
+def tech_problem(ref: str, relative_to: Path | None, loc: Loc, message: str) -> Problem:
+    """A problem at key path ``loc`` of the tech file that gives it: ``ref``'s own, else the
+    first it extends that does (else ``ref``'s, at the deepest key it has)."""
+    chain = [source for source, _ in _chain(ref, relative_to)]
+    for source in chain:
+        node: Any = source.data
+        for key in loc:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            return source.problem(loc, message)
+    return chain[0].problem(loc, message)
 
 
 def load_tech(ref: str, relative_to: Path | None = None) -> Tech:

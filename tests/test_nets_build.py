@@ -186,6 +186,20 @@ def test_json_reports_each_net_with_length_and_totals(spec_file, tmp_path):
     assert totals["length"] == pytest.approx(vdd["length"] + nets["GND"]["length"], abs=1e-3)
 
 
+def test_a_waypoint_route_reports_its_length_and_bends(spec_file, tmp_path):
+    via = "{pad: VDD, bump: A2, via: [[-1000, 1200], [-900, 1200], [-900, 800]]}"
+    path, _, result = _build(spec_file, tmp_path, ("{pad: VDD, bump: A2}", via), args=["--json"])
+    assert result.exit_code == 0, result.output
+    vdd = {net["name"]: net for net in json.loads(result.stdout)["nets"]}["VDD"]
+    # pad (-1300, 1200) -> (-1000, 1200) -> (-900, 1200) -> (-900, 800) -> A2 (-700, 800):
+    # 300 + 100 + 400 + 200, turning at (-900, 1200) and (-900, 800); (-1000, 1200) is on the way
+    assert (vdd["length"], vdd["bends"]) == (pytest.approx(1000, abs=1e-3), 2)
+    summary = CliRunner().invoke(main, ["build", str(path), "-o", str(tmp_path / "s.gds")])
+    routed = next(line for line in summary.output.splitlines() if line.startswith("RDL nets"))
+    total = float(routed.split(", ")[1].removesuffix(" mm"))
+    assert total >= 1.0  # the waypoint route's millimetre, and the GND trace's on top
+
+
 @pytest.mark.xfail(strict=True, reason="router: negotiation leaves 5-10 % of fan-in nets unrouted")
 def test_fanin_sample_builds_and_checks_clean(tmp_path):
     out = tmp_path / "fanin.gds"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gdstk
 import numpy as np
 
-from masklayout.geometry.rdl import Routing, teardrops
+from masklayout.geometry.rdl import Routing, teardrop_plan, teardrops
 from masklayout.routing import (
     Net,
     Obstacle,
@@ -61,3 +61,11 @@ def test_a_drop_past_the_edge_clearance_is_left_out():
     routing, net = _routing(half=545)  # die edge 45 past the far capture: clearance 25 leaves 5
     drops = teardrops(routing, net)
     assert len(drops) == 1 and drops[0][:, 0].max() <= 100
+
+
+def test_a_drop_left_out_names_its_terminal():
+    obstacle = Obstacle("pad X", np.array([(45.0, 32.0), (55.0, 32.0), (55.0, 60.0), (45.0, 60.0)]))
+    routing, net = _routing((obstacle,))
+    drops, skipped = teardrop_plan(routing, net)
+    assert len(drops) == 1 and skipped == ("pad P",)  # P at the origin, beside the obstacle
+    assert teardrop_plan(*_routing())[1] == ()

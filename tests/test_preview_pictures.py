@@ -152,6 +152,45 @@ def test_a_die_of_900_bumps_names_rows_and_columns_on_the_margins_instead(tmp_pa
     assert [g[7:] for g in gids if g.startswith("column ")] == [str(c) for c in range(1, 31)]
 
 
+def test_a_large_die_names_its_a1_corner_beside_it_clear_of_the_margin_names(tmp_path):
+    """The 900-bump die (12480 um step): the triangle is too small to hold the name, so "A1" is
+    written just outside the top-left corner (-w/2, h/2), in A1_COLOR, overlapping no row or
+    column name and inside the picture."""
+    text = (SAMPLES / "flow_c1_two_masks.yaml").read_text()
+    text = text.replace("count: [5, 5]", "count: [30, 30]")
+    text = text.replace("die_step: [2480, 2480]", "die_step: [12480, 12480]")
+    design, fig = _die_figure(text, tmp_path)
+    (ax,) = [a for a in fig.axes if a.texts]
+    (label,) = [t for t in ax.texts if t.get_gid() == "A1 label"]
+    assert label.get_text() == "A1" and label.get_visible() and label.get_fontsize() >= 6
+    assert label.get_color() == preview.A1_COLOR
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = label.get_window_extent(renderer)
+    w, h = design.die_size
+    corner = ax.transData.transform((-w / 2, h / 2))
+    assert box.x1 <= corner[0] and box.y0 >= corner[1]  # up and left of the corner, off the die
+    assert np.hypot(box.x1 - corner[0], box.y0 - corner[1]) < 10  # beside it (pixels)
+    margin = [t for t in ax.texts if (t.get_gid() or "").startswith(("row ", "column "))]
+    assert margin and not [t for t in margin if t.get_window_extent(renderer).overlaps(box)]
+    assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1)
+
+
+def test_the_base_die_names_its_a1_corner_beside_it_clear_of_the_bump_names(tmp_path):
+    """BASE_SPEC (3000 x 2600 um, A1 skipped: JEDEC's top left, the corner (-1500, 1300))."""
+    _, fig = _die_figure(BASE_SPEC, tmp_path)
+    (ax,) = [a for a in fig.axes if a.texts]
+    (label,) = [t for t in ax.texts if t.get_gid() == "A1 label"]
+    assert label.get_text() == "A1"
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = label.get_window_extent(renderer)
+    x, y = ax.transData.transform((-1500, 1300))
+    assert np.hypot((box.x0 + box.x1) / 2 - x, (box.y0 + box.y1) / 2 - y) < 30  # pixels
+    names = [t for t in ax.texts if (t.get_gid() or "").startswith("label ")]
+    assert names and not [t for t in names if t.get_window_extent(renderer).overlaps(box)]
+
+
 def test_the_die_draws_each_keepout_where_the_spec_puts_it(tmp_path):
     """Keep-outs are drawn in no layer of the GDS: the die picture outlines them, in their own
     colour, and names them in the legend."""

@@ -202,11 +202,16 @@ TEARDROP_LENGTH = 0.5  # of the capture's reach along the trace, past the captur
 
 
 def teardrops(routing: Routing, net: RoutedNet) -> list[np.ndarray]:
+    """Teardrops where ``net``'s traces leave its capture pads (see ``teardrop_plan``)."""
+    return teardrop_plan(routing, net)[0]
+
+
+def teardrop_plan(routing: Routing, net: RoutedNet) -> tuple[list[np.ndarray], tuple[str, ...]]:
     """Teardrops where ``net``'s traces leave its capture pads: the convex hull of the capture
-    and the trace's cross-section half the capture's reach beyond it. A teardrop that would come
-    within RDL.S of metal not the net's own, past the die-edge clearance, or that would leave a
-    notch narrower than RDL.S against the net's own metal (a branch beside the capture), is left
-    out."""
+    and the trace's cross-section half the capture's reach beyond it; and the terminals whose
+    drop was left out. A teardrop that would come within RDL.S of metal not the net's own, past
+    the die-edge clearance, or that would leave a notch narrower than RDL.S against the net's
+    own metal (a branch beside the capture), is left out."""
     problem = routing.problem
     own = next(n for n in problem.nets if n.name == net.name)
     foreign = [gdstk.Polygon(o.polygon) for o in problem.obstacles]
@@ -218,7 +223,7 @@ def teardrops(routing: Routing, net: RoutedNet) -> list[np.ndarray]:
     inside = gdstk.rectangle((x0 + edge, y0 + edge), (x1 - edge, y1 - edge))
     space = int(round(problem.space / DBU))
     own_metal = polygon_region([points(p) for p in net.polygons]).merged()
-    drops = []
+    drops, skipped = [], []
     for line in net.centrelines:
         line = np.asarray(line, dtype=float)
         for end, toward in ((line[0], line[1]), (line[-1], line[-2])):
@@ -239,12 +244,15 @@ def teardrops(routing: Routing, net: RoutedNet) -> list[np.ndarray]:
                 grown = gdstk.offset(polygon, problem.space - 1e-3)
                 near = [f for f in foreign if gdstk.boolean(grown, f, "and")]
                 if near or gdstk.boolean(polygon, inside, "not"):
+                    skipped.append(terminal.name)
                     continue
                 joined = (own_metal + polygon_region([drop])).merged()
                 if joined.notch_check(space).is_empty():
                     own_metal = joined
                     drops.append(drop)
-    return drops
+                else:
+                    skipped.append(terminal.name)
+    return drops, tuple(dict.fromkeys(skipped))
 
 
 def _convex_hull(pts: np.ndarray) -> np.ndarray:

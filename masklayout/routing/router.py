@@ -165,13 +165,15 @@ def route(problem: RoutingProblem) -> RoutingResult:
         if k in unrouted:
             continue
         ls = tuple(lines[k])
+        # a plane's lines are its fixed lines; a trace's fixed (waypoint) lines come on top
+        whole = ls if nets[k].plane else ls + tuple(np.asarray(f, float) for f in nets[k].fixed)
         routed.append(
             RoutedNet(
                 name=nets[k].name,
                 centrelines=ls,
                 polygons=to_arrays(regions[k]),
-                length=round(sum(length(line) for line in ls), 3),
-                bends=sum(bends(line) for line in ls),
+                length=round(sum(length(line) for line in whole), 3),
+                bends=sum(bends(line) for line in whole),
                 width=nets[k].width,
             )
         )

@@ -22,8 +22,13 @@ def simplify(points: np.ndarray) -> np.ndarray:
 
 
 def bends(line: np.ndarray) -> int:
-    """Direction changes along a simplified centreline."""
-    return max(0, len(line) - 2)
+    """Direction changes along a centreline (a vertex where the line runs straight on is none)."""
+    legs = np.diff(np.asarray(line, dtype=float), axis=0)
+    legs = legs[np.hypot(*legs.T) > 0]
+    legs /= np.hypot(*legs.T)[:, None]
+    a, b = legs[:-1], legs[1:]
+    straight = (np.abs(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]) < 1e-9) & ((a * b).sum(1) > 0)
+    return int(np.count_nonzero(~straight))
 
 
 def length(line: np.ndarray) -> float:
