@@ -546,7 +546,8 @@ def _wetted(
     ubm = ubm_area[stack]
     out = base.copy()
     # running over the levels: the smallest drawn opening, its scale, the smallest opening
-    least_drawn, least, ratio = np.full(len(ubm), np.inf), np.full(len(ubm), np.inf), 1.0
+    least_drawn, least = np.full(len(ubm), np.inf), np.full(len(ubm), np.inf)
+    ratio = np.ones(len(ubm))
     for m in range(1, base.shape[1]):
         ratio = np.where(drawn[:, m - 1] < least_drawn, area[:, m - 1] / drawn[:, m - 1], ratio)
         least_drawn = np.minimum(least_drawn, drawn[:, m - 1])
