@@ -692,8 +692,13 @@ class _Deck:
         if skipped := self._missing(rule.layer, "DIE"):
             return [self._result(name, rule, value, what, skipped=skipped)]
         die, shapes = self.region("DIE"), self.region(rule.layer)
-        pairs = die.enclosing_check(shapes, self.at_least(value))
-        findings: list[Finding] = [(pairs, self.distance()), (shapes - die, self.protrusion("DIE"))]
+        # only shapes reaching into the edge band can break it: the rest lie inside the die
+        # shrunk by the value (and a margin for the sizing's corner approximation)
+        reach = self.at_least(value)
+        core = die.sized(-(reach + reach // 8 + int(round(1 / self.dbu))))
+        near = shapes.not_inside(core)
+        pairs = die.enclosing_check(near, reach)
+        findings: list[Finding] = [(pairs, self.distance()), (near - die, self.protrusion("DIE"))]
         return [self._result(name, rule, value, what, findings)]
 
     def rule_pitch(self, name: str, rule: LayerRule) -> list[RuleResult]:
