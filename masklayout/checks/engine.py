@@ -733,14 +733,13 @@ class _Deck:
                 cell.shapes(scratch).insert(db.EdgePair(*edges))
         return db.EdgePairs(self.shapes_under_dies(scratch), self.store)
 
-    def too_narrow(self, layer: str, minimum: int) -> db.EdgePairs:
-        """The groups of shapes of ``layer`` linked by distances under ``minimum`` (dbu), per die
-        cell (the top cell when no cell has a die outline): an edge pair of the closest edges
-        of each group's closest two shapes (:mod:`masklayout.checks.webs`), put into the die
-        cell on a scratch layer. Not a space check: that reports every edge of a circle
+    def too_narrow(self, index: int | None, minimum: int) -> db.EdgePairs:
+        """The groups of shapes of layer ``index`` linked by distances under ``minimum`` (dbu),
+        per die cell (the top cell when no cell has a die outline): an edge pair of the closest
+        edges of each group's closest two shapes (:mod:`masklayout.checks.webs`), put into the
+        die cell on a scratch layer. Not a space check: that reports every edge of a circle
         against every edge of its neighbour within the value (~300,000 edge pairs on a
         100-bump die at 48 µm pitch against a 50 µm web)."""
-        index = self.layer_index(layer)
         scratch = self.layout.layer()
         self.scratch.append(scratch)
         for cell in self.outlined_cells() or [self.top]:
@@ -760,16 +759,10 @@ class _Deck:
         notch), and where shapes overlap (their common area, by its depth)."""
         region, at_least = self.region(layer), self.at_least(minimum)
         return [
-            (self.too_narrow(layer, at_least), self.distance()),
+            (self.too_narrow(self.layer_index(layer), at_least), self.distance()),
             (region.notch_check(at_least), self.distance()),
             (region.merged(False, 2), self.overlap()),
         ]
-
-    def _spacing(self, region: db.Region, minimum: float) -> list[Finding]:
-        """Space between distinct shapes, overlapping ones included (they merge into one shape,
-        which a space check cannot see): their common area, by its depth."""
-        pairs = region.space_check(self.at_least(minimum))
-        return [(pairs, self.distance()), (region.merged(False, 2), self.overlap())]
 
     def _mask_layers(self, rule: MaskRule) -> list[str]:
         """The rule's solder masks that this layout has (the spec's masks, given a spec)."""
@@ -920,8 +913,14 @@ class _Deck:
         what = "gap between neighbouring balls, molten at a reflow's peak or cooled (step runner)"
         if skipped := self._ball_skip():
             return [self._result(name, rule, value, what, skipped=skipped)]
+        # one marker per group of balls linked by narrow gaps, as the web rule; overlapping
+        # balls merge into one shape, which a gap cannot see: their common area, by its depth
         melts = self.region("BALL_MELT")
-        return [self._result(name, rule, value, what, self._spacing(melts, value))]
+        findings: list[Finding] = [
+            (self.too_narrow(self.melt_layer, self.at_least(value)), self.distance()),
+            (melts.merged(False, 2), self.overlap()),
+        ]
+        return [self._result(name, rule, value, what, findings)]
 
     def _insert_balls(self, diameters: dict[str, float]) -> int:
         """A scratch layer with a circle of each stack's ``diameters`` in its stack cell."""
