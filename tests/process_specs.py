@@ -28,6 +28,15 @@ C1_FLOW = [
 ]
 
 
+# one mask filled full, stripped before the reflow: a free cap on the whole UBM
+ONE_PRINT = [
+    "{step: form_mask, mask: SM1}",
+    "{step: deposit, into: SM1, solder: SAC305-paste-T6, fill: 1}",
+    "{step: strip, masks: [SM1]}",
+    "{step: reflow, peak: 245}",
+]
+
+
 def spec_text(
     process: list[str] = C1_FLOW,
     *,

@@ -20,6 +20,7 @@ from masklayout.variation import loads as variation_loads
 from masklayout.variation import monte_carlo
 from tests.helpers import BASE_SPEC
 from tests.process_specs import (
+    ONE_PRINT,
     bisect_cap_height,
     circle_area,
     design,
@@ -27,14 +28,6 @@ from tests.process_specs import (
     sac305_fraction,
     spec_text,
 )
-
-# one mask filled full, stripped before the reflow: a free cap on the whole UBM
-ONE_PRINT = [
-    "{step: form_mask, mask: SM1}",
-    "{step: deposit, into: SM1, solder: SAC305-paste-T6, fill: 1}",
-    "{step: strip, masks: [SM1]}",
-    "{step: reflow, peak: 245}",
-]
 
 TECH = load_tech("wlcsp-400")
 

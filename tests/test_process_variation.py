@@ -21,6 +21,7 @@ from masklayout.variation.montecarlo import cpk, gaps
 from masklayout.variation.report import to_json
 from tests.process_specs import (
     C1_FLOW,
+    ONE_PRINT,
     bisect_cap_height,
     circle_area,
     design,
@@ -28,14 +29,6 @@ from tests.process_specs import (
     spec_text,
 )
 
-# one mask filled full, stripped before the reflow: a free cap on the whole UBM of the paste's
-# metal
-ONE_PRINT = [
-    "{step: form_mask, mask: SM1}",
-    "{step: deposit, into: SM1, solder: SAC305-paste-T6, fill: 1}",
-    "{step: strip, masks: [SM1]}",
-    "{step: reflow, peak: 245}",
-]
 UBM, SM1 = 250.0, 300.0
 MELT = 7.38 / 7.06  # SAC305 solid over liquid density (tech/wlcsp-400.yaml, copied): V_l / V_s
 

@@ -10,18 +10,7 @@ from masklayout.routing import Net, RoutingProblem, Terminal, route
 from masklayout.routing.tree import four_connected, stubs
 from tests.fanin import problem
 from tests.routing_check import problems, region
-
-W, S = 10.0, 10.0
-
-
-def box(x0, y0, x1, y1) -> np.ndarray:
-    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float)
-
-
-def disc(x, y, d, n=32) -> np.ndarray:
-    a = 2 * np.pi * (np.arange(n) + 0.5) / n
-    r = d / 2 / np.cos(np.pi / n)
-    return np.round(np.stack([x + r * np.cos(a), y + r * np.sin(a)], 1), 3)
+from tests.test_routing_router import S, W, box, disc
 
 
 def pad(name, x, y) -> Terminal:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -712,45 +712,49 @@ class _Deck:
 
     def too_close(self, layer: str, minimum: int) -> db.EdgePairs:
         """The groups of shapes of ``layer`` whose centres are linked by distances under
-        ``minimum`` (dbu), per die cell (the top cell when no cell has a die outline): an edge
-        pair between the closest two centres of each group (:func:`_close_groups`), put into
-        the die cell on a scratch layer. Not a space check: on a dense array KLayout measures
+        ``minimum`` (dbu), per die cell: an edge pair between the closest two centres of each
+        group (:func:`_close_groups`). Not a space check: on a dense array KLayout measures
         every pair of shapes within the pitch against the shapes between them (147 s for 400
         bumps at 48 µm pitch against a 400 µm rule)."""
-        index = self.layer_index(layer)
-        scratch = self.layout.layer()
-        self.scratch.append(scratch)
-        for cell in self.outlined_cells() or [self.top]:
-            if index is None:
-                break
-            merged = db.Region(self.layout.begin_shapes(cell, index)).merged()
+
+        def closest_centres(merged: db.Region) -> Iterator[db.EdgePair]:
             boxes = [p.bbox() for p in merged.each()]
             centres = np.array([(b.center().x, b.center().y) for b in boxes], dtype=np.int64)
             h = CENTRE_HALF
             for i, j in _close_groups(centres.reshape(-1, 2), minimum):
                 (ax, ay), (bx, by) = centres[i].tolist(), centres[j].tolist()
-                edges = db.Edge(ax, ay, ax, ay + h), db.Edge(bx, by, bx, by - h)
-                cell.shapes(scratch).insert(db.EdgePair(*edges))
-        return db.EdgePairs(self.shapes_under_dies(scratch), self.store)
+                yield db.EdgePair(db.Edge(ax, ay, ax, ay + h), db.Edge(bx, by, bx, by - h))
+
+        return self._per_die(self.layer_index(layer), closest_centres)
 
     def too_narrow(self, index: int | None, minimum: int) -> db.EdgePairs:
         """The groups of shapes of layer ``index`` linked by distances under ``minimum`` (dbu),
-        per die cell (the top cell when no cell has a die outline): an edge pair of the closest
-        edges of each group's closest two shapes (:mod:`masklayout.checks.webs`), put into the
-        die cell on a scratch layer. Not a space check: that reports every edge of a circle
+        per die cell: an edge pair of the closest edges of each group's closest two shapes
+        (:mod:`masklayout.checks.webs`). Not a space check: that reports every edge of a circle
         against every edge of its neighbour within the value (~300,000 edge pairs on a
         100-bump die at 48 µm pitch against a 50 µm web)."""
-        scratch = self.layout.layer()
-        self.scratch.append(scratch)
-        for cell in self.outlined_cells() or [self.top]:
-            if index is None:
-                break
-            merged = db.Region(self.layout.begin_shapes(cell, index)).merged()
+
+        def closest_edges(merged: db.Region) -> Iterator[db.EdgePair]:
             shapes = [_edges(p) for p in merged.each()]
             found = webs.narrow_webs(shapes, minimum)
             for *_, first, second in webs.narrowest_per_group(found, len(shapes)):
-                edges = (db.Edge(*(int(v) for v in e)) for e in (first, second))
-                cell.shapes(scratch).insert(db.EdgePair(*edges))
+                yield db.EdgePair(*(db.Edge(*(int(v) for v in e)) for e in (first, second)))
+
+        return self._per_die(index, closest_edges)
+
+    def _per_die(
+        self, index: int | None, pairs_of: Callable[[db.Region], Iterable[db.EdgePair]]
+    ) -> db.EdgePairs:
+        """The edge pairs ``pairs_of`` finds among the merged shapes of layer ``index`` in each
+        die cell (the top cell when no cell has a die outline), put into that cell on a scratch
+        layer and returned as placed under the dies."""
+        scratch = self.layout.layer()
+        self.scratch.append(scratch)
+        if index is not None:
+            for cell in self.outlined_cells() or [self.top]:
+                merged = db.Region(self.layout.begin_shapes(cell, index)).merged()
+                for pair in pairs_of(merged):
+                    cell.shapes(scratch).insert(pair)
         return db.EdgePairs(self.shapes_under_dies(scratch), self.store)
 
     def _webs(self, layer: str, minimum: float) -> list[Finding]:
