@@ -737,23 +737,31 @@ class Negotiator:
         hit[near[:, 0] * g.nx + near[:, 1]] = True  # each cell once, however many shared cells
         self.hist.reshape(-1)[hit] += HISTORY_STEP
 
-    def _rivals(self, st: NetState, states: list[NetState]) -> set[int]:
-        """The positions in ``states`` of the nets whose footprints cover this net's cells."""
-        shared = self.shared_cells(st)
-        if not len(shared):
-            return set()
-        w = st.net.width
-        return {
-            i
-            for i, other in enumerate(states)
-            if other is not st and len(other.foot) and np.isin(shared, other.foot[w]).any()
-        }
+    def _rivals(self, states: list[NetState]) -> dict[int, set[int]]:
+        """For each position in ``states``, the positions of the nets whose footprints cover
+        its shared cells (one sorted index of every footprint, not a search per pair)."""
+        index = {}
+        for w in self.occ:
+            placed = [(i, st.foot[w]) for i, st in enumerate(states) if st.foot]
+            cells = np.concatenate([f for _, f in placed]) if placed else np.zeros(0, np.int64)
+            owner = np.concatenate([np.full(len(f), i) for i, f in placed]) if placed else cells
+            order = np.argsort(cells, kind="stable")
+            index[w] = (cells[order], owner[order])
+        rivals = {}
+        for i, st in enumerate(states):
+            shared = self.shared_cells(st)
+            cells, owner = index[st.net.width]
+            lo, hi = np.searchsorted(cells, shared, "left"), np.searchsorted(cells, shared, "right")
+            count = hi - lo
+            at = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())
+            rivals[i] = set(owner[at].tolist()) - {i}
+        return rivals
 
     def _drop(self, states: list[NetState]) -> None:
         """Drop as few nets as leave none sharing (greedily, the net that meets the most
         others first; ties to the later net in routing order), then retry each dropped net
         where no other net is, keeping it when it fits."""
-        rivals = {i: self._rivals(st, states) for i, st in enumerate(states)}
+        rivals = self._rivals(states)
         dropped = []
         while any(rivals.values()):
             i = max(rivals, key=lambda j: (len(rivals[j]), j))
