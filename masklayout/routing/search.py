@@ -15,7 +15,7 @@ def cheapest_path(
     """The cheapest path from any start cell to the cheapest end cell, as (k, 2) cells, or None.
 
     ``costs`` holds the price of entering each cell per unit length; negative or infinite cells
-    are walls. Steps are 8-connected (``diagonal``) or 4-connected and cost their length.
+    are walls, and so are never a path's first or last cell. Steps are 8-connected (``diagonal``) or 4-connected and cost their length.
     """
     found = cheapest(costs, starts, ends, diagonal)
     return None if found is None else found[0]
@@ -27,7 +27,13 @@ def cheapest(
     ends: np.ndarray,
     diagonal: bool,
 ) -> tuple[np.ndarray, float] | None:
-    """``cheapest_path`` and its cost."""
+    """``cheapest_path`` and its cost. A start on a wall is no start (the search would leave
+    from it all the same)."""
+    if len(starts):
+        first = costs[starts[:, 0], starts[:, 1]]
+        starts = starts[np.isfinite(first) & (first >= 0)]
+    if not len(starts):
+        return None
     mcp = MCP_Geometric(costs, fully_connected=diagonal)
     cumulative, _ = mcp.find_costs(
         [tuple(s) for s in starts.tolist()], [tuple(e) for e in ends.tolist()], find_all_ends=False
