@@ -222,11 +222,6 @@ def test_a_pad_wired_to_the_wrong_bump_is_one_wrong_connection_naming_the_bump_l
     assert x1 - x0 < 100 and y1 - y0 < 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with the router's nets (UBM captures merged into the die cell's RDL) the marker "
-    "grows to the pad: connectivity's neck search to review",
-)
 def test_a_short_inside_one_merged_rdl_shape_is_marked_at_its_narrowest_neck(tmp_path):
     """VDD's trace corner (-700, 1200) joined by a 20 um neck (x -700 to -600) to a 200 um
     block (x -600 to 900) over GND's trace end, all merged into one RDL polygon as the layout
