@@ -176,8 +176,9 @@ def test_a_trace_run_onto_a_bump_of_no_net_is_a_wrong_connection(tmp_path):
 
 
 def test_pads_bridged_under_their_on_pad_bumps_are_a_short(tmp_path):
-    """wlcsp_on_pad: bump A1 on pad PA1 at (-1250, 1250), A2 on PA2 at (-750, 1250); a PAD
-    bar between the two pads joins the two nets."""
+    """wlcsp_on_pad: bump A1 on pad PA1 at (-1250, 1250), A2 on PA2 at (-750, 1250), both
+    240 um square; a PAD bar between the two pads joins the two nets. Pads and bar touch, one
+    PAD shape under both bumps, yet the marker is on the bar between the pads."""
     text = (SAMPLES / "wlcsp_on_pad.yaml").read_text()
     spec_path, gds = built(tmp_path, text, "on_pad")
     edit_die(gds, lambda layout, die: die.shapes(layout.layer(10, 0)).insert(
@@ -188,6 +189,9 @@ def test_pads_bridged_under_their_on_pad_bumps_are_a_short(tmp_path):
     assert "net PA1 (pad PA1, bump A1)" in short["note"]
     assert "net PA2 (pad PA2, bump A2)" in short["note"]
     assert not net_markers(report)["NET.OPEN"]
+    x0, y0, x1, y1 = box_of(short)
+    assert -1250 + 120 - 10 <= x0 <= x1 <= -750 - 120 + 10
+    assert 1240 - 10 <= y0 <= y1 <= 1260 + 10
 
 
 def test_a_pad_wired_to_the_wrong_bump_is_one_wrong_connection_naming_the_bump_left_apart(

@@ -256,16 +256,17 @@ def _seeds(
     label = {t: net_of.get(t, t) for t in terminals}
     dots = {t: db.Region(db.Box(where[t][1] - db.Vector(1, 1), where[t][1] + db.Vector(1, 1)))
             for t in terminals}  # fmt: skip
+    others: dict[tuple[str, str], db.Region] = {}  # (layer, part) -> other parts' centres on it
+    for layer, part in {(where[t][0], label[t]) for t in terminals}:
+        others[layer, part] = db.Region()
+        for u in terminals:
+            if label[u] != part and where[u][0] == layer:
+                others[layer, part].insert(dots[u])
     seeds: dict[str, dict[str, db.Region]] = {}
     for terminal in sorted(terminals, key=_order):
-        layer = where[terminal][0]
+        layer, part = where[terminal][0], label[terminal]
         held = layers.get(layer, db.Region()).interacting(dots[terminal])
-        if any(
-            label[other] != label[terminal]
-            and where[other][0] == layer
-            and not held.interacting(dots[other]).is_empty()
-            for other in terminals
-        ):
+        if not held.interacting(others[layer, part]).is_empty():
             held = dots[terminal]
-        seeds.setdefault(label[terminal], {}).setdefault(layer, db.Region()).insert(held)
+        seeds.setdefault(part, {}).setdefault(layer, db.Region()).insert(held)
     return list(seeds.values())
