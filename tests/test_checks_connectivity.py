@@ -176,8 +176,9 @@ def test_a_trace_run_onto_a_bump_of_no_net_is_a_wrong_connection(tmp_path):
 
 
 def test_pads_bridged_under_their_on_pad_bumps_are_a_short(tmp_path):
-    """wlcsp_on_pad: bump A1 on pad PA1 at (-1250, 1250), A2 on PA2 at (-750, 1250); a PAD
-    bar between the two pads joins the two nets."""
+    """wlcsp_on_pad: bump A1 on pad PA1 at (-1250, 1250), A2 on PA2 at (-750, 1250), both
+    240 um square; a PAD bar between the two pads joins the two nets. Pads and bar touch, one
+    PAD shape under both bumps, yet the marker is on the bar between the pads."""
     text = (SAMPLES / "wlcsp_on_pad.yaml").read_text()
     spec_path, gds = built(tmp_path, text, "on_pad")
     edit_die(gds, lambda layout, die: die.shapes(layout.layer(10, 0)).insert(
@@ -188,6 +189,9 @@ def test_pads_bridged_under_their_on_pad_bumps_are_a_short(tmp_path):
     assert "net PA1 (pad PA1, bump A1)" in short["note"]
     assert "net PA2 (pad PA2, bump A2)" in short["note"]
     assert not net_markers(report)["NET.OPEN"]
+    x0, y0, x1, y1 = box_of(short)
+    assert -1250 + 120 - 10 <= x0 <= x1 <= -750 - 120 + 10
+    assert 1240 - 10 <= y0 <= y1 <= 1260 + 10
 
 
 def test_a_pad_wired_to_the_wrong_bump_is_one_wrong_connection_naming_the_bump_left_apart(
@@ -222,11 +226,6 @@ def test_a_pad_wired_to_the_wrong_bump_is_one_wrong_connection_naming_the_bump_l
     assert x1 - x0 < 100 and y1 - y0 < 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with the router's nets (UBM captures merged into the die cell's RDL) the marker "
-    "grows to the pad: connectivity's neck search to review",
-)
 def test_a_short_inside_one_merged_rdl_shape_is_marked_at_its_narrowest_neck(tmp_path):
     """VDD's trace corner (-700, 1200) joined by a 20 um neck (x -700 to -600) to a 200 um
     block (x -600 to 900) over GND's trace end, all merged into one RDL polygon as the layout
@@ -251,3 +250,34 @@ def test_a_short_inside_one_merged_rdl_shape_is_marked_at_its_narrowest_neck(tmp
     x0, y0, x1, y1 = box_of(short)
     assert -710 <= x0 <= x1 <= -590
     assert 1180 <= y0 <= y1 <= 1220
+
+
+def test_of_two_necks_in_series_the_short_is_marked_at_the_narrower(tmp_path):
+    """VDD's corner (-700, 1200) -> a 40 um neck (x -700 to -500) -> block B -> a 12 um neck
+    running up and down (x 150 to 162, y 1050 to 1150) -> block D over GND's trace down to A6
+    (x 890 to 910), all merged into one RDL polygon; clear of the unrouted bumps of row A (UBM
+    up to y 925). Any other cut between the nets is wider (40 um at the first neck or across
+    both legs of either net's trace), so the marker is the 12 um neck, cut across its length,
+    not the wider one, nor halfway between the nets' terminals (in block B or D)."""
+    spec_path, gds = built(tmp_path)
+    wide = (-700, 1180, -500, 1220)
+    narrow = (150, 1050, 162, 1150)
+
+    def two_necks(layout: kdb.Layout, die: kdb.Cell) -> None:
+        rdl = die.shapes(layout.layer(12, 0))
+        for box in (wide, (-500, 1150, 300, 1290), narrow, (100, 950, 900, 1050)):
+            rdl.insert(kdb.DBox(*box))
+        merged = kdb.Region(rdl).merged()
+        rdl.clear()
+        rdl.insert(merged)
+        assert rdl.size() == 1
+
+    edit_die(gds, two_necks)
+    code, report, _ = checked(spec_path, gds, tmp_path)
+    assert code == 1
+    (short,) = net_markers(report)["NET.SHORT"]
+    assert "net GND" in short["note"] and "net VDD" in short["note"]
+    x0, y0, x1, y1 = box_of(short)
+    margin = 10  # a pixel or two of the search's raster either side of the cut
+    assert narrow[0] - margin <= x0 <= x1 <= narrow[2] + margin
+    assert narrow[1] - margin <= y0 <= y1 <= narrow[3] + margin

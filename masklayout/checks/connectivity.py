@@ -14,8 +14,9 @@ its centre, a bump the net of the UBM shape at its site. Then:
   each other.
 
 Each is one finding with a marker in die-cell coordinates (dbu): for an open the box over its
-pieces, for a short or a wrong connection where the nets meet (the contact between the shapes
-reached first from each side, walking the net's shapes outward from its terminals). A net that
+pieces, for a short or a wrong connection the narrowest neck between its parts, also inside one
+merged polygon (:mod:`masklayout.checks.necks`: a minimum cut on a raster of the net's metal,
+where the walk out from one part's terminals meets the walk from the others'). A net that
 is split because part of it went to the wrong place is reported once, by the short or wrong
 connection, whose note names the terminals left apart (a pad wired to a bump of no net instead
 of its own: one NET.WRONG, no NET.OPEN).
@@ -23,12 +24,11 @@ of its own: one NET.WRONG, no NET.OPEN).
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import klayout.db as db
-import numpy as np
 
+from masklayout.checks.necks import narrowest_cut
 from masklayout.spec import Design
 
 # (layer, layer) pairs that conduct into each other where they overlap; PI2_BARE is PI2 less RDL
@@ -41,7 +41,7 @@ CONNECTIONS = (
     ("PI2_BARE", "UBM"),
 )
 LAYERS = ("PAD", "PI1", "RDL", "PI2", "UBM")
-MAX_LOCATED_SHAPES = 3000  # beyond, a short's marker is the box of its net, not the contact
+MIN_PITCH = 0.5  # um: the finest pixel of the neck search (it coarsens on large nets)
 RULES = {
     "NET.OPEN": "spec net in one piece (pieces)",
     "NET.SHORT": "spec nets per extracted net",
@@ -84,6 +84,7 @@ class _Extraction:
 
     def __init__(self, layout: db.Layout, cell: db.Cell, layers: dict[str, int | None]):
         self.l2n = db.LayoutToNetlist(db.RecursiveShapeIterator(layout, cell, []))
+        self.dbu = layout.dbu
         self.l2n.threads = 0
         self.l2n.include_floating_subcircuits = True  # a bump with no trace is still a net
         self.regions: dict[str, db.Region] = {}
@@ -229,71 +230,43 @@ def _joined(
     where: dict[str, tuple[str, db.Point]],
     note: str,
 ) -> Finding:
-    """A short or wrong connection: marker where its parts meet (else the box of the net)."""
+    """A short or wrong connection: marker at the narrowest neck between its parts (else the box
+    of the net)."""
     shapes = extraction.shapes(net)
-    contact = _contact(shapes, terminals, net_of, where)
+    layers: dict[str, db.Region] = {}
+    for name, polygon in shapes:
+        layers.setdefault(name, db.Region()).insert(polygon)
+    pitch = max(1, round(MIN_PITCH / extraction.dbu))
+    contact = narrowest_cut(layers, _seeds(layers, terminals, net_of, where), CONNECTIONS, pitch)
     if contact.empty():
         for _, polygon in shapes:
             contact += polygon.bbox()
     return Finding(rule, value, db.Polygon(contact), note)
 
 
-def _contact(
-    shapes: list[tuple[str, db.Polygon]],
+def _seeds(
+    layers: dict[str, db.Region],
     terminals: list[str],
     net_of: dict[str, str],
     where: dict[str, tuple[str, db.Point]],
-) -> db.Box:
-    """Where the parts of one extracted net that belong to different spec nets (or to terminals
-    of no net) meet: walk the net's shapes outward from every terminal at once, each shape
-    taking the label of the terminal that reaches it first; the box over the contacts between
-    shapes of different labels."""
-    if not shapes or len(shapes) > MAX_LOCATED_SHAPES:
-        return db.Box()
-    layers = [name for name, _ in shapes]
-    polygons = [polygon for _, polygon in shapes]
-    boxes = np.array([(p.bbox().left, p.bbox().bottom, p.bbox().right, p.bbox().top)
-                      for p in polygons])  # fmt: skip
-    overlap = (
-        (boxes[:, None, 0] <= boxes[None, :, 2]) & (boxes[None, :, 0] <= boxes[:, None, 2])
-        & (boxes[:, None, 1] <= boxes[None, :, 3]) & (boxes[None, :, 1] <= boxes[:, None, 3])
-    )  # fmt: skip
-    conducts = {(a, b) for a, b in CONNECTIONS} | {(b, a) for a, b in CONNECTIONS}
-    conducts |= {(name, name) for name in layers}
-    neighbours: dict[int, list[int]] = {i: [] for i in range(len(polygons))}
-    for i, j in zip(*np.nonzero(np.triu(overlap, 1)), strict=True):
-        if (layers[i], layers[j]) in conducts and _touch(polygons[i], polygons[j]):
-            neighbours[int(i)].append(int(j))
-            neighbours[int(j)].append(int(i))
-
-    label: dict[int, str] = {}
-    queue: deque[int] = deque()
+) -> list[dict[str, db.Region]]:
+    """Per part of the net (a spec net, or a terminal of none), where its terminals hold the
+    metal: the shapes of their layer under their centres, or only the centre where such a shape
+    also holds another part's terminal (a pad merged with the bar that shorts it)."""
+    label = {t: net_of.get(t, t) for t in terminals}
+    dots = {t: db.Region(db.Box(where[t][1] - db.Vector(1, 1), where[t][1] + db.Vector(1, 1)))
+            for t in terminals}  # fmt: skip
+    others: dict[tuple[str, str], db.Region] = {}  # (layer, part) -> other parts' centres on it
+    for layer, part in {(where[t][0], label[t]) for t in terminals}:
+        others[layer, part] = db.Region()
+        for u in terminals:
+            if label[u] != part and where[u][0] == layer:
+                others[layer, part].insert(dots[u])
+    seeds: dict[str, dict[str, db.Region]] = {}
     for terminal in sorted(terminals, key=_order):
-        layer, centre = where[terminal]
-        for i, polygon in enumerate(polygons):
-            if layers[i] == layer and i not in label and polygon.inside(centre):
-                label[i] = net_of.get(terminal, terminal)
-                queue.append(i)
-    while queue:
-        i = queue.popleft()
-        for j in neighbours[i]:
-            if j not in label:
-                label[j] = label[i]
-                queue.append(j)
-    box = db.Box()
-    for i, near in neighbours.items():
-        for j in near:
-            if i < j and i in label and j in label and label[i] != label[j]:
-                box += _meeting(polygons[i], polygons[j])
-    return box
-
-
-def _touch(a: db.Polygon, b: db.Polygon) -> bool:
-    return not db.Region(a).interacting(db.Region(b)).is_empty()
-
-
-def _meeting(a: db.Polygon, b: db.Polygon) -> db.Box:
-    common = db.Region(a) & db.Region(b)
-    if common.is_empty():
-        common = db.Region(a).sized(1) & db.Region(b)
-    return common.bbox()
+        layer, part = where[terminal][0], label[terminal]
+        held = layers.get(layer, db.Region()).interacting(dots[terminal])
+        if not held.interacting(others[layer, part]).is_empty():
+            held = dots[terminal]
+        seeds.setdefault(part, {}).setdefault(layer, db.Region()).insert(held)
+    return list(seeds.values())
