@@ -111,7 +111,8 @@ def _angle(p: tuple[float, float]) -> float:
 
 def pin_map(case: Case, order: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Net -> (pad names, bump names). ``order``: "planned" (bump nearest in angle, order
-    preserved), "rows" (pads clockwise to bumps row by row) or "rings" (outer ring first)."""
+    preserved), "clockwise" (the outer rings' bumps in clockwise order from pad 1's angle,
+    unplanned), "rows" (pads clockwise to bumps row by row) or "rings" (outer ring first)."""
     pad_list, bump_list = pads(case), bumps(case)
     k = len(pad_list)
     # Power: every third pad on two contiguous arcs (VDD top half, VSS bottom half).
@@ -144,6 +145,15 @@ def pin_map(case: Case, order: str) -> dict[str, tuple[tuple[str, ...], tuple[st
         chosen = _planned(signal_pads, free_bumps, ring)
     elif order == "rows":
         chosen = [b[0] for b in free_bumps[: len(signal_pads)]]
+    elif order == "clockwise":
+        outer = sorted(free_bumps, key=lambda b: (ring[b[0]], _angle(b[1])))[: len(signal_pads)]
+        first = _angle(signal_pads[0][1])
+        chosen = [
+            b[0]
+            for b in sorted(
+                outer, key=lambda b: ((_angle(b[1]) - first) % (2 * math.pi), ring[b[0]])
+            )
+        ]
     elif order == "rings":
         by_ring = sorted(free_bumps, key=lambda b: (ring[b[0]], _angle(b[1])))
         chosen = [b[0] for b in by_ring[: len(signal_pads)]]
