@@ -48,6 +48,7 @@ HISTORY_TRACKS = 6  # radius, in tracks (width + space), of the area a conflict 
 TREE_PRESENT = 10.0  # least present factor for a tree branch that must cross other nets
 CROSSING = 500.0  # price of a cell on another net's centreline, for a tree that cannot go around
 SQUEEZE = 50.0  # price of a cell of another net's centreline that hugs a wall, for a tree
+STRICT_REACH = 4  # a dropped net's strict retry searches within this many margins of its box
 HUG = 2  # cells from a wall within which a centreline hugs it (see ``Negotiator._hard``)
 
 
@@ -378,7 +379,9 @@ class Negotiator:
         if len(st.fixed_cells):
             lo, hi = np.minimum(lo, st.fixed_cells.min(0)), np.maximum(hi, st.fixed_cells.max(0))
         margin = max(10, int(0.25 * (hi - lo).max()))
-        for window in (margin, None):
+        # the strict retry of a dropped net (no cell of another net) stays near its terminals:
+        # a legal way around a whole large die is no way a designer wants, and each costs seconds
+        for window in (margin, STRICT_REACH * margin if strict else None):
             if window is None:
                 rows, cols = slice(0, self.grid.ny), slice(0, self.grid.nx)
             else:
@@ -657,10 +660,10 @@ class Negotiator:
             ends + off, rows, cols, grid_shape
         )
         path = path[::-1]
-        end = next(p for p in st.ports[t] if p.cell == tuple((path[-1] + off).tolist()))
+        end = self._cheapest(self._open(st, t, mode), path[-1] + off)
         start = None
         if not st.pieces and seed is not None:
-            start = next(p for p in st.ports[seed] if p.cell == tuple((path[0] + off).tolist()))
+            start = self._cheapest(self._open(st, seed, mode), path[0] + off)
         cells = path + off
         hit = np.flatnonzero(np.all(ends[: len(idx)] == path[0], axis=1))
         if len(hit):
