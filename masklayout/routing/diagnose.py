@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from masklayout.routing.grid import edges, segment_distance
-from masklayout.routing.negotiate import Negotiator, NetState
+from masklayout.routing.negotiate import Footprints, Negotiator, NetState
 
 SAMPLES = 24
 
@@ -26,16 +26,52 @@ def _gap(a: np.ndarray, b: np.ndarray) -> float:
     return float(min(segment_distance(a, *edges(b)).min(), segment_distance(b, *edges(a)).min()))
 
 
-def _crossing(qa: np.ndarray, qb: np.ndarray, lines: list[np.ndarray], pitch: float) -> int:
-    """How many of the nets' centre cells (as points) cross the gap qa-qb."""
-    return sum(1 for xy in lines if segment_distance(xy, qa[None], qb[None]).min() < pitch)
+class Diagnosis:
+    """Explains the nets that lost the negotiation: built once for all of them (the competing
+    nets' centre cells and footprints are indexed once, not searched again for each)."""
+
+    def __init__(self, neg: Negotiator, states: list[NetState]):
+        self.neg, self.states = neg, states
+        # The nets that compete: the routed ones and those that lost.
+        self.lines = [
+            neg.grid.xy(*np.concatenate([q.cells for q in other.pieces]).T)
+            for other in states
+            if other.pieces and (other.failure is None or other.congested)
+        ]
+        lo = [xy.min(0) for xy in self.lines]
+        hi = [xy.max(0) for xy in self.lines]
+        self.lo = np.array(lo).reshape(-1, 2)
+        self.hi = np.array(hi).reshape(-1, 2)
+        self.feet = Footprints(states, tuple(neg.occ))
+
+    def crossing(self, qa: np.ndarray, qb: np.ndarray) -> int:
+        """How many of the nets' centre cells (as points) cross the gap qa-qb."""
+        pitch = self.neg.grid.pitch
+        lo, hi = np.minimum(qa, qb) - pitch, np.maximum(qa, qb) + pitch
+        near = np.flatnonzero(np.all(self.lo <= hi, 1) & np.all(self.hi >= lo, 1))
+        return sum(
+            1 for i in near if segment_distance(self.lines[i], qa[None], qb[None]).min() < pitch
+        )
+
+    def explain(self, st: NetState) -> tuple[tuple[float, float], str]:
+        """Locate and explain why the net could not be routed: of the gaps beside its shared
+        cells, the one that most nets overfill (needs N tracks, has M)."""
+        return _congestion(self, st)
+
+    def in_the_way(self, st: NetState) -> list[str]:
+        """The routed nets whose footprint covers the cells the failed net shared."""
+        covering = self.feet.covering(st.shared, st.net.width)
+        return sorted(
+            self.states[i].net.name
+            for i in covering
+            if self.states[i] is not st
+            and self.states[i].failure is None
+            and not self.states[i].congested
+        )
 
 
-def congestion(
-    neg: Negotiator, st: NetState, states: list[NetState]
-) -> tuple[tuple[float, float], str]:
-    """Locate and explain why a net that lost the negotiation could not be routed: of the gaps
-    beside its shared cells, the one that most nets overfill (needs N tracks, has M)."""
+def _congestion(diagnosis: Diagnosis, st: NetState) -> tuple[tuple[float, float], str]:
+    neg = diagnosis.neg
     grid, space, width = neg.grid, neg.space, st.net.width
     cells = np.concatenate([p.cells for p in st.pieces]) if st.pieces else np.zeros((0, 2), int)
     flat = cells[:, 0] * grid.nx + cells[:, 1]
@@ -47,12 +83,6 @@ def congestion(
             "no free path is left once the other nets are routed",
         )
     picks = shared[np.unique(np.linspace(0, len(shared) - 1, SAMPLES).astype(int))]
-    # The nets that compete: this one, the routed ones and the others that lost.
-    lines = [
-        grid.xy(*np.concatenate([q.cells for q in other.pieces]).T)
-        for other in states
-        if other.pieces and (other is st or other.failure is None or other.congested)
-    ]
     best = None
     for k in picks:
         p = grid.xy(cells[k, 0], cells[k, 1])
@@ -87,7 +117,7 @@ def congestion(
         else:
             gap = _gap(pa, pb)
         has = max(0, math.floor((gap - space) / (width + space) + 1e-9))
-        needs = _crossing(qa, qb, lines, grid.pitch)
+        needs = diagnosis.crossing(qa, qb)
         if best is None or (needs - has, needs, -gap) > (best[1] - best[2], best[1], -best[0]):
             best = (gap, needs, has, na, nb_, p)
     if best is None:
@@ -102,23 +132,9 @@ def congestion(
             f"channel between {first} and {second} is full: needs {needs} tracks, has {has} "
             f"(gap {gap:.1f} µm at width {width:g} µm + space {space:g} µm)",
         )
-    names = ", ".join(_in_the_way(neg, st, states)) or "other nets"
+    names = ", ".join(diagnosis.in_the_way(st)) or "other nets"
     return (
         at,
         f"its way is cut by {names}: their traces cross every path left to it (the channel "
         f"between {first} and {second} is not full: room for {has} tracks, {needs} taken)",
-    )
-
-
-def _in_the_way(neg: Negotiator, st: NetState, states: list[NetState]) -> list[str]:
-    """The routed nets whose footprint covers the cells the failed net shared."""
-    width = st.net.width
-    return sorted(
-        other.net.name
-        for other in states
-        if other is not st
-        and other.failure is None
-        and not other.congested
-        and width in other.foot
-        and np.isin(st.shared, other.foot[width]).any()
     )

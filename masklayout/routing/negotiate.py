@@ -61,6 +61,29 @@ class Piece:
     end: Port
 
 
+class Footprints:
+    """Which nets' footprints cover given cells: per trace width, one sorted index of every
+    placed net's footprint (a lookup per query, not a search per pair of nets)."""
+
+    def __init__(self, states: list[NetState], widths: tuple[float, ...]):
+        self._index = {}
+        for w in widths:
+            placed = [(i, st.foot[w]) for i, st in enumerate(states) if st.foot]
+            cells = np.concatenate([f for _, f in placed]) if placed else np.zeros(0, np.int64)
+            owner = np.concatenate([np.full(len(f), i) for i, f in placed]) if placed else cells
+            order = np.argsort(cells, kind="stable")
+            self._index[w] = (cells[order], owner[order])
+
+    def covering(self, cells: np.ndarray, width: float) -> set[int]:
+        """The positions (in the states indexed) of the nets whose footprint in the occupancy
+        of ``width`` holds any of ``cells`` (flat indices)."""
+        index, owner = self._index[width]
+        lo, hi = np.searchsorted(index, cells, "left"), np.searchsorted(index, cells, "right")
+        count = hi - lo
+        at = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())
+        return set(owner[at].tolist())
+
+
 @dataclass
 class NetState:
     """A net while it is being negotiated."""
@@ -736,29 +759,17 @@ class Negotiator:
         near = near[
             (near[:, 0] >= 0) & (near[:, 0] < g.ny) & (near[:, 1] >= 0) & (near[:, 1] < g.nx)
         ]
-        hit = np.zeros(g.ny * g.nx, bool)
-        hit[near[:, 0] * g.nx + near[:, 1]] = True  # each cell once, however many shared cells
+        hit = np.unique(near[:, 0] * g.nx + near[:, 1])  # each cell once, however many shared
         self.hist.reshape(-1)[hit] += HISTORY_STEP
 
     def _rivals(self, states: list[NetState]) -> dict[int, set[int]]:
         """For each position in ``states``, the positions of the nets whose footprints cover
-        its shared cells (one sorted index of every footprint, not a search per pair)."""
-        index = {}
-        for w in self.occ:
-            placed = [(i, st.foot[w]) for i, st in enumerate(states) if st.foot]
-            cells = np.concatenate([f for _, f in placed]) if placed else np.zeros(0, np.int64)
-            owner = np.concatenate([np.full(len(f), i) for i, f in placed]) if placed else cells
-            order = np.argsort(cells, kind="stable")
-            index[w] = (cells[order], owner[order])
-        rivals = {}
-        for i, st in enumerate(states):
-            shared = self.shared_cells(st)
-            cells, owner = index[st.net.width]
-            lo, hi = np.searchsorted(cells, shared, "left"), np.searchsorted(cells, shared, "right")
-            count = hi - lo
-            at = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())
-            rivals[i] = set(owner[at].tolist()) - {i}
-        return rivals
+        its shared cells."""
+        feet = Footprints(states, tuple(self.occ))
+        return {
+            i: feet.covering(self.shared_cells(st), st.net.width) - {i}
+            for i, st in enumerate(states)
+        }
 
     def _drop(self, states: list[NetState]) -> None:
         """Drop as few nets as leave none sharing (greedily, the net that meets the most

@@ -5,7 +5,7 @@ from __future__ import annotations
 import klayout.db as kdb
 import numpy as np
 
-from masklayout.routing.diagnose import congestion
+from masklayout.routing.diagnose import Diagnosis
 from masklayout.routing.grid import Grid, halo, polyline_polygon_distance
 from masklayout.routing.model import RoutedNet, RoutingProblem, RoutingResult, Unrouted
 from masklayout.routing.negotiate import LATTICE_CELLS, Negotiator, NetState
@@ -120,11 +120,16 @@ def route(problem: RoutingProblem) -> RoutingResult:
             smoother.smooth(st)
 
     unrouted: dict[int, Unrouted] = {}
+    diagnosis: Diagnosis | None = None  # built when the first net lost the negotiation
     lines: dict[int, list[np.ndarray]] = {}
     regions: dict[int, kdb.Region] = {}
     for st in states:
         if st.failure is not None or st.congested:
-            at, reason = st.failure if st.failure is not None else congestion(neg, st, states)
+            if st.failure is not None:
+                at, reason = st.failure
+            else:
+                diagnosis = diagnosis or Diagnosis(neg, states)
+                at, reason = diagnosis.explain(st)
             unrouted[st.index] = Unrouted(net=st.net.name, at=at, reason=reason)
             continue
         n = st.net
