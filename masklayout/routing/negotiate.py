@@ -28,7 +28,7 @@ from masklayout.routing.grid import (
     polygon_distance,
     segment_distance,
 )
-from masklayout.routing.model import Net
+from masklayout.routing.model import Net, Terminal
 from masklayout.routing.ports import Port, candidate_ports, centre
 from masklayout.routing.search import cheapest, cheapest_path
 from masklayout.routing.tree import Stubs, branch_costs, exit_bound, four_connected, stubs
@@ -179,34 +179,45 @@ class Negotiator:
             )
         return self._walls[k]
 
-    def state(self, k: int, net: Net, fixed_cells: np.ndarray, fixed_terms: frozenset[int]):
+    def state(
+        self,
+        k: int,
+        net: Net,
+        fixed_cells: np.ndarray,
+        fixed_terms: frozenset[int],
+        members: tuple[tuple[Terminal, ...], ...],
+    ):
+        """Net k ready to route: the ports of each terminal are its members' legal ports (a
+        terminal that groups several pads is left through any of them)."""
         self.trees |= len(net.terminals) > 2
         walls = self.walls(k, net.width)
         ports = []
-        for t, term in enumerate(net.terminals):
-            candidates = [
-                p
-                for p in candidate_ports(
-                    t, term.polygon, net.width, self.space, self.grid, net.style != "manhattan"
-                )
-                if not walls[p.cell]
-            ]
-            ports.append(self._legal(candidates, k, t, net))
+        for t, parts in enumerate(members):
+            ports.append([])
+            for part in parts:
+                candidates = [
+                    p
+                    for p in candidate_ports(
+                        t, part.polygon, net.width, self.space, self.grid, net.style != "manhattan"
+                    )
+                    if not walls[p.cell]
+                ]
+                ports[t] += self._legal(candidates, k, part.name, net)
         return NetState(
             index=k, net=net, ports=ports, fixed_cells=fixed_cells, fixed_terminals=fixed_terms
         )
 
-    def _legal(self, ports: list[Port], k: int, t: int, net: Net) -> list[Port]:
+    def _legal(self, ports: list[Port], k: int, own: str, net: Net) -> list[Port]:
         """The ports whose legs keep ``width/2 + space`` from every static shape that is not
-        the terminal itself or the net's own fixed trace, and inside the die-edge clearance
-        (all legs of a terminal start at its centre: one set of nearby shapes serves them all)."""
+        the terminal they leave (named ``own``) or the net's own fixed trace, and inside the
+        die-edge clearance (all legs of a terminal start at its centre: one set of nearby
+        shapes serves them all)."""
         if not ports:
             return []
         need = net.width / 2 + self.space - 1e-6
         every = np.concatenate([p.leg for p in ports])
         lo, hi = every.min(0) - need, every.max(0) + need
         near = np.flatnonzero(np.all(self.static_lo <= hi, 1) & np.all(self.static_hi >= lo, 1))
-        own = net.terminals[t].name
         shapes = [
             polygon
             for name, polygon, owner in (self.statics[i] for i in near)
@@ -251,14 +262,33 @@ class Negotiator:
         return self._legs[key][1]
 
     def _leg_cells(self, port: Port, width: float, polygon: np.ndarray) -> np.ndarray:
-        samples = [port.leg[:1]]
-        for a, b in zip(port.leg[:-1], port.leg[1:], strict=True):
-            n = max(1, int(math.ceil(np.hypot(*(b - a)) / (self.grid.pitch / 2))))
-            samples.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
-        pts = np.concatenate(samples)
-        deep = polygon_distance(pts, polygon) == 0
-        deep[deep] = segment_distance(pts[deep], *edges(polygon)) >= width / 2
-        return self.grid.nearest(pts[~deep])
+        return self.grid.nearest(self.leg_tail(port, width, polygon))
+
+    def leg_tail(self, port: Port, width: float, polygon: np.ndarray) -> np.ndarray:
+        """Points along a leg, half a cell apart, where its metal reaches outside its
+        terminal (µm)."""
+        key = ("tail", id(port))
+        if key not in self._legs:
+            samples = [port.leg[:1]]
+            for a, b in zip(port.leg[:-1], port.leg[1:], strict=True):
+                n = max(1, int(math.ceil(np.hypot(*(b - a)) / (self.grid.pitch / 2))))
+                samples.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
+            pts = np.concatenate(samples)
+            deep = polygon_distance(pts, polygon) == 0
+            deep[deep] = segment_distance(pts[deep], *edges(polygon)) >= width / 2
+            self._legs[key] = (port, pts[~deep])
+        return self._legs[key][1]
+
+    def _clear_of(self, st: NetState, port: Port, tree: np.ndarray) -> bool:
+        """Whether the port's leg, where it leaves its terminal, keeps ``width + space`` from
+        the tree's cells (else its metal notches against the tree's)."""
+        net, clear = st.net, st.net.width + self.space
+        tail = self.leg_tail(port, net.width, net.terminals[port.terminal].polygon)
+        if len(tail) < 2 or not len(tree):
+            return True
+        xy = self.grid.xy(tree[:, 0], tree[:, 1])
+        xy = xy[np.all((xy > tail.min(0) - clear) & (xy < tail.max(0) + clear), 1)]
+        return not len(xy) or segment_distance(xy, tail[:-1], tail[1:]).min() >= clear - 1e-6
 
     def footprint(self, st: NetState) -> tuple[np.ndarray, dict[float, np.ndarray]]:
         """The net's used cells and its footprint in each width's occupancy, as flat indices."""
@@ -314,10 +344,12 @@ class Negotiator:
             ).reshape(-1)
         hug = self._hugs[width][line]
         xy = grid.xy(line // grid.nx, line % grid.nx)
-        for t, term in enumerate(st.net.terminals):
-            legs = [np.hypot(*(p.leg[-1] - p.leg[0])) for p in st.ports[t]]
-            reach = max(legs, default=0.0) + 2 * grid.pitch
-            hug &= np.hypot(*(xy - centre(term.polygon)).T) >= reach
+        reach: dict[tuple[float, float], float] = {}  # the longest leg from each leg start
+        for port in (p for ports in st.ports for p in ports):
+            at = (float(port.leg[0, 0]), float(port.leg[0, 1]))
+            reach[at] = max(reach.get(at, 0.0), float(np.hypot(*(port.leg[-1] - port.leg[0]))))
+        for at, leg in reach.items():
+            hug &= np.hypot(*(xy - np.array(at)).T) >= leg + 2 * grid.pitch
         if not hug.any():
             return line
         cells = np.stack([line[hug] // grid.nx, line[hug] % grid.nx], axis=1)
@@ -631,7 +663,7 @@ class Negotiator:
             local = cells - off
             return local[np.all((local >= 0) & (local < shape), 1)]
 
-        starts = within(_cells(self._open(st, t, mode)))
+        starts = within(_cells([p for p in self._open(st, t, mode) if self._clear_of(st, p, tree)]))
         idx = np.zeros(0, np.int64)
         joined = Stubs.none()
         if not st.pieces and seed is not None:

@@ -7,7 +7,15 @@ import numpy as np
 
 from masklayout.routing.diagnose import congestion
 from masklayout.routing.grid import Grid, halo, polyline_polygon_distance
-from masklayout.routing.model import RoutedNet, RoutingProblem, RoutingResult, Unrouted
+from masklayout.routing.group import group_terminals
+from masklayout.routing.model import (
+    Net,
+    RoutedNet,
+    RoutingProblem,
+    RoutingResult,
+    Terminal,
+    Unrouted,
+)
 from masklayout.routing.negotiate import LATTICE_CELLS, Negotiator, NetState
 from masklayout.routing.plane import pour
 from masklayout.routing.shapes import (
@@ -72,6 +80,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
     statics: list[tuple[str, np.ndarray, int]] = []
     for k, n in enumerate(nets):
         statics += [(t.name, np.asarray(t.polygon, float), k) for t in n.terminals]
+    nets, members = _grouped(problem, fixed_metal)
     statics += [(o.name, np.asarray(o.polygon, float), -1) for o in problem.obstacles]
     fixed_statics = [
         (f"fixed trace of {nets[k].name}", poly, k)
@@ -110,7 +119,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
                 for t, term in enumerate(n.terminals)
                 if min(polyline_polygon_distance(f, term.polygon) for f in given) == 0
             }
-        states.append(neg.state(k, n, cells, frozenset(touched)))
+        states.append(neg.state(k, n, cells, frozenset(touched), members[k]))
     order = sorted(states, key=lambda st: (len(st.net.terminals) > 2, _extent(st), st.index))
     neg.negotiate(order)
 
@@ -180,6 +189,31 @@ def route(problem: RoutingProblem) -> RoutingResult:
     return RoutingResult(
         routed=tuple(routed), unrouted=tuple(unrouted[k] for k in sorted(unrouted))
     )
+
+
+def _grouped(
+    problem: RoutingProblem, fixed_metal: list[kdb.Region]
+) -> tuple[tuple[Net, ...], list[tuple[tuple[Terminal, ...], ...]]]:
+    """The problem's nets with each signal net's neighbouring terminals grouped into one
+    (:func:`group_terminals`), and the members of each net's terminals."""
+    nets, space = problem.nets, problem.space
+    inner = polygon_region([problem.outline]).sized(-int(round(problem.edge_clearance / DBU)))
+    obstacles = polygon_region([o.polygon for o in problem.obstacles])
+    narrowest = min((n.width for n in nets if not n.plane), default=0.0)
+    out, members = [], []
+    for k, n in enumerate(nets):
+        if n.plane or len(n.terminals) < 2:
+            out.append(n)
+            members.append(tuple((t,) for t in n.terminals))
+            continue
+        foreign = obstacles.dup()
+        for j, m in enumerate(nets):
+            if j != k:
+                foreign += polygon_region([t.polygon for t in m.terminals]) + fixed_metal[j]
+        grouped, parts = group_terminals(n, foreign, inner, space, narrowest)
+        out.append(grouped)
+        members.append(parts)
+    return tuple(out), members
 
 
 def _fill_notches(
