@@ -110,6 +110,12 @@ def _cells(ports: list[Port]) -> np.ndarray:
     return np.array([p.cell for p in ports], np.int64).reshape(-1, 2)
 
 
+def _heading(port: Port) -> tuple[float, float, int, int]:
+    """Where a port's leg starts and the direction it leaves in."""
+    d = np.sign(np.round(port.leg[1] - port.leg[0], 6)).astype(int)
+    return float(port.leg[0, 0]), float(port.leg[0, 1]), int(d[0]), int(d[1])
+
+
 def line_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The cells of the octilinear run from cell a to cell b, both included."""
     d = b - a
@@ -580,7 +586,7 @@ class Negotiator:
                 while piece is None:
                     rows, cols = full if mode == "across" else box_window(lo, hi, shape, margin)
                     everywhere = (rows, cols) == full
-                    found = self._branch(st, walls, t, seed, tree, parts, rows, cols, mode)
+                    found = self._branch(st, walls, t, seed, tree, parts, rows, cols, mode, set())
                     if found is not None and (mode == "free" or found[1] <= found[2] or everywhere):
                         piece = found[0]
                     elif everywhere:
@@ -588,6 +594,10 @@ class Negotiator:
                     margin *= 3
                 if piece is not None:
                     break
+            if piece is None:  # boxed in by the tree: meet it at a terminal it joins
+                mode = "free" if strict else "across"
+                found = self._branch(st, walls, t, seed, tree, parts, *full, mode, connected)
+                piece = None if found is None else found[0]
             if piece is None:
                 return False
             st.pieces.append(piece)
@@ -605,8 +615,9 @@ class Negotiator:
         nx, width = self.grid.nx, st.net.width
         occ = self.occ[width].reshape(-1)
         hold = set((st.fixed_cells[:, 0] * nx + st.fixed_cells[:, 1]).tolist())
+        joined = set(st.fixed_terminals)
         kept: list[Piece] = []
-        for piece in last:
+        for i, piece in enumerate(last):
             flat = piece.cells[:, 0] * nx + piece.cells[:, 1]
             legs = [
                 self.leg_cells(port, width, st.net.terminals[port.terminal].polygon)
@@ -614,12 +625,18 @@ class Negotiator:
                 if port is not None
             ]
             used = self._flat(np.concatenate([piece.cells, *legs]))
-            if (piece.start is None and int(flat[0]) not in hold) or occ[used].any():
-                if piece.start is not None:
+            hangs = (
+                int(flat[0]) in hold
+                if piece.start is None
+                else i == 0 or piece.start.terminal in joined
+            )
+            if not hangs or occ[used].any():
+                if i == 0 and piece.start is not None:
                     return []
                 continue
             kept.append(piece)
             hold.update(flat.tolist())
+            joined |= {port.terminal for port in (piece.start, piece.end) if port is not None}
         return kept
 
     def _open(self, st: NetState, t: int, mode: str) -> list[Port]:
@@ -641,13 +658,17 @@ class Negotiator:
                 out.append(port)
         return out
 
-    def _branch(self, st, walls, t, seed, tree, parts, rows, cols, mode):
+    def _branch(self, st, walls, t, seed, tree, parts, rows, cols, mode, connected):
         """The cheapest branch in the window from terminal t's ports to the tree (or the seed
         terminal): through free cells only (``mode`` "free"), around other nets' centrelines
-        ("around") or, failing all else, across them at a price ("across"). Returns the piece
-        from the tree to the port, its cost, and the least cost of a path leaving the window."""
+        ("around") or, failing all else, across them at a price ("across"). The tree is met
+        at a stub or at a free port of a terminal it already joins (:meth:`_joints`). Returns
+        the piece from the tree to the port, its cost, and the least cost of a path leaving
+        the window."""
         first = not st.pieces and seed is not None
+        joints = [] if first else self._joints(st, connected, mode, tree)
         used = [p for u in ([t, seed] if first else [t]) for p in self._open(st, u, mode)]
+        used += joints
         base = self._costs(st, walls, rows, cols, mode == "free", TREE_PRESENT, used)
         if mode != "free":
             lines = (self.lines[rows, cols] > 0) & (base >= 0)
@@ -672,7 +693,7 @@ class Negotiator:
             joined = Stubs.join(parts)
             clear = st.net.width + self.space
             costs, ends, idx = branch_costs(base, tree, joined, off, clear, self.grid.pitch)
-            ends = np.concatenate([ends, within(st.fixed_cells)])
+            ends = np.concatenate([ends, within(st.fixed_cells), within(_cells(joints))])
             if not len(ends) and (rows.stop - rows.start, cols.stop - cols.start) == (
                 self.grid.ny,
                 self.grid.nx,
@@ -698,7 +719,26 @@ class Negotiator:
         if len(hit):
             i = idx[hit[0]]
             cells = np.concatenate([joined.cells[i, : joined.lengths[i] - 1], cells])
+        elif any(p.cell == tuple(cells[0].tolist()) for p in joints):
+            start = self._cheapest(joints, cells[0])
         return Piece(start=start, cells=cells, end=end), cost, bound - 1
+
+    def _joints(self, st: NetState, connected: set[int], mode: str, tree: np.ndarray) -> list[Port]:
+        """The ports of the terminals the tree joins that a branch may end at: open in this
+        ``mode``, with a leg clear of the tree (:meth:`_clear_of`) that leaves its terminal in
+        a direction none of the tree's legs there takes."""
+        taken = {
+            (port.terminal, *_heading(port))
+            for piece in st.pieces
+            for port in (piece.start, piece.end)
+            if port is not None
+        }
+        return [
+            port
+            for u in sorted(connected)
+            for port in self._open(st, u, mode)
+            if (u, *_heading(port)) not in taken and self._clear_of(st, port, tree)
+        ]
 
     def _cheapest(self, ports: list[Port], cell: np.ndarray) -> Port:
         """The port at the cell whose leg costs least (as priced by the last ``_costs``)."""
