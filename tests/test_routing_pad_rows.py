@@ -9,10 +9,13 @@ import klayout.db as kdb
 import numpy as np
 import pytest
 
+from masklayout import loads
+from masklayout.geometry.rdl import routing_problem
 from masklayout.routing import Net, RoutingProblem, Terminal, route
 from masklayout.routing.group import group_terminals
 from masklayout.routing.shapes import polygon_region
 from tests.routing_check import problems
+from tests.test_nets_build import FANIN_100
 from tests.test_routing_router import S, W, box, disc
 
 PITCH = 75.0  # pad pitch: 60 µm captures, 15 µm gaps (no trace of 10 µm + 2 x 10 µm fits)
@@ -119,3 +122,14 @@ def test_pads_are_not_bridged_across_foreign_metal(blocker, apart):
     grouped, members = group_terminals(net, polygon_region([blocker]), inner, S, W)
     assert (len(grouped.terminals) == 2) == apart
     assert sum(len(m) for m in members) == 2
+
+
+def test_fanin_100_power_nets_of_ten_adjacent_pads_route_legally():
+    """The bundled fan-in die: VDD and VSS, ten adjacent pads (rows of three, five and two)
+    and eight bumps each, route, and every routed net's metal keeps the rules and connects
+    its terminals (tests/routing_check.py)."""
+    design = loads(FANIN_100.read_text(), base=FANIN_100.parent)
+    p = routing_problem(design)
+    result = route(p)
+    assert {"VDD", "VSS"} <= {r.name for r in result.routed}, result.unrouted
+    assert problems(p, result) == []
