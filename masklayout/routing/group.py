@@ -67,7 +67,8 @@ def group_terminals(
     groups: dict[int, list[int]] = {}
     for i in range(len(terms)):
         groups.setdefault(root(i), []).append(i)
-    merged, members = [], []
+    merged: list[Terminal] = []
+    members: list[tuple[Terminal, ...]] = []
     for group in groups.values():
         if len(group) == 1:
             merged.append(terms[group[0]])

@@ -197,7 +197,7 @@ class Negotiator:
         terminal that groups several pads is left through any of them)."""
         self.trees |= len(net.terminals) > 2
         walls = self.walls(k, net.width)
-        ports = []
+        ports: list[list[Port]] = []
         for t, parts in enumerate(members):
             ports.append([])
             for part in parts:

@@ -200,7 +200,8 @@ def _grouped(
     inner = polygon_region([problem.outline]).sized(-int(round(problem.edge_clearance / DBU)))
     obstacles = polygon_region([o.polygon for o in problem.obstacles])
     narrowest = min((n.width for n in nets if not n.plane), default=0.0)
-    out, members = [], []
+    out: list[Net] = []
+    members: list[tuple[tuple[Terminal, ...], ...]] = []
     for k, n in enumerate(nets):
         if n.plane or len(n.terminals) < 2:
             out.append(n)
