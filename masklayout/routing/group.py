@@ -26,6 +26,19 @@ def gap(a: np.ndarray, b: np.ndarray) -> float:
     return polyline_polygon_distance(np.concatenate([a, a[:1]]), b)
 
 
+def has_neighbours(terminals: tuple[Terminal, ...], reach: float) -> bool:
+    """Whether any two of the terminals are closer than ``reach``."""
+    lo = np.array([t.polygon.min(0) for t in terminals])
+    hi = np.array([t.polygon.max(0) for t in terminals])
+    return any(
+        np.all(lo[i] < hi[j] + reach)
+        and np.all(lo[j] < hi[i] + reach)
+        and gap(terminals[i].polygon, terminals[j].polygon) < reach
+        for i in range(len(terminals))
+        for j in range(i + 1, len(terminals))
+    )
+
+
 def bridge(a: np.ndarray, b: np.ndarray) -> kdb.Region:
     """The convex hull of two polygons, as a region on the 1 nm grid."""
     points = np.concatenate([a, b])

@@ -7,7 +7,7 @@ import numpy as np
 
 from masklayout.routing.diagnose import congestion
 from masklayout.routing.grid import Grid, halo, polyline_polygon_distance
-from masklayout.routing.group import group_terminals
+from masklayout.routing.group import group_terminals, has_neighbours
 from masklayout.routing.model import (
     Net,
     RoutedNet,
@@ -195,22 +195,34 @@ def _grouped(
     problem: RoutingProblem, fixed_metal: list[kdb.Region]
 ) -> tuple[tuple[Net, ...], list[tuple[tuple[Terminal, ...], ...]]]:
     """The problem's nets with each signal net's neighbouring terminals grouped into one
-    (:func:`group_terminals`), and the members of each net's terminals."""
+    (:func:`group_terminals`, against the foreign shapes near the net), and the members of
+    each net's terminals."""
     nets, space = problem.nets, problem.space
     inner = polygon_region([problem.outline]).sized(-int(round(problem.edge_clearance / DBU)))
-    obstacles = polygon_region([o.polygon for o in problem.obstacles])
     narrowest = min((n.width for n in nets if not n.plane), default=0.0)
+    reach = narrowest + 2 * space
+    shapes = [(k, np.asarray(t.polygon, float)) for k, n in enumerate(nets) for t in n.terminals]
+    shapes += [(-1, np.asarray(o.polygon, float)) for o in problem.obstacles]
+    lo = np.array([p.min(0) for _, p in shapes]).reshape(-1, 2)
+    hi = np.array([p.max(0) for _, p in shapes]).reshape(-1, 2)
+    owners = np.array([k for k, _ in shapes])
     out: list[Net] = []
     members: list[tuple[tuple[Terminal, ...], ...]] = []
     for k, n in enumerate(nets):
-        if n.plane or len(n.terminals) < 2:
+        if n.plane or not has_neighbours(n.terminals, reach):
             out.append(n)
             members.append(tuple((t,) for t in n.terminals))
             continue
-        foreign = obstacles.dup()
-        for j, m in enumerate(nets):
+        own = np.concatenate([t.polygon for t in n.terminals])
+        near = np.flatnonzero(
+            (owners != k)
+            & np.all(lo <= own.max(0) + reach, 1)
+            & np.all(hi >= own.min(0) - reach, 1)
+        )
+        foreign = polygon_region([shapes[i][1] for i in near])
+        for j, extra in enumerate(fixed_metal):
             if j != k:
-                foreign += polygon_region([t.polygon for t in m.terminals]) + fixed_metal[j]
+                foreign += extra
         grouped, parts = group_terminals(n, foreign, inner, space, narrowest)
         out.append(grouped)
         members.append(parts)
