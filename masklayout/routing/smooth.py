@@ -47,8 +47,9 @@ class Smoother:
         others = occ.reshape(-1) - own
         nx = neg.grid.nx
         disk = _disk(st.net.width + neg.space, neg.grid.pitch)
-        stamps = [self._stamp(piece, disk) for piece in st.pieces]
-        near = np.zeros(occ.size, np.int32)  # how many of the net's pieces each cell is near
+        several = len(st.pieces) > 1
+        stamps = [self._stamp(piece, disk) for piece in st.pieces] if several else []
+        near = np.zeros(occ.size if several else 0, np.int32)  # the net's pieces near each cell
         for stamp in stamps:
             near[stamp] += 1
 
@@ -56,7 +57,9 @@ class Smoother:
             for a, b in zip(points[:-1], points[1:], strict=True):
                 c = line_cells(a, b)
                 flat = c[:, 0] * nx + c[:, 1]
-                if walls[c[:, 0], c[:, 1]].any() or others[flat].any() or near[flat].any():
+                if walls[c[:, 0], c[:, 1]].any() or others[flat].any():
+                    return False
+                if several and near[flat].any():
                     return False
             return True
 
@@ -64,7 +67,8 @@ class Smoother:
         pieces = []
         tree: list[np.ndarray] = [st.fixed_cells] if len(st.fixed_cells) else []
         for q, piece in enumerate(st.pieces):
-            near[stamps[q]] -= 1  # a shortcut keeps its clearance from the net's other pieces
+            if several:  # a shortcut keeps its clearance from the net's other pieces
+                near[stamps[q]] -= 1
             cells = piece.cells
             v = corners(cells)
             hits = np.flatnonzero([tuple(c) in junctions for c in cells])
@@ -116,8 +120,9 @@ class Smoother:
                 [line_cells(a, b)[:-1] for a, b in zip(out[:-1], out[1:], strict=True)] + [out[-1:]]
             )
             pieces.append(Piece(start=piece.start, cells=cells, end=piece.end))
-            stamps[q] = self._stamp(pieces[-1], disk)
-            near[stamps[q]] += 1
+            if several:
+                stamps[q] = self._stamp(pieces[-1], disk)
+                near[stamps[q]] += 1
             tree.append(cells)
         neg.rip_up(st)
         st.pieces = pieces
