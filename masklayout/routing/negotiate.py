@@ -28,7 +28,7 @@ from masklayout.routing.grid import (
     polygon_distance,
     segment_distance,
 )
-from masklayout.routing.model import Net
+from masklayout.routing.model import Net, Terminal
 from masklayout.routing.ports import Port, candidate_ports, centre
 from masklayout.routing.search import cheapest, cheapest_path
 from masklayout.routing.tree import Stubs, branch_costs, exit_bound, four_connected, stubs
@@ -134,6 +134,12 @@ def _cells(ports: list[Port]) -> np.ndarray:
     return np.array([p.cell for p in ports], np.int64).reshape(-1, 2)
 
 
+def _heading(port: Port) -> tuple[float, float, int, int]:
+    """Where a port's leg starts and the direction it leaves in."""
+    d = np.sign(np.round(port.leg[1] - port.leg[0], 6)).astype(int)
+    return float(port.leg[0, 0]), float(port.leg[0, 1]), int(d[0]), int(d[1])
+
+
 def line_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The cells of the octilinear run from cell a to cell b, both included."""
     d = b - a
@@ -203,34 +209,45 @@ class Negotiator:
             )
         return self._walls[k]
 
-    def state(self, k: int, net: Net, fixed_cells: np.ndarray, fixed_terms: frozenset[int]):
+    def state(
+        self,
+        k: int,
+        net: Net,
+        fixed_cells: np.ndarray,
+        fixed_terms: frozenset[int],
+        members: tuple[tuple[Terminal, ...], ...],
+    ):
+        """Net k ready to route: the ports of each terminal are its members' legal ports (a
+        terminal that groups several pads is left through any of them)."""
         self.trees |= len(net.terminals) > 2
         walls = self.walls(k, net.width)
-        ports = []
-        for t, term in enumerate(net.terminals):
-            candidates = [
-                p
-                for p in candidate_ports(
-                    t, term.polygon, net.width, self.space, self.grid, net.style != "manhattan"
-                )
-                if not walls[p.cell]
-            ]
-            ports.append(self._legal(candidates, k, t, net))
+        ports: list[list[Port]] = []
+        for t, parts in enumerate(members):
+            ports.append([])
+            for part in parts:
+                candidates = [
+                    p
+                    for p in candidate_ports(
+                        t, part.polygon, net.width, self.space, self.grid, net.style != "manhattan"
+                    )
+                    if not walls[p.cell]
+                ]
+                ports[t] += self._legal(candidates, k, part.name, net)
         return NetState(
             index=k, net=net, ports=ports, fixed_cells=fixed_cells, fixed_terminals=fixed_terms
         )
 
-    def _legal(self, ports: list[Port], k: int, t: int, net: Net) -> list[Port]:
+    def _legal(self, ports: list[Port], k: int, own: str, net: Net) -> list[Port]:
         """The ports whose legs keep ``width/2 + space`` from every static shape that is not
-        the terminal itself or the net's own fixed trace, and inside the die-edge clearance
-        (all legs of a terminal start at its centre: one set of nearby shapes serves them all)."""
+        the terminal they leave (named ``own``) or the net's own fixed trace, and inside the
+        die-edge clearance (all legs of a terminal start at its centre: one set of nearby
+        shapes serves them all)."""
         if not ports:
             return []
         need = net.width / 2 + self.space - 1e-6
         every = np.concatenate([p.leg for p in ports])
         lo, hi = every.min(0) - need, every.max(0) + need
         near = np.flatnonzero(np.all(self.static_lo <= hi, 1) & np.all(self.static_hi >= lo, 1))
-        own = net.terminals[t].name
         shapes = [
             polygon
             for name, polygon, owner in (self.statics[i] for i in near)
@@ -275,14 +292,33 @@ class Negotiator:
         return self._legs[key][1]
 
     def _leg_cells(self, port: Port, width: float, polygon: np.ndarray) -> np.ndarray:
-        samples = [port.leg[:1]]
-        for a, b in zip(port.leg[:-1], port.leg[1:], strict=True):
-            n = max(1, int(math.ceil(np.hypot(*(b - a)) / (self.grid.pitch / 2))))
-            samples.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
-        pts = np.concatenate(samples)
-        deep = polygon_distance(pts, polygon) == 0
-        deep[deep] = segment_distance(pts[deep], *edges(polygon)) >= width / 2
-        return self.grid.nearest(pts[~deep])
+        return self.grid.nearest(self.leg_tail(port, width, polygon))
+
+    def leg_tail(self, port: Port, width: float, polygon: np.ndarray) -> np.ndarray:
+        """Points along a leg, half a cell apart, where its metal reaches outside its
+        terminal (µm)."""
+        key = ("tail", id(port))
+        if key not in self._legs:
+            samples = [port.leg[:1]]
+            for a, b in zip(port.leg[:-1], port.leg[1:], strict=True):
+                n = max(1, int(math.ceil(np.hypot(*(b - a)) / (self.grid.pitch / 2))))
+                samples.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
+            pts = np.concatenate(samples)
+            deep = polygon_distance(pts, polygon) == 0
+            deep[deep] = segment_distance(pts[deep], *edges(polygon)) >= width / 2
+            self._legs[key] = (port, pts[~deep])
+        return self._legs[key][1]
+
+    def _clear_of(self, st: NetState, port: Port, tree: np.ndarray) -> bool:
+        """Whether the port's leg, where it leaves its terminal, keeps ``width + space`` from
+        the tree's cells (else its metal notches against the tree's)."""
+        net, clear = st.net, st.net.width + self.space
+        tail = self.leg_tail(port, net.width, net.terminals[port.terminal].polygon)
+        if len(tail) < 2 or not len(tree):
+            return True
+        xy = self.grid.xy(tree[:, 0], tree[:, 1])
+        xy = xy[np.all((xy > tail.min(0) - clear) & (xy < tail.max(0) + clear), 1)]
+        return not len(xy) or segment_distance(xy, tail[:-1], tail[1:]).min() >= clear - 1e-6
 
     def footprint(self, st: NetState) -> tuple[np.ndarray, dict[float, np.ndarray]]:
         """The net's used cells and its footprint in each width's occupancy, as flat indices."""
@@ -338,10 +374,12 @@ class Negotiator:
             ).reshape(-1)
         hug = self._hugs[width][line]
         xy = grid.xy(line // grid.nx, line % grid.nx)
-        for t, term in enumerate(st.net.terminals):
-            legs = [np.hypot(*(p.leg[-1] - p.leg[0])) for p in st.ports[t]]
-            reach = max(legs, default=0.0) + 2 * grid.pitch
-            hug &= np.hypot(*(xy - centre(term.polygon)).T) >= reach
+        reach: dict[tuple[float, float], float] = {}  # the longest leg from each leg start
+        for port in (p for ports in st.ports for p in ports):
+            at = (float(port.leg[0, 0]), float(port.leg[0, 1]))
+            reach[at] = max(reach.get(at, 0.0), float(np.hypot(*(port.leg[-1] - port.leg[0]))))
+        for at, leg in reach.items():
+            hug &= np.hypot(*(xy - np.array(at)).T) >= leg + 2 * grid.pitch
         if not hug.any():
             return line
         cells = np.stack([line[hug] // grid.nx, line[hug] % grid.nx], axis=1)
@@ -574,7 +612,7 @@ class Negotiator:
                 while piece is None:
                     rows, cols = full if mode == "across" else box_window(lo, hi, shape, margin)
                     everywhere = (rows, cols) == full
-                    found = self._branch(st, walls, t, seed, tree, parts, rows, cols, mode)
+                    found = self._branch(st, walls, t, seed, tree, parts, rows, cols, mode, set())
                     if found is not None and (mode == "free" or found[1] <= found[2] or everywhere):
                         piece = found[0]
                     elif everywhere:
@@ -582,6 +620,10 @@ class Negotiator:
                     margin *= 3
                 if piece is not None:
                     break
+            if piece is None:  # boxed in by the tree: meet it at a terminal it joins
+                mode = "free" if strict else "across"
+                found = self._branch(st, walls, t, seed, tree, parts, *full, mode, connected)
+                piece = None if found is None else found[0]
             if piece is None:
                 return False
             st.pieces.append(piece)
@@ -599,8 +641,9 @@ class Negotiator:
         nx, width = self.grid.nx, st.net.width
         occ = self.occ[width].reshape(-1)
         hold = set((st.fixed_cells[:, 0] * nx + st.fixed_cells[:, 1]).tolist())
+        joined = set(st.fixed_terminals)
         kept: list[Piece] = []
-        for piece in last:
+        for i, piece in enumerate(last):
             flat = piece.cells[:, 0] * nx + piece.cells[:, 1]
             legs = [
                 self.leg_cells(port, width, st.net.terminals[port.terminal].polygon)
@@ -608,12 +651,18 @@ class Negotiator:
                 if port is not None
             ]
             used = self._flat(np.concatenate([piece.cells, *legs]))
-            if (piece.start is None and int(flat[0]) not in hold) or occ[used].any():
-                if piece.start is not None:
+            hangs = (
+                int(flat[0]) in hold
+                if piece.start is None
+                else i == 0 or piece.start.terminal in joined
+            )
+            if not hangs or occ[used].any():
+                if i == 0 and piece.start is not None:
                     return []
                 continue
             kept.append(piece)
             hold.update(flat.tolist())
+            joined |= {port.terminal for port in (piece.start, piece.end) if port is not None}
         return kept
 
     def _open(self, st: NetState, t: int, mode: str) -> list[Port]:
@@ -635,13 +684,17 @@ class Negotiator:
                 out.append(port)
         return out
 
-    def _branch(self, st, walls, t, seed, tree, parts, rows, cols, mode):
+    def _branch(self, st, walls, t, seed, tree, parts, rows, cols, mode, connected):
         """The cheapest branch in the window from terminal t's ports to the tree (or the seed
         terminal): through free cells only (``mode`` "free"), around other nets' centrelines
-        ("around") or, failing all else, across them at a price ("across"). Returns the piece
-        from the tree to the port, its cost, and the least cost of a path leaving the window."""
+        ("around") or, failing all else, across them at a price ("across"). The tree is met
+        at a stub or at a free port of a terminal it already joins (:meth:`_joints`). Returns
+        the piece from the tree to the port, its cost, and the least cost of a path leaving
+        the window."""
         first = not st.pieces and seed is not None
+        joints = [] if first else self._joints(st, connected, mode, tree)
         used = [p for u in ([t, seed] if first else [t]) for p in self._open(st, u, mode)]
+        used += joints
         base = self._costs(st, walls, rows, cols, mode == "free", TREE_PRESENT, used)
         if mode != "free":
             lines = (self.lines[rows, cols] > 0) & (base >= 0)
@@ -657,7 +710,7 @@ class Negotiator:
             local = cells - off
             return local[np.all((local >= 0) & (local < shape), 1)]
 
-        starts = within(_cells(self._open(st, t, mode)))
+        starts = within(_cells([p for p in self._open(st, t, mode) if self._clear_of(st, p, tree)]))
         idx = np.zeros(0, np.int64)
         joined = Stubs.none()
         if not st.pieces and seed is not None:
@@ -666,7 +719,7 @@ class Negotiator:
             joined = Stubs.join(parts)
             clear = st.net.width + self.space
             costs, ends, idx = branch_costs(base, tree, joined, off, clear, self.grid.pitch)
-            ends = np.concatenate([ends, within(st.fixed_cells)])
+            ends = np.concatenate([ends, within(st.fixed_cells), within(_cells(joints))])
             if not len(ends) and (rows.stop - rows.start, cols.stop - cols.start) == (
                 self.grid.ny,
                 self.grid.nx,
@@ -692,7 +745,26 @@ class Negotiator:
         if len(hit):
             i = idx[hit[0]]
             cells = np.concatenate([joined.cells[i, : joined.lengths[i] - 1], cells])
+        elif any(p.cell == tuple(cells[0].tolist()) for p in joints):
+            start = self._cheapest(joints, cells[0])
         return Piece(start=start, cells=cells, end=end), cost, bound - 1
+
+    def _joints(self, st: NetState, connected: set[int], mode: str, tree: np.ndarray) -> list[Port]:
+        """The ports of the terminals the tree joins that a branch may end at: open in this
+        ``mode``, with a leg clear of the tree (:meth:`_clear_of`) that leaves its terminal in
+        a direction none of the tree's legs there takes."""
+        taken = {
+            (port.terminal, *_heading(port))
+            for piece in st.pieces
+            for port in (piece.start, piece.end)
+            if port is not None
+        }
+        return [
+            port
+            for u in sorted(connected)
+            for port in self._open(st, u, mode)
+            if (u, *_heading(port)) not in taken and self._clear_of(st, port, tree)
+        ]
 
     def _cheapest(self, ports: list[Port], cell: np.ndarray) -> Port:
         """The port at the cell whose leg costs least (as priced by the last ``_costs``)."""

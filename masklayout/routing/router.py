@@ -7,7 +7,15 @@ import numpy as np
 
 from masklayout.routing.diagnose import Diagnosis
 from masklayout.routing.grid import Grid, halo, polyline_polygon_distance
-from masklayout.routing.model import RoutedNet, RoutingProblem, RoutingResult, Unrouted
+from masklayout.routing.group import group_terminals, has_neighbours
+from masklayout.routing.model import (
+    Net,
+    RoutedNet,
+    RoutingProblem,
+    RoutingResult,
+    Terminal,
+    Unrouted,
+)
 from masklayout.routing.negotiate import LATTICE_CELLS, Negotiator, NetState
 from masklayout.routing.plane import pour
 from masklayout.routing.shapes import (
@@ -72,6 +80,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
     statics: list[tuple[str, np.ndarray, int]] = []
     for k, n in enumerate(nets):
         statics += [(t.name, np.asarray(t.polygon, float), k) for t in n.terminals]
+    nets, members = _grouped(problem, fixed_metal)
     statics += [(o.name, np.asarray(o.polygon, float), -1) for o in problem.obstacles]
     fixed_statics = [
         (f"fixed trace of {nets[k].name}", poly, k)
@@ -110,7 +119,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
                 for t, term in enumerate(n.terminals)
                 if min(polyline_polygon_distance(f, term.polygon) for f in given) == 0
             }
-        states.append(neg.state(k, n, cells, frozenset(touched)))
+        states.append(neg.state(k, n, cells, frozenset(touched), members[k]))
     order = sorted(states, key=lambda st: (len(st.net.terminals) > 2, _extent(st), st.index))
     neg.negotiate(order)
 
@@ -185,6 +194,44 @@ def route(problem: RoutingProblem) -> RoutingResult:
     return RoutingResult(
         routed=tuple(routed), unrouted=tuple(unrouted[k] for k in sorted(unrouted))
     )
+
+
+def _grouped(
+    problem: RoutingProblem, fixed_metal: list[kdb.Region]
+) -> tuple[tuple[Net, ...], list[tuple[tuple[Terminal, ...], ...]]]:
+    """The problem's nets with each signal net's neighbouring terminals grouped into one
+    (:func:`group_terminals`, against the foreign shapes near the net), and the members of
+    each net's terminals."""
+    nets, space = problem.nets, problem.space
+    inner = polygon_region([problem.outline]).sized(-int(round(problem.edge_clearance / DBU)))
+    narrowest = min((n.width for n in nets if not n.plane), default=0.0)
+    reach = narrowest + 2 * space
+    shapes = [(k, np.asarray(t.polygon, float)) for k, n in enumerate(nets) for t in n.terminals]
+    shapes += [(-1, np.asarray(o.polygon, float)) for o in problem.obstacles]
+    lo = np.array([p.min(0) for _, p in shapes]).reshape(-1, 2)
+    hi = np.array([p.max(0) for _, p in shapes]).reshape(-1, 2)
+    owners = np.array([k for k, _ in shapes])
+    out: list[Net] = []
+    members: list[tuple[tuple[Terminal, ...], ...]] = []
+    for k, n in enumerate(nets):
+        if n.plane or not has_neighbours(n.terminals, reach):
+            out.append(n)
+            members.append(tuple((t,) for t in n.terminals))
+            continue
+        own = np.concatenate([t.polygon for t in n.terminals])
+        near = np.flatnonzero(
+            (owners != k)
+            & np.all(lo <= own.max(0) + reach, 1)
+            & np.all(hi >= own.min(0) - reach, 1)
+        )
+        foreign = polygon_region([shapes[i][1] for i in near])
+        for j, extra in enumerate(fixed_metal):
+            if j != k:
+                foreign += extra
+        grouped, parts = group_terminals(n, foreign, inner, space, narrowest)
+        out.append(grouped)
+        members.append(parts)
+    return tuple(out), members
 
 
 def _fill_notches(

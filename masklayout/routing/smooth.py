@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from masklayout.routing.negotiate import Negotiator, NetState, Piece, line_cells
+from masklayout.routing.negotiate import Negotiator, NetState, Piece, _disk, line_cells
 
 
 def corners(cells: np.ndarray) -> np.ndarray:
@@ -46,18 +46,29 @@ class Smoother:
         own[st.foot[st.net.width]] = True
         others = occ.reshape(-1) - own
         nx = neg.grid.nx
+        disk = _disk(st.net.width + neg.space, neg.grid.pitch)
+        several = len(st.pieces) > 1
+        stamps = [self._stamp(piece, disk) for piece in st.pieces] if several else []
+        near = np.zeros(occ.size if several else 0, np.int32)  # the net's pieces near each cell
+        for stamp in stamps:
+            near[stamp] += 1
 
         def free(points: list[np.ndarray]) -> bool:
             for a, b in zip(points[:-1], points[1:], strict=True):
                 c = line_cells(a, b)
-                if walls[c[:, 0], c[:, 1]].any() or others[c[:, 0] * nx + c[:, 1]].any():
+                flat = c[:, 0] * nx + c[:, 1]
+                if walls[c[:, 0], c[:, 1]].any() or others[flat].any():
+                    return False
+                if several and near[flat].any():
                     return False
             return True
 
         junctions = {tuple(p.cells[0]) for p in st.pieces if p.start is None}
         pieces = []
         tree: list[np.ndarray] = [st.fixed_cells] if len(st.fixed_cells) else []
-        for piece in st.pieces:
+        for q, piece in enumerate(st.pieces):
+            if several:  # a shortcut keeps its clearance from the net's other pieces
+                near[stamps[q]] -= 1
             cells = piece.cells
             v = corners(cells)
             hits = np.flatnonzero([tuple(c) in junctions for c in cells])
@@ -109,10 +120,19 @@ class Smoother:
                 [line_cells(a, b)[:-1] for a, b in zip(out[:-1], out[1:], strict=True)] + [out[-1:]]
             )
             pieces.append(Piece(start=piece.start, cells=cells, end=piece.end))
+            if several:
+                stamps[q] = self._stamp(pieces[-1], disk)
+                near[stamps[q]] += 1
             tree.append(cells)
         neg.rip_up(st)
         st.pieces = pieces
         neg.place(st)
+
+    def _stamp(self, piece: Piece, disk: np.ndarray) -> np.ndarray:
+        """The cells (flat indices) closer than the disk's radius to the piece and its legs."""
+        legs = [self.neg._leg_line(p) for p in (piece.start, piece.end) if p is not None]
+        cells = np.concatenate([piece.cells, *legs])
+        return self.neg._flat((cells[:, None, :] + disk[None]).reshape(-1, 2))
 
     def _cell_dir(self, v: np.ndarray) -> np.ndarray:
         """A leg direction (x, y in µm) as a (row, column) step."""
