@@ -1,8 +1,9 @@
 """Route realistic fan-in dies: time for the ~150-pad die, and growth with the number of nets.
 
-Run: python bench/bench_routing.py [--large] [--signal]
-  --large   adds a 1,000-pad die (50 x 50 bumps at 0.4 mm, pads at 80.6 µm)
-  --signal  routes the signal nets only (leaves out the two power nets VDD and VSS)
+Run: python bench/bench_routing.py [--large] [--signal] [--clockwise]
+  --large      adds a 1,000-pad die (50 x 50 bumps at 0.4 mm, pads at 80.6 µm)
+  --signal     routes the signal nets only (leaves out the two power nets VDD and VSS)
+  --clockwise  the plain clockwise pin map instead of the planned one (see tests/fanin.py)
 Prints per die the nets, the nets routed and the seconds, the time of the 150-pad die against
 the issue's 2 s target, and the growth exponent (least-squares slope of log time on log nets).
 """
@@ -25,10 +26,10 @@ from tests import fanin  # noqa: E402
 TARGET_PADS, TARGET_SECONDS = 150, 2.0
 
 
-def timed(case: fanin.Case, signal: bool) -> tuple[int, int, float]:
-    """Nets, nets routed and seconds to route the case's planned pin map."""
+def timed(case: fanin.Case, signal: bool, order: str) -> tuple[int, int, float]:
+    """Nets, nets routed and seconds to route the case with the pin map of that order."""
     fanin.CASES[case.name] = case
-    p, _ = fanin.problem(case.name, "planned")
+    p, _ = fanin.problem(case.name, order)
     if signal:
         p = dataclasses.replace(p, nets=tuple(n for n in p.nets if n.name not in ("VDD", "VSS")))
     t0 = time.perf_counter()
@@ -38,6 +39,7 @@ def timed(case: fanin.Case, signal: bool) -> tuple[int, int, float]:
 
 def main() -> None:
     signal = "--signal" in sys.argv
+    order = "clockwise" if "--clockwise" in sys.argv else "planned"
     sizes = [
         fanin.Case("6x6", 6, 400.0, 250.0, 32, 420.0, power_pads=4, power_bumps=2),
         fanin.Case("8x8", 8, 400.0, 250.0, 64, 420.0, power_pads=8, power_bumps=4),
@@ -49,7 +51,7 @@ def main() -> None:
     rows = []
     print(f"{'die':>7} {'pads':>5} {'nets':>5} {'routed':>6} {'time s':>7}", flush=True)
     for case in sizes:
-        n, ok, t = timed(dataclasses.replace(case), signal)
+        n, ok, t = timed(dataclasses.replace(case), signal, order)
         rows.append((case, n, t))
         print(f"{case.name:>7} {case.pads:5d} {n:5d} {ok:6d} {t:7.2f}", flush=True)
     target = next(r for r in rows if r[0].pads == TARGET_PADS)
