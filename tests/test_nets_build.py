@@ -202,8 +202,7 @@ def test_a_waypoint_route_reports_its_length_and_bends(spec_file, tmp_path):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="router: with both power trees routed, PR1 is cut off by PT25's trace (79/80); "
-    "check: BALL.W, a 260.294 µm ball under the 261 µm limit",
+    reason="router: with both power trees routed, PR1 is cut off by PT25's trace (79/80)",
 )
 def test_fanin_sample_builds_and_checks_clean(tmp_path):
     out = tmp_path / "fanin.gds"
