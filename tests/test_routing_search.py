@@ -1,10 +1,14 @@
-"""The grid search: walls are never entered, not even as the first cell of a path."""
+"""The grid search (walls never entered, not even as a path's first cell) and the index of
+the nets' footprints that negotiation and diagnosis ask which nets cover a cell."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from masklayout.routing.negotiate import Footprints
 from masklayout.routing.search import cheapest, cheapest_path
 
 
@@ -36,3 +40,24 @@ def test_the_path_costs_its_length_times_the_price():
     path, cost = found
     assert [tuple(c) for c in path] == [(1, x) for x in range(5)]
     assert cost == pytest.approx(8.0)
+
+
+def test_footprints_finds_exactly_the_nets_covering_the_cells():
+    """The sorted index answers as a search of every net's footprint would (np.isin per net),
+    per trace width, on random footprints, nets without a footprint never answering."""
+    rng = np.random.default_rng(7)
+    widths = (10.0, 30.0)
+    states = [
+        SimpleNamespace(foot={w: np.unique(rng.integers(0, 400, 30)) for w in widths})
+        if k % 5
+        else SimpleNamespace(foot={})
+        for k in range(40)
+    ]
+    feet = Footprints(states, widths)
+    for w in widths:
+        for _ in range(20):
+            cells = np.unique(rng.integers(0, 400, rng.integers(0, 6)))
+            expected = {
+                i for i, st in enumerate(states) if st.foot and np.isin(cells, st.foot[w]).any()
+            }
+            assert feet.covering(cells, w) == expected
