@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import klayout.db as kdb
+import numpy as np
 import pytest
 
 from masklayout.routing import route
 from tests.fanin import problem
-from tests.routing_check import problems
+from tests.routing_check import DBU, problems, region
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +77,21 @@ def test_fanin_10x10_with_both_power_trees_routes_every_net_legally():
     result = route(p)
     assert not result.unrouted, result.unrouted
     assert problems(p, result) == []
+
+
+def test_fanin_10x10_power_planes_are_one_piece_each_and_legal():
+    """VDD and VSS as planes (16 pads, 6 bumps each) on the 10 x 10 die: each plane's skeleton
+    routes with the signals and the pour around it is one piece holding all its terminals (the
+    pour alone was cut into ten pieces each by the signals), and every signal still routes."""
+    p, _ = problem("10x10", "planned", planes=True)
+    planes = {n.name: n for n in p.nets if n.plane}
+    assert set(planes) == {"VDD", "VSS"}
+    result = route(p)
+    assert not result.unrouted, result.unrouted
+    assert problems(p, result) == []
+    for r in result.routed:
+        if r.name in planes:
+            (piece,) = list(region(r.polygons).merged().each())
+            for t in planes[r.name].terminals:
+                cx, cy = np.rint(t.polygon.mean(0) / DBU).astype(int)
+                assert piece.inside(kdb.Point(int(cx), int(cy))), (r.name, t.name)

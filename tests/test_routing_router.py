@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import klayout.db as kdb
 import numpy as np
 import pytest
 
@@ -236,8 +237,14 @@ def test_plane_around_keepouts_is_legal_and_one_shape():
 
 
 def test_plane_cut_in_two_is_reported():
-    # A signal trace from the left edge to the right edge cuts the plane's two pads apart.
-    signal = Net(name="SIG", terminals=(pad("P1", 60, 300), pad("P4", 940, 300)), width=W)
+    # A signal trace drawn by waypoints from the left edge to the right edge (a fixed obstacle)
+    # cuts the plane's two pads apart: no skeleton joins them, and the pour alone cannot.
+    signal = Net(
+        name="SIG",
+        terminals=(pad("P1", 60, 300), pad("P4", 940, 300)),
+        width=W,
+        fixed=(np.array([[60.0, 300.0], [940.0, 300.0]]),),
+    )
     plane = Net(
         name="GND", terminals=(pad("P2", 500, 500), pad("P3", 500, 100)), width=W, plane=True
     )
@@ -249,6 +256,28 @@ def test_plane_cut_in_two_is_reported():
     assert u.net == "GND" and "2 pieces" in u.reason
     # located at the cut: the gap between the pieces is the signal trace and its space each side
     assert abs(u.at[1] - 300) <= W / 2 + S
+
+
+def test_plane_pads_on_both_sides_of_a_signal_are_joined_by_the_plane_skeleton():
+    """The plane's two pads lie across the straight way of a signal that is free to move: the
+    plane's skeleton (a tree joining its pads, routed with the signals) keeps a passage, so the
+    pour is one piece holding both pads, and the signal routes too (the pour alone, after the
+    signals, was cut in two by the signal's straight trace)."""
+    signal = Net(name="SIG", terminals=(pad("P1", 60, 300), pad("P4", 940, 300)), width=W)
+    plane = Net(
+        name="GND", terminals=(pad("P2", 500, 500), pad("P3", 500, 100)), width=W, plane=True
+    )
+    p = RoutingProblem(
+        outline=box(0, 0, 1000, 600), edge_clearance=20.0, space=S, nets=(signal, plane)
+    )
+    result = route(p)
+    assert not result.unrouted, result.unrouted
+    gnd = next(r for r in result.routed if r.name == "GND")
+    (piece,) = list(region(gnd.polygons).merged().each())
+    for t in plane.terminals:
+        cx, cy = np.rint(t.polygon.mean(0) / 0.001).astype(int)
+        assert piece.inside(kdb.Point(int(cx), int(cy)))
+    assert problems(p, result) == []
 
 
 @pytest.mark.parametrize("gap", [40.0])

@@ -1,4 +1,5 @@
-"""Power planes: a net marked ``plane`` is poured over the free area after the signal nets."""
+"""Power planes: a net marked ``plane`` is poured over the free area after the signal nets,
+around its skeleton (a tree routed with them that joins its terminals)."""
 
 from __future__ import annotations
 

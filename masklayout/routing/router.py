@@ -1,4 +1,5 @@
-"""``route``: the whole problem, signal nets by negotiation, then planes, then the exact check."""
+"""``route``: the whole problem: signal nets and plane skeletons by negotiation, then the planes'
+pours, then the exact check."""
 
 from __future__ import annotations
 
@@ -70,7 +71,9 @@ def route(problem: RoutingProblem) -> RoutingResult:
     outline = np.asarray(problem.outline, dtype=float)
     pitch = problem.grid or default_pitch(problem)
     grid = Grid.covering(np.round(outline, 3), pitch)
-    signal = [k for k, n in enumerate(nets) if not n.plane]
+    # on the grid: the signal nets, and each plane's skeleton (a tree joining its terminals
+    # that the pour then surrounds: a pour alone is cut apart where signals wall its pads in)
+    signal = [k for k, n in enumerate(nets) if not n.plane or len(n.terminals) > 1]
     wmax = max((nets[k].width for k in signal), default=1.0)
 
     fixed_metal = [
@@ -133,6 +136,8 @@ def route(problem: RoutingProblem) -> RoutingResult:
     lines: dict[int, list[np.ndarray]] = {}
     regions: dict[int, kdb.Region] = {}
     for st in states:
+        if st.net.plane and (st.failure is not None or st.congested):
+            continue  # no skeleton: the pour alone must join the plane's terminals
         if st.failure is not None or st.congested:
             if st.failure is not None:
                 at, reason = st.failure
@@ -162,8 +167,9 @@ def route(problem: RoutingProblem) -> RoutingResult:
                 foreign += regions[j]
             else:
                 foreign += polygon_region([t.polygon for t in m.terminals]) + fixed_metal[j]
-        region, failure = pour(n, fixed_metal[k], foreign, inner, space)
-        lines[k] = [np.asarray(f, float) for f in n.fixed]
+        skeleton = regions.pop(k, kdb.Region())
+        region, failure = pour(n, fixed_metal[k] + skeleton, foreign, inner, space)
+        lines[k] = [np.asarray(f, float) for f in n.fixed] + lines.get(k, [])
         if failure is not None:
             unrouted[k] = Unrouted(net=n.name, at=failure[0], reason=failure[1])
         else:
@@ -179,7 +185,8 @@ def route(problem: RoutingProblem) -> RoutingResult:
         if k in unrouted:
             continue
         ls = tuple(lines[k])
-        # a plane's lines are its fixed lines; a trace's fixed (waypoint) lines come on top
+        # a plane's lines are its fixed lines and skeleton; a trace's fixed (waypoint) lines
+        # come on top
         whole = ls if nets[k].plane else ls + tuple(np.asarray(f, float) for f in nets[k].fixed)
         routed.append(
             RoutedNet(
