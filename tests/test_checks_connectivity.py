@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from masklayout import layout, spec
-from masklayout.checks import check_gds
+from masklayout.checks import check_gds, connectivity
 from masklayout.checks.connectivity import expected_nets
 from masklayout.cli import main
 from masklayout.tech import load_tech
@@ -250,6 +250,31 @@ def test_a_short_inside_one_merged_rdl_shape_is_marked_at_its_narrowest_neck(tmp
     x0, y0, x1, y1 = box_of(short)
     assert -710 <= x0 <= x1 <= -590
     assert 1180 <= y0 <= y1 <= 1220
+
+
+def test_a_short_of_more_parts_than_the_neck_search_takes_is_marked_by_its_box(
+    tmp_path, monkeypatch
+):
+    """The same merged short with the neck search limited to one part (a mesh of many nets
+    would cost one max flow per part): the marker is the joined net's box, reaching from VDD's
+    metal to the far end of the 200 um block (x 900), not the neck."""
+    monkeypatch.setattr(connectivity, "NECK_PARTS", 1)
+    spec_path, gds = built(tmp_path)
+
+    def bridge_and_merge(layout: kdb.Layout, die: kdb.Cell) -> None:
+        rdl = die.shapes(layout.layer(12, 0))
+        rdl.insert(kdb.DBox(-700, 1190, -600, 1210))
+        rdl.insert(kdb.DBox(-600, 1100, 900, 1300))
+        merged = kdb.Region(rdl).merged()
+        rdl.clear()
+        rdl.insert(merged)
+
+    edit_die(gds, bridge_and_merge)
+    code, report, _ = checked(spec_path, gds, tmp_path)
+    assert code == 1
+    (short,) = net_markers(report)["NET.SHORT"]
+    x0, y0, x1, y1 = box_of(short)
+    assert x0 < -700 and x1 >= 900 and y1 >= 1300
 
 
 def test_of_two_necks_in_series_the_short_is_marked_at_the_narrower(tmp_path):

@@ -42,6 +42,7 @@ CONNECTIONS = (
 )
 LAYERS = ("PAD", "PI1", "RDL", "PI2", "UBM")
 MIN_PITCH = 0.5  # um: the finest pixel of the neck search (it coarsens on large nets)
+NECK_PARTS = 8  # a short of more parts (a mesh) is marked by its box: one max flow per part
 RULES = {
     "NET.OPEN": "spec net in one piece (pieces)",
     "NET.SHORT": "spec nets per extracted net",
@@ -230,14 +231,18 @@ def _joined(
     where: dict[str, tuple[str, db.Point]],
     note: str,
 ) -> Finding:
-    """A short or wrong connection: marker at the narrowest neck between its parts (else the box
-    of the net)."""
+    """A short or wrong connection: marker at the narrowest neck between its parts (else, or
+    past ``NECK_PARTS`` parts, the box of the net)."""
     shapes = extraction.shapes(net)
     layers: dict[str, db.Region] = {}
     for name, polygon in shapes:
         layers.setdefault(name, db.Region()).insert(polygon)
     pitch = max(1, round(MIN_PITCH / extraction.dbu))
-    contact = narrowest_cut(layers, _seeds(layers, terminals, net_of, where), CONNECTIONS, pitch)
+    parts = {net_of.get(t, t) for t in terminals}
+    contact = db.Box()
+    if len(parts) <= NECK_PARTS:
+        seeds = _seeds(layers, terminals, net_of, where)
+        contact = narrowest_cut(layers, seeds, CONNECTIONS, pitch)
     if contact.empty():
         for _, polygon in shapes:
             contact += polygon.bbox()
