@@ -29,9 +29,10 @@ def bump(name: str, x: float, y: float) -> Terminal:
     return Terminal(name=f"bump {name}", polygon=disc(x, y, 160))
 
 
-def row_problem() -> RoutingProblem:
+def row_problem(plane: bool = False) -> RoutingProblem:
     """Nine pads along the top edge: two signals, five consecutive VDD pads, two signals; VDD's
-    two bumps right below its pads, the signals' bumps out to the sides."""
+    two bumps right below its pads, the signals' bumps out to the sides (VDD a trace or a
+    ``plane``)."""
     xs = [250 + PITCH * i for i in range(9)]
     ends = {"S0": (0, 150, 560), "S1": (1, 250, 300), "S2": (7, 950, 560), "S3": (8, 1050, 300)}
     signals = [
@@ -46,6 +47,7 @@ def row_problem() -> RoutingProblem:
             bump("VB", 650, 560),
         ),
         width=2 * W,
+        plane=plane,
     )
     return RoutingProblem(
         outline=box(0, 0, 1300, 900), edge_clearance=20.0, space=S, nets=(*signals, vdd)
@@ -72,8 +74,9 @@ def gds_nets(tmp_path, polygons: list[np.ndarray]) -> kdb.Region:
     return kdb.Region(top.begin_shapes_rec(layout.layer(1, 0))).merged()
 
 
-def test_consecutive_pads_of_one_net_route_as_one_connected_legal_net(tmp_path):
-    p = row_problem()
+@pytest.mark.parametrize("plane", [False, True])
+def test_consecutive_pads_of_one_net_route_as_one_connected_legal_net(tmp_path, plane):
+    p = row_problem(plane)
     result = route(p)
     assert not result.unrouted, result.unrouted
     assert problems(p, result) == []
