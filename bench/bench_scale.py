@@ -14,7 +14,10 @@ exponent between the sizes (time ~ n^k). Steps:
 - bumpmap:    ``--bumpmap`` of 10 mm dies with n/16 small bumps each (~600 x n/16 lines);
 - check-web:  (only when named: ``--steps check-web 100 400``) the deck on an array at 48 um
               pitch that violates SM.WEB everywhere (a space check made ~490,000 edge
-              pairs per 100 bumps; the web check makes one per pair of openings).
+              pairs per 100 bumps; the web check makes one per pair of openings);
+- check-flat: (only when named) the same die alone, flattened (a layout from another tool):
+              every bump breaks the width, enclosure, aspect-ratio and printability rules in
+              the die cell itself, n violations per rule (~8 n in all), checked with its spec.
 
 Goal: a 40,000-bump die builds, runs, checks and sizes in a few seconds each, under 500 MB.
 Run: python bench/bench_scale.py [2500 10000 40000 ...] [--steps load-list,run] [--timeout 120]
@@ -103,7 +106,7 @@ def one(step: str, n: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         form = {"load-list": "list", "load-block": "block", "load-csv": "csv"}.get(step, "array")
-        if step == "check-web":  # 48 um pitch against a 30/50 um web: every neighbour too close
+        if step in ("check-web", "check-flat"):  # 48 um pitch against a 30/50 um web: every neighbour too close
             side = int(round(math.sqrt(n)))
             text = spec_text(side**2, "array", folder, die_um=max(5000, side * 48 + 200), pitch=48)
             for old, new in (("250}", "30}"), ("220}", "25}"), ("300}", "35}"), ("360}", "40}")):
@@ -132,6 +135,20 @@ def one(step: str, n: int) -> dict:
 
             t0, c0 = time.perf_counter(), time.process_time()
             check_design(design)
+        elif step == "check-flat":
+            import klayout.db as db
+
+            from masklayout.checks import check_gds
+
+            layout.write(layout.build(design, die_only=True), folder / "die.gds")
+            kl = db.Layout()
+            kl.read(str(folder / "die.gds"))
+            kl.top_cell().flatten(True)
+            kl.write(str(folder / "flat.gds"))
+            del kl
+            t0, c0 = time.perf_counter(), time.process_time()
+            report = check_gds(folder / "flat.gds", design.tech, design)
+            found = sum(r.count for r in report.results)
         elif step == "size":
             from masklayout.sizing import size
 
@@ -145,7 +162,10 @@ def one(step: str, n: int) -> dict:
             write_bumpmap(design, place_dies(design.spec.wafer), folder / "map.csv")
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "cpu": cpu, "rss_mb": rss}
+    out = {"seconds": seconds, "cpu": cpu, "rss_mb": rss}
+    if step == "check-flat":
+        out["violations"] = found
+    return out
 
 
 def measure(step: str, n: int, timeout: float) -> dict | None:
@@ -188,6 +208,8 @@ def main() -> None:
                 break
             cells.append(f"{got['seconds']:.2f}/{got['cpu']:.2f} s {got['rss_mb']:.0f} MB")
             points.append((n, got["cpu"]))
+            if "violations" in got:
+                print(f"{step} {n:,}: {got['violations']:,} violations", flush=True)
         cells += [""] * (len(args.sizes) - len(cells))
         slope = ""
         if len(points) >= 2 and min(s for _, s in points[-2:]) > 0:
