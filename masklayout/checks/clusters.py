@@ -54,15 +54,17 @@ def worst_pairs(pairs: db.EdgePairs, grow: int, keep: int) -> tuple[list[db.Edge
     by ``grow`` (dbu, at least 1) overlap or touch: of the ``keep`` worst clusters (smallest
     distance, ties by place: lowest, then leftmost), one pair at that distance each; and how
     many clusters there are besides. All in KLayout: the clusters are the merged boxes, and the
-    distance range is halved until each cluster's smallest distance is known (a cluster has a
-    pair in the lower half or not); the pairs of a cluster above its smallest distance are
-    dropped on the way, so the work is a few passes over the pairs, and Python sees ``keep``."""
-    clusters = pairs.extents(max(1, grow)).merged()
+    distance range is halved until each listed cluster's smallest distance is known (a cluster
+    has a pair in the lower half or not), the lower half first; Python sees ``keep`` pairs and
+    the clusters of the last step."""
+    grow = max(1, grow)
+    # the boxes grown by 1 dbu, merged, then grown by the rest: the union of the grown boxes
+    # (rectilinear, so sizing keeps square corners), without merging their many overlaps
+    clusters = pairs.extents(1).merged().sized(grow - 1).merged()
+    clusters.merged_semantics = False  # disjoint already: each polygon one cluster
     total = clusters.count()
-    box = pairs.bbox()
-    top = 1 << (box.width() + box.height() + 1).bit_length()  # above any distance
     found: list[db.EdgePair] = []
-    todo: list[tuple[int, int, db.Region, db.EdgePairs]] = [(0, top, clusters, pairs)]
+    todo: list[tuple[int, int, db.Region, db.EdgePairs]] = [(0, _above_all(pairs), clusters, pairs)]
     while todo and len(found) < keep:
         lo, hi, these, among = todo.pop()
         if these.is_empty():
@@ -72,15 +74,52 @@ def worst_pairs(pairs: db.EdgePairs, grow: int, keep: int) -> tuple[list[db.Edge
             continue
         mid = (lo + hi) // 2
         low, high = among.split_with_distance(lo, mid)
-        below, above = these.split_interacting(low.extents(1))
-        todo.append((mid, hi, above, high.interacting(above)))
+        if low.is_empty() or high.is_empty():  # one half holds every pair: no split
+            todo.append((mid, hi, these, high) if low.is_empty() else (lo, mid, these, low))
+            continue
+        # a pair's first edge lies in its cluster; the upper half keeps the pairs of the
+        # clusters below too, which touch no cluster above
+        below, above = these.split_interacting(low.first_edges())
+        if not above.is_empty():
+            todo.append((mid, hi, above, high))
         todo.append((lo, mid, below, low))
     return found, total - len(found)
 
 
+def _above_all(pairs: db.EdgePairs) -> int:
+    """A power of two above every pair's distance."""
+    box = pairs.bbox()
+    bits = (box.width() + box.height() + 1).bit_length()
+    lo, hi = 0, bits  # 2**hi is above all; find the least such exponent
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if pairs.with_distance(1 << mid, 1 << bits, False).is_empty():
+            hi = mid
+        else:
+            lo = mid + 1
+    return 1 << hi
+
+
 def _one_each(clusters: db.Region, pairs: db.EdgePairs, most: int) -> list[db.EdgePair]:
-    """One of ``pairs`` in each of the first ``most`` ``clusters`` (lowest, then leftmost)."""
+    """One of ``pairs`` in each of the first ``most`` ``clusters`` (lowest, then leftmost):
+    the one whose box centre lies in it; ``pairs`` may hold pairs of other clusters too."""
     chosen = sorted(clusters.each(), key=lambda c: (c.bbox().bottom, c.bbox().left))[:most]
-    if len(chosen) < clusters.count():
-        pairs = pairs.interacting(db.Region(chosen))
-    return [next(iter(pairs.interacting(db.Region(c)).each())) for c in chosen]
+    boxes = np.array([(b.left, b.bottom, b.right, b.top) for b in (c.bbox() for c in chosen)])
+    boxes = boxes.reshape(-1, 4)
+    if len(chosen) < clusters.count():  # the pairs of the chosen ones (in simple pieces)
+        pieces = db.Region(chosen).decompose_trapezoids_to_region()
+        pieces.merged_semantics = False
+        pairs = pairs.interacting(pieces)
+    first: dict[int, db.EdgePair] = {}
+    for pair in pairs.each():
+        centre = pair.bbox().center()
+        x, y = centre.x, centre.y
+        hits = np.flatnonzero(
+            (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
+        )
+        for k in hits.tolist():
+            if k not in first and (len(hits) == 1 or chosen[k].inside(centre)):
+                first[k] = pair
+        if len(first) == len(chosen):
+            break
+    return [first[k] for k in sorted(first)]
