@@ -5,7 +5,10 @@ layout's hierarchy, so a rule is checked once per cell and context, not once per
 wafer. Results are put back into a copy of the hierarchy; a violation is reported in the cell it
 lies in (once per die cell, say) with the number of times that cell is placed, and at the wafer
 coordinates of its first placement. Edge pairs of one defect (the ~96 diameters of an undersized
-circle, the facing edges of one narrow web) are merged into one violation, its worst measurement.
+circle, the facing edges of one narrow web) are merged into one violation, its worst measurement;
+past 2,000 edge pairs of a rule in one cell KLayout does the merging and finds each cluster's
+worst (:mod:`masklayout.checks.clusters`). A rule lists its 1,000 worst violations and counts
+the rest.
 
 Drawn circles are polygons whose flats lie inside the nominal circle by R(1 − cos(π/n)); a
 measurement passes when it is within :func:`allowance` (tens of nm) of the rule value, so a
@@ -64,7 +67,7 @@ THREADS = 0  # KLayout worker threads: starting them costs more than they save o
 MAXIMUM_CHECKS = ("aspect_ratio",)  # rules whose value is a maximum; the others are minimums
 LAYOUT_SUFFIXES = (".gds", ".gds2", ".gdsii", ".oas", ".gz")
 MAX_LISTED = 1000  # violations listed per rule (the worst); the others are counted
-REDUCED_ABOVE = 10_000  # edge pairs of one finding in one cell clustered in KLayout, not Python
+REDUCED_ABOVE = 2_000  # edge pairs of one finding in one cell clustered in KLayout, not Python
 
 PairMeasure = Callable[[db.EdgePair, db.ICplxTrans], float]
 PolygonMeasure = Callable[[db.Polygon, db.ICplxTrans], float]
