@@ -14,7 +14,10 @@ exponent between the sizes (time ~ n^k). Steps:
 - bumpmap:    ``--bumpmap`` of 10 mm dies with n/16 small bumps each (~600 x n/16 lines);
 - check-web:  (only when named: ``--steps check-web 100 400``) the deck on an array at 48 um
               pitch that violates SM.WEB everywhere (a space check made ~490,000 edge
-              pairs per 100 bumps; the web check makes one per pair of openings).
+              pairs per 100 bumps; the web check makes one per pair of openings);
+- check-many: (only when named) a flat layout from another tool: n square bumps at 400 um
+              pitch on one die cell, each a UBM 210 um wide (UBM.W >= 215) around a PI2 opening
+              200 um wide (UBM.EN.PI2 >= 15): 2 n violations, 10^5 at n = 50,000.
 
 Goal: a 40,000-bump die builds, runs, checks and sizes in a few seconds each, under 500 MB.
 Run: python bench/bench_scale.py [2500 10000 40000 ...] [--steps load-list,run] [--timeout 120]
@@ -94,6 +97,30 @@ def spec_text(
     return head + bumps + STACKS
 
 
+def many_violations(n: int, path: Path) -> Path:
+    """A flat die of n square bumps (UBM 210 um around PI2 200 um, 400 um pitch), written as GDS
+    with the layers of wlcsp-400."""
+    import klayout.db as db
+
+    from masklayout.tech import load_tech
+
+    tech = load_tech("wlcsp-400")
+    side = int(round(math.sqrt(n)))
+    kl = db.Layout()
+    kl.dbu = 0.001
+    die = kl.create_cell("DIE")
+    half = side * PITCH / 2 + 200
+    die.shapes(kl.layer(*tech.layer("DIE"))).insert(db.DBox(-half, -half, half, half))
+    ubm, pi2 = (die.shapes(kl.layer(*tech.layer(name))) for name in ("UBM", "PI2"))
+    for r in range(side):
+        for c in range(side):
+            x, y = (c - (side - 1) / 2) * PITCH, (r - (side - 1) / 2) * PITCH
+            ubm.insert(db.DBox(x - 105, y - 105, x + 105, y + 105))
+            pi2.insert(db.DBox(x - 100, y - 100, x + 100, y + 100))
+    kl.write(str(path))
+    return path
+
+
 def one(step: str, n: int) -> dict:
     """Run one step in this process; seconds of the step itself (the load excluded after the
     load steps) and peak RSS of the whole process."""
@@ -132,20 +159,18 @@ def one(step: str, n: int) -> dict:
 
             t0, c0 = time.perf_counter(), time.process_time()
             check_design(design)
-        elif step == "size":
-            from masklayout.sizing import size
+        elif step == "check-many":
+            from masklayout.checks import check_gds
 
             t0, c0 = time.perf_counter(), time.process_time()
-            size(design, "std", "height", 180.0)
-        elif step == "bumpmap":
-            from masklayout.geometry.wafer import place_dies
-            from masklayout.outputs import write_bumpmap
-
-            t0, c0 = time.perf_counter(), time.process_time()
-            write_bumpmap(design, place_dies(design.spec.wafer), folder / "map.csv")
+            report = check_gds(many_violations(n, folder / "many.gds"), design.tech)
+            found = sum(r.count for r in report.results)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "cpu": cpu, "rss_mb": rss}
+    out = {"seconds": seconds, "cpu": cpu, "rss_mb": rss}
+    if step == "check-many":
+        out["violations"] = found
+    return out
 
 
 def measure(step: str, n: int, timeout: float) -> dict | None:
@@ -188,6 +213,8 @@ def main() -> None:
                 break
             cells.append(f"{got['seconds']:.2f}/{got['cpu']:.2f} s {got['rss_mb']:.0f} MB")
             points.append((n, got["cpu"]))
+            if "violations" in got:
+                print(f"{step} {n:,}: {got['violations']:,} violations", flush=True)
         cells += [""] * (len(args.sizes) - len(cells))
         slope = ""
         if len(points) >= 2 and min(s for _, s in points[-2:]) > 0:

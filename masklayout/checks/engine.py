@@ -5,7 +5,10 @@ layout's hierarchy, so a rule is checked once per cell and context, not once per
 wafer. Results are put back into a copy of the hierarchy; a violation is reported in the cell it
 lies in (once per die cell, say) with the number of times that cell is placed, and at the wafer
 coordinates of its first placement. Edge pairs of one defect (the ~96 diameters of an undersized
-circle, the facing edges of one narrow web) are merged into one violation, its worst measurement.
+circle, the facing edges of one narrow web) are merged into one violation, its worst measurement;
+past 2,000 edge pairs of a rule in one cell KLayout does the merging and finds each cluster's
+worst (:mod:`masklayout.checks.clusters`). A rule lists its 1,000 worst violations and counts
+the rest.
 
 Drawn circles are polygons whose flats lie inside the nominal circle by R(1 − cos(π/n)); a
 measurement passes when it is within :func:`allowance` (tens of nm) of the rule value, so a
@@ -35,6 +38,7 @@ from scipy.spatial import Delaunay, QhullError
 
 from masklayout import layout as layout_module
 from masklayout.checks import connectivity, webs
+from masklayout.checks.clusters import box_groups, worst_pairs
 from masklayout.checks.results import CheckReport, RuleResult, Violation
 from masklayout.geometry.shapes import GRID, MAX_CIRCLE_VERTICES, shape_points
 from masklayout.process import ball_diameters, bridging_diameters
@@ -63,10 +67,24 @@ THREADS = 0  # KLayout worker threads: starting them costs more than they save o
 MAXIMUM_CHECKS = ("aspect_ratio",)  # rules whose value is a maximum; the others are minimums
 LAYOUT_SUFFIXES = (".gds", ".gds2", ".gdsii", ".oas", ".gz")
 MAX_LISTED = 1000  # violations listed per rule (the worst); the others are counted
-EXACT_CLUSTERING = 1000  # markers in a cell clustered by merging their boxes; more: on a grid
+REDUCED_ABOVE = 2_000  # edge pairs of one finding in one cell clustered in KLayout, not Python
 
 PairMeasure = Callable[[db.EdgePair, db.ICplxTrans], float]
 PolygonMeasure = Callable[[db.Polygon, db.ICplxTrans], float]
+
+
+@dataclass(frozen=True)
+class ByDistance:
+    """A pair's measurement from its distance alone (``of``: dbu -> value), worst at the
+    smallest distance: many such pairs are clustered, and each cluster's worst found, in
+    KLayout (:func:`masklayout.checks.clusters.worst_pairs`)."""
+
+    of: Callable[[int], float]
+
+    def __call__(self, pair: db.EdgePair, _trans: db.ICplxTrans) -> float:
+        return self.of(pair.distance())
+
+
 # markers found by a check, with what to measure each by: edge pairs or polygons
 Finding = tuple[db.EdgePairs, PairMeasure] | tuple[db.Region, PolygonMeasure]
 
@@ -290,59 +308,16 @@ Marker = db.EdgePair | db.Polygon
 
 
 def _clusters(markers: list[Marker], within: int) -> np.ndarray:
-    """A cluster number per marker, grouping markers into defects: markers whose bounding boxes
-    come within ``within`` (dbu) of each other are one defect (the diameters of one undersized
-    circle, the sides of one tight enclosure, a shape sticking out and the edges beside it).
-    Up to :data:`EXACT_CLUSTERING` markers: the connected pieces of their merged boxes; more
-    (tens of thousands of facing edges on a die): boxes sharing a cell of a grid as coarse as
-    a typical box, linear where merging would meet every overlap of every box."""
+    """A cluster number per marker, grouping markers into defects: markers whose bounding boxes,
+    each grown by ``within`` (dbu, at least 1), overlap or touch are one defect (the diameters
+    of one undersized circle, the sides of one tight enclosure, a shape sticking out and the
+    edges beside it)."""
     grow = max(1, within)
     boxes = np.array(
         [(b.left - grow, b.bottom - grow, b.right + grow, b.top + grow) for b in (m.bbox() for m in markers)],
         dtype=np.int64,
     ).reshape(-1, 4)  # fmt: skip
-    if len(markers) <= EXACT_CLUSTERING:
-        return _merged_clusters(boxes)
-    return _grid_clusters(boxes)
-
-
-def _merged_clusters(boxes: np.ndarray) -> np.ndarray:
-    """Each box's piece of the merged boxes, found among the boxes in the piece's x range."""
-    owner = np.full(len(boxes), -1)
-    centres = (boxes[:, :2] + boxes[:, 2:]) // 2
-    order = np.argsort(centres[:, 0], kind="stable")
-    xs = centres[order, 0]
-    blobs = db.Region([db.Polygon(db.Box(*(int(v) for v in b))) for b in boxes]).merged()
-    for k, blob in enumerate(blobs.each()):
-        bb = blob.bbox()
-        lo, hi = np.searchsorted(xs, bb.left, "left"), np.searchsorted(xs, bb.right, "right")
-        near = np.sort(order[lo:hi])
-        near = near[(owner[near] < 0) & (centres[near, 1] >= bb.bottom) & (centres[near, 1] <= bb.top)]  # fmt: skip
-        if not blob.is_box():
-            near = near[[blob.inside(db.Point(int(x), int(y))) for x, y in centres[near]]]
-        owner[near] = k
-    return owner
-
-
-def _grid_clusters(boxes: np.ndarray) -> np.ndarray:
-    """Connected groups of boxes that share a cell of a grid as coarse as a typical box."""
-    cell = max(1, int(np.median(np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]))))
-    while True:
-        low, high = boxes[:, :2] // cell, boxes[:, 2:] // cell
-        span = high - low + 1
-        per_box = span[:, 0] * span[:, 1]
-        if per_box.sum() <= 16 * len(boxes):
-            break
-        cell *= 2
-    box = np.repeat(np.arange(len(boxes)), per_box)
-    k = np.arange(len(box)) - np.repeat(np.cumsum(per_box) - per_box, per_box)
-    cx = low[box, 0] + k % span[box, 0]
-    cy = low[box, 1] + k // span[box, 0]
-    key = (cx - cx.min()) * (cy.max() - cy.min() + 1) + (cy - cy.min())
-    cells = np.unique(key, return_inverse=True)[1].ravel()
-    n = len(boxes)
-    graph = coo_matrix((np.ones(len(box)), (box, n + cells)), shape=(n + cells.max() + 1,) * 2)
-    return connected_components(graph, directed=False)[1][:n]
+    return box_groups(boxes)
 
 
 def _close_groups(centres: np.ndarray, minimum: float) -> np.ndarray:
@@ -486,7 +461,10 @@ class _Deck:
     ) -> tuple[tuple[Violation, ...], int, int]:
         """Put the findings back into the hierarchy, read them out per cell, and make each
         cluster of markers (within ``within`` dbu) one violation at its worst measurement; the
-        :data:`MAX_LISTED` worst, and how many more (once per cell, and on the wafer)."""
+        :data:`MAX_LISTED` worst, and how many more (once per cell, and on the wafer). Past
+        :data:`REDUCED_ABOVE` pairs of a finding measured by distance in one cell, KLayout
+        clusters them and hands over the worst pair of each of the :data:`MAX_LISTED` worst
+        clusters (the others are counted); the rest are read and clustered here."""
         layers: list[tuple[int, Finding]] = []
         for finding in findings:
             if not finding[0].is_empty():
@@ -495,20 +473,26 @@ class _Deck:
                 layers.append((layer, finding))
         worst_first = 1 if relation == ">=" else -1
         out: list[Violation] = []
+        counted = counted_on_wafer = 0  # clusters KLayout found past the worst it handed over
         for cell in self.results.each_cell():
             placements, trans = self._cell_placement(cell)
             markers: list[Marker] = []
             values: list[float] = []
             for layer, finding in layers:
-                for shape in cell.shapes(layer).each():
-                    if isinstance(finding[0], db.EdgePairs):
-                        pair = shape.edge_pair
-                        markers.append(pair)
-                        values.append(finding[1](pair, trans))
+                shapes = cell.shapes(layer)
+                if isinstance(finding[0], db.EdgePairs):
+                    measure = finding[1]
+                    if isinstance(measure, ByDistance) and shapes.size() > REDUCED_ABOVE:
+                        pairs, more = worst_pairs(db.EdgePairs(shapes), within, MAX_LISTED)
+                        counted, counted_on_wafer = counted + more, counted_on_wafer + more * placements  # fmt: skip
                     else:
-                        polygon = shape.polygon
-                        markers.append(polygon)
-                        values.append(finding[1](polygon, trans))
+                        pairs = [shape.edge_pair for shape in shapes.each()]
+                    markers += pairs
+                    values += [measure(pair, trans) for pair in pairs]
+                else:
+                    polygons = [shape.polygon for shape in shapes.each()]
+                    markers += polygons
+                    values += [finding[1](polygon, trans) for polygon in polygons]
             if not markers:
                 continue
             cluster = _clusters(markers, within)
@@ -518,7 +502,8 @@ class _Deck:
         listed = sorted(out, key=lambda v: worst_first * v.value)[:MAX_LISTED]
         unlisted = sorted(out, key=lambda v: worst_first * v.value)[MAX_LISTED:]
         listed.sort(key=lambda v: (v.cell, v.at[1], v.at[0]))
-        return tuple(listed), len(unlisted), sum(v.placements for v in unlisted)
+        on_wafer = sum(v.placements for v in unlisted) + counted_on_wafer
+        return tuple(listed), len(unlisted) + counted, on_wafer
 
     def _violation(
         self,
@@ -553,8 +538,8 @@ class _Deck:
         )
 
     # ------------------------------------------------------------ measures
-    def distance(self, offset_dbu: int = 0) -> PairMeasure:
-        return lambda pair, _: (pair.distance() + offset_dbu) * self.dbu
+    def distance(self, offset_dbu: int = 0) -> ByDistance:
+        return ByDistance(lambda d: (d + offset_dbu) * self.dbu)
 
     def overlap(self, minimum: float = 0.0) -> PolygonMeasure:
         """Two shapes that should stand ``minimum`` apart overlap (or their keep-outs do):
@@ -834,7 +819,7 @@ class _Deck:
         def findings(mask: str, value: float, thickness: float) -> list[Finding]:
             narrowest = self.at_least(thickness / value)
             pairs = self.region(mask).width_check(narrowest, metrics=db.Metrics.Projection)
-            return [(pairs, lambda pair, _: thickness / (pair.distance() * self.dbu))]
+            return [(pairs, ByDistance(lambda d: thickness / (d * self.dbu)))]
 
         return self._per_mask(
             name,

@@ -118,13 +118,29 @@ def closest_edges(
 
 def narrow_webs(shapes: list[Edges], minimum: float) -> list[Web]:
     """Every pair of disjoint ``shapes`` closer than ``minimum``, as (i, j, distance, closest
-    edge of i, closest edge of j)."""
+    edge of i, closest edge of j). A pair congruent by translation to one measured before (the
+    same two outlines at the same offset: the neighbours of an array) takes its measurement,
+    moved."""
     boxes = boxes_of(shapes)
+    corner = boxes[:, :2]
+    outlines: dict[bytes, int] = {}
+    outline = [
+        outlines.setdefault((e - np.tile(c, 2)).tobytes(), len(outlines))
+        for e, c in zip(shapes, corner, strict=True)
+    ]
+    measured: dict[tuple[int, int, float, float], tuple[float, np.ndarray, np.ndarray] | None] = {}
     out = []
     for i, j in candidate_pairs(boxes, minimum).tolist():
-        found = closest_edges(shapes[i], shapes[j], boxes[i], boxes[j], minimum)
-        if found is not None:
-            out.append((i, j, *found))
+        dx, dy = (corner[j] - corner[i]).tolist()
+        key = (outline[i], outline[j], dx, dy)
+        if key not in measured:
+            found = closest_edges(shapes[i], shapes[j], boxes[i], boxes[j], minimum)
+            shift = np.tile(corner[i], 2)
+            measured[key] = None if found is None else (found[0], found[1] - shift, found[2] - shift)  # fmt: skip
+        again = measured[key]
+        if again is not None:
+            shift = np.tile(corner[i], 2)
+            out.append((i, j, again[0], again[1] + shift, again[2] + shift))
     return out
 
 
