@@ -135,9 +135,9 @@ def _cells(ports: list[Port]) -> np.ndarray:
 
 
 def _heading(port: Port) -> tuple[float, float, int, int]:
-    """Where a port's leg starts and the direction it leaves in."""
+    """The centre a port's leg leaves from and the direction it leaves in."""
     d = np.sign(np.round(port.leg[1] - port.leg[0], 6)).astype(int)
-    return float(port.leg[0, 0]), float(port.leg[0, 1]), int(d[0]), int(d[1])
+    return port.origin[0], port.origin[1], int(d[0]), int(d[1])
 
 
 def line_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -240,7 +240,7 @@ class Negotiator:
     def _legal(self, ports: list[Port], k: int, own: str, net: Net) -> list[Port]:
         """The ports whose legs keep ``width/2 + space`` from every static shape that is not
         the terminal they leave (named ``own``) or the net's own fixed trace, and inside the
-        die-edge clearance (all legs of a terminal start at its centre: one set of nearby
+        die-edge clearance (all legs of a terminal start near its centre: one set of nearby
         shapes serves them all)."""
         if not ports:
             return []
@@ -253,15 +253,16 @@ class Negotiator:
             for name, polygon, owner in (self.statics[i] for i in near)
             if not (owner == k and (name == own or name.startswith("fixed")))
         ]
-        start = every[:1]
-        if any(inside(start, polygon)[0] for polygon in shapes):
-            return []
+        starts = np.array([p.leg[0] for p in ports])
+        covered = np.zeros(len(ports), bool)
+        for polygon in shapes:
+            covered |= inside(starts, polygon)
         pa = np.concatenate([edges(q)[0] for q in shapes]) if shapes else np.zeros((0, 2))
         pb = np.concatenate([edges(q)[1] for q in shapes]) if shapes else np.zeros((0, 2))
         corners = np.concatenate(shapes) if shapes else np.zeros((0, 2))
         inner = self.edge_clearance + net.width / 2 - 1e-6
         out = []
-        for port in ports:
+        for port in (p for p, no in zip(ports, covered, strict=True) if not no):
             leg = port.leg
             la, lb = leg[:-1], leg[1:]
             if len(pa) and (
@@ -376,7 +377,7 @@ class Negotiator:
         xy = grid.xy(line // grid.nx, line % grid.nx)
         reach: dict[tuple[float, float], float] = {}  # the longest leg from each leg start
         for port in (p for ports in st.ports for p in ports):
-            at = (float(port.leg[0, 0]), float(port.leg[0, 1]))
+            at = port.origin
             reach[at] = max(reach.get(at, 0.0), float(np.hypot(*(port.leg[-1] - port.leg[0]))))
         for at, leg in reach.items():
             hug &= np.hypot(*(xy - np.array(at)).T) >= leg + 2 * grid.pitch

@@ -4,6 +4,13 @@ A trace leaves its terminal along one of the octilinear directions from the term
 the merged metal has no notch and no acute join where trace and capture meet; once outside the
 terminal's clearance halo the leg steps onto the nearest grid cell with one short jog (45° in
 diagonal style, 90° in manhattan style).
+
+A jog is none or at least ``JOG`` trace widths long: a shorter one between parallel runs leaves
+the metal narrower than the trace where the pen's facets at its two bends face each other (the
+width holds from 3.4 % of the trace width on). Legs start at the terminal's centre moved by at
+most 1 nm so that its x + y (in nm) has the parity of the grid cells': where a 45° and a -45°
+side of the metal meet, they then meet on the 1 nm grid (else the corner, rounded, can be a hair
+under 90° and a notch).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import numpy as np
 
 from masklayout.routing.grid import Grid, halo
 
+JOG = 0.1
 DIAGONAL = ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
 MANHATTAN = ((1, 0), (0, 1), (-1, 0), (0, -1))
 
@@ -27,6 +35,7 @@ class Port:
     cell: tuple[int, int]
     leg: np.ndarray
     behind: tuple[tuple[int, int], ...]
+    origin: tuple[float, float]  # the terminal's centre (the leg may start off it)
 
 
 def centre(polygon: np.ndarray) -> np.ndarray:
@@ -41,29 +50,52 @@ def centre(polygon: np.ndarray) -> np.ndarray:
     return np.round(c, 3)
 
 
-def _to_grid(value: float, origin: float, pitch: float, sign: int) -> float:
-    """The first grid coordinate at or beyond ``value`` in the direction ``sign``."""
+def _to_grid(value: float, origin: float, pitch: float, sign: int, least: float = 0.0) -> float:
+    """The first grid coordinate at or beyond ``value`` in the direction ``sign`` that is
+    ``value`` itself or at least ``least`` from it."""
     k = (value - origin) / pitch
     k = math.ceil(k - 1e-9) if sign > 0 else math.floor(k + 1e-9)
-    return round(origin + k * pitch, 3)
+    g = origin + k * pitch
+    if 1e-9 < abs(g - value) < least:
+        g += sign * pitch
+    return round(g, 3)
+
+
+def _on_parity(c: np.ndarray, grid: Grid) -> np.ndarray:
+    """``c`` moved 1 nm along x where its x + y in nm differs in parity from the grid cells'
+    (which share one parity when the pitch is an even number of nm)."""
+    cells = round(grid.x0 * 1000) + round(grid.y0 * 1000)
+    if round(grid.pitch * 1000) % 2 or (round(c[0] * 1000) + round(c[1] * 1000) - cells) % 2 == 0:
+        return c
+    return np.round(c + (0.001, 0.0), 3)
 
 
 def _leg(
-    c: np.ndarray, d: tuple[int, int], reach: float, grid: Grid, diagonal: bool, side: int
+    c: np.ndarray,
+    d: tuple[int, int],
+    reach: float,
+    grid: Grid,
+    diagonal: bool,
+    side: int,
+    least: float,
 ) -> np.ndarray:
     """Leg from ``c`` along ``d`` past ``reach``, then a jog onto the grid (``side`` picks which
     neighbouring grid line: the one below/left (-1) or above/right (+1) of an axis leg, or a
-    horizontal (-1) or vertical (+1) jog after a diagonal leg)."""
+    horizontal (-1) or vertical (+1) jog after a diagonal leg). A jog shorter than ``least`` is
+    not drawn: the leg starts that much off ``c`` instead, on the line of its port."""
     origin = (grid.x0, grid.y0)
+    start = np.array(c, dtype=float)
     if d[0] == 0 or d[1] == 0:
         u = 0 if d[1] == 0 else 1
         v = 1 - u
         s = d[u]
         gv = _to_grid(c[v], origin[v], grid.pitch, side)
         off = abs(gv - c[v])
+        if off < least:
+            start[v], off = gv, 0.0
         jog = off if diagonal else 0.0
         pu = _to_grid(c[u] + s * (reach + jog), origin[u], grid.pitch, s)
-        points = [c.tolist()]
+        points = [start.tolist()]
         bend = [0.0, 0.0]
         bend[u], bend[v] = pu - s * jog, c[v]
         port = [0.0, 0.0]
@@ -79,7 +111,10 @@ def _leg(
     bend = [0.0, 0.0]
     bend[u], bend[v] = gu, round(c[v] + d[v] * t, 3)
     pv = _to_grid(bend[v], origin[v], grid.pitch, d[v])
-    points = [c.tolist(), bend]
+    if abs(pv - bend[v]) < least:
+        start[v] += pv - bend[v]
+        bend[v] = pv
+    points = [start.tolist(), bend]
     if abs(pv - bend[v]) > 1e-9:
         port = [0.0, 0.0]
         port[u], port[v] = gu, pv
@@ -91,16 +126,16 @@ def candidate_ports(
     index: int, polygon: np.ndarray, width: float, space: float, grid: Grid, diagonal: bool
 ) -> list[Port]:
     """Every way out of the terminal (legality is checked by the caller)."""
-    c = centre(polygon)
+    c = _on_parity(centre(polygon), grid)
     reach = float(np.hypot(*(np.asarray(polygon) - c).T).max()) + halo(
         width / 2 + space, grid.pitch
     )
     steps = DIAGONAL if diagonal else MANHATTAN
-    ports = []
+    ports: list[Port] = []
     for d in steps:
         for side in (-1, 1):
-            leg = _leg(c, d, reach, grid, diagonal, side)
-            if len(leg) == 2 and side > 0:
+            leg = _leg(c, d, reach, grid, diagonal, side, JOG * width)
+            if ports and np.array_equal(ports[-1].leg, leg):
                 continue  # already on the grid: one port is enough
             cell = grid.nearest(leg[-1])[0]
             if np.abs(grid.xy(cell[0], cell[1]) - leg[-1]).max() > 1e-6:
@@ -114,6 +149,12 @@ def candidate_ports(
             )
             rc = tuple((n[1], n[0]) for n in behind)
             ports.append(
-                Port(terminal=index, cell=(int(cell[0]), int(cell[1])), leg=leg, behind=rc)
+                Port(
+                    terminal=index,
+                    cell=(int(cell[0]), int(cell[1])),
+                    leg=leg,
+                    behind=rc,
+                    origin=(float(c[0]), float(c[1])),
+                )
             )
     return ports

@@ -48,18 +48,25 @@ def polygon_region(polygons) -> kdb.Region:
     return region
 
 
-def octagon(width: float) -> kdb.Polygon:
-    """An octagon on the database grid, edges at 0/45/90°, at least ``width`` across every way."""
+def pen(width: float) -> kdb.Polygon:
+    """The 16-gon a trace of ``width`` is drawn with, on the database grid: vertices every
+    22.5° on the circle of radius ``width/2``, so the metal stays within ``width/2`` of its
+    centreline (at bends too) while sides of 0/45/90° runs are exactly ``width`` apart (the
+    45° vertices are rounded outwards, the others inwards)."""
     h = int(round(width / 2 / DBU))
-    a = int(np.ceil(h * (np.sqrt(2.0) - 1.0)))
-    pts = [(h, -a), (h, a), (a, h), (-a, h), (-h, a), (-h, -a), (-a, -h), (a, -h)]
+    q = int(np.ceil(h / np.sqrt(2.0)))
+    c, s = int(h * np.cos(np.pi / 8)), int(h * np.sin(np.pi / 8))
+    quarter = [(h, 0), (c, s), (q, q), (s, c)]
+    pts = quarter + [(-y, x) for x, y in quarter]
+    pts += [(-x, -y) for x, y in pts]
     return kdb.Polygon([kdb.Point(x, y) for x, y in pts])
 
 
 def trace_region(line: np.ndarray, width: float) -> kdb.Region:
-    """The metal of a centreline at ``width``: the Minkowski sum of the line and an octagon, so
-    sides run at 0/45/90°, bends are bevelled and short jogs leave no spikes."""
-    return kdb.Region(octagon(width).minkowski_sum(_points(line), False))
+    """The metal of a centreline at ``width``: the Minkowski sum of the line and the
+    :func:`pen`, so straight runs at 0/45/90° have sides at ``width/2``, bends are rounded
+    within ``width/2`` of the bend point and short jogs leave no spikes."""
+    return kdb.Region(pen(width).minkowski_sum(_points(line), False))
 
 
 def metal(terminals, lines, width: float, extra: kdb.Region | None = None) -> kdb.Region:
