@@ -1,0 +1,120 @@
+"""Wide traces at bends and where a leg leaves its pad: the metal stays within w/2 of its
+centreline, keeps RDL.S from a round capture it bends beside, and has no notch or neck."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from masklayout.routing import Net, Obstacle, RoutingProblem, Terminal, route
+from masklayout.routing.grid import Grid, segment_distance
+from masklayout.routing.ports import DIAGONAL, candidate_ports
+from masklayout.routing.shapes import metal, simplify, trace_region
+from tests.routing_check import problems, region
+from tests.test_routing_router import box, disc
+
+S = 10.0
+DBU = 0.001
+
+
+@pytest.mark.parametrize("width", [12.0, 30.0])
+@pytest.mark.parametrize(
+    "line",
+    [
+        [[0, 0], [100, 0], [200, 100]],  # 45°
+        [[0, 0], [100, 0], [100, 100]],  # 90°
+        [[0, 0], [100, 0], [110, 10], [200, 10]],  # a short 45° jog
+        [[0, 0], [50, 50], [50, 120], [0, 170]],  # two 45° bends
+        [[0.4, 0.7], [60.4, 0.7], [90.4, 30.7], [90.4, 90.7]],  # off the µm grid
+    ],
+)
+def test_trace_metal_stays_within_half_its_width_of_the_centreline(width, line):
+    line = np.array(line, dtype=float)
+    m = trace_region(line, width)
+    pts = np.array([(p.x * DBU, p.y * DBU) for poly in m.each() for p in poly.each_point_hull()])
+    reach = segment_distance(pts, line[:-1], line[1:]).max()
+    # Rounding to the 1 nm grid only: the octagon reached w/2 / cos(22.5°), 8 % further.
+    assert reach <= width / 2 + 0.001
+    # Straight runs keep the full width: a 0° and a 45° run are w across.
+    flat = trace_region(np.array([[0.0, 0.0], [100.0, 0.0]]), width).bbox()
+    assert flat.height() == round(width / DBU)
+    slant = trace_region(np.array([[0.0, 0.0], [100.0, 100.0]]), width)
+    assert slant.width_check(round(width / DBU) - 2).count() <= 2 * 16  # only the end caps
+
+
+def _one_net(width, pad_at, bump_at, captures) -> RoutingProblem:
+    (px, py), (bx, by) = pad_at, bump_at
+    return RoutingProblem(
+        outline=box(0, 0, 800, 700),
+        edge_clearance=20.0,
+        space=S,
+        nets=(
+            Net(
+                name="N",
+                terminals=(
+                    Terminal(name="pad P", polygon=box(px - 30, py - 30, px + 30, py + 30)),
+                    Terminal(name="bump B", polygon=disc(bx, by, 120)),
+                ),
+                width=width,
+            ),
+        ),
+        obstacles=tuple(
+            Obstacle(name=f"bump X{i}", polygon=disc(x, y, d))
+            for i, ((x, y), d) in enumerate(captures)
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "pad_at", "bump_at", "captures"),
+    [
+        # The trace bends at the clearance from the round capture (on main its bend's outer
+        # corner came 9.0 µm, at 12 µm 9.98 µm from it).
+        (30.0, (168.7, 109.1), (469.2, 515.6), [((437.9, 379.9), 105.4)]),
+        (30.0, (158.7, 135.9), (518.4, 563.8), [((289.7, 462.3), 136.3), ((477.6, 434.5), 88.5)]),
+        (12.0, (158.2, 135.9), (573.7, 598.0), [((248.2, 380.6), 129.9)]),
+    ],
+)
+def test_wide_trace_bending_beside_a_round_capture_keeps_the_space(
+    width, pad_at, bump_at, captures
+):
+    p = _one_net(width, pad_at, bump_at, captures)
+    result = route(p)
+    assert not result.unrouted, result.unrouted
+    assert problems(p, result) == []
+    m = region(result.routed[0].polygons)
+    caps = region([o.polygon for o in p.obstacles])
+    s = round(S / DBU)
+    assert m.separation_check(caps, s).is_empty()
+    # ... and the route does run at the clearance (within 1 µm of it)
+    assert not m.separation_check(caps, s + 1000).is_empty()
+
+
+@pytest.mark.parametrize("width", [12.0, 30.0])
+def test_wide_trace_leaving_a_pad_at_any_angle_joins_the_grid_without_notch_or_neck(width):
+    """Every leg out of pads centred off the grid (45° legs with a jog onto the grid, axis legs
+    with a 45° jog), continued on the grid in every direction the port allows: pad and trace
+    merged have no notch under RDL.S and are nowhere narrower than the trace (but at the far
+    end, whose round cap a width check reads as narrow)."""
+    pitch = 10.0 if width == 30.0 else 5.5
+    grid = Grid(x0=0.0, y0=0.0, pitch=pitch, nx=400, ny=400)
+    rng = np.random.default_rng(7)
+    for c in np.round(rng.uniform(1000, 1000 + pitch, (12, 2)), 3):
+        pad = box(c[0] - 30, c[1] - 30, c[0] + 30, c[1] + 30)
+        for port in candidate_ports(0, pad, width, S, grid, True):
+            jogs = np.hypot(*np.diff(port.leg, axis=0)[1:].T)
+            assert np.all(jogs >= width / 10 - 0.001), port.leg
+            for n in DIAGONAL:
+                if (n[1], n[0]) in port.behind:
+                    continue
+                end = port.leg[-1] + np.array(n) * pitch * 8
+                line = simplify(np.concatenate([port.leg, [end]]))
+                m = metal([pad], [line], width)
+                assert m.notch_check(round(S / DBU)).is_empty(), line.tolist()
+                thin = [
+                    e
+                    for e in m.width_check(round(width / DBU) - 2).each()
+                    if np.hypot(*(np.array([e.bbox().center().x, e.bbox().center().y]) * DBU - end))
+                    > width
+                ]
+                assert not thin, line.tolist()
