@@ -102,8 +102,9 @@ def test_wide_trace_leaving_a_pad_at_any_angle_joins_the_grid_without_notch_or_n
     for c in np.round(rng.uniform(1000, 1000 + pitch, (12, 2)), 3):
         pad = box(c[0] - 30, c[1] - 30, c[0] + 30, c[1] + 30)
         for port in candidate_ports(0, pad, width, S, grid, True):
+            # a jog between parallel runs narrows round metal below 3.4 % of the width
             jogs = np.hypot(*np.diff(port.leg, axis=0)[1:].T)
-            assert np.all(jogs >= width / 10 - 0.001), port.leg
+            assert np.all(jogs >= 0.035 * width), port.leg
             for n in DIAGONAL:
                 if (n[1], n[0]) in port.behind:
                     continue

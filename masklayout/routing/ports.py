@@ -7,10 +7,11 @@ diagonal style, 90° in manhattan style).
 
 A jog is none or at least ``JOG`` trace widths long: a shorter one between parallel runs leaves
 the metal narrower than the trace where the pen's facets at its two bends face each other (the
-width holds from 3.4 % of the trace width on). Legs start at the terminal's centre moved by at
-most 1 nm so that its x + y (in nm) has the parity of the grid cells': where a 45° and a -45°
-side of the metal meet, they then meet on the 1 nm grid (else the corner, rounded, can be a hair
-under 90° and a notch).
+width holds from 3.4 % of the trace width on); the leg then starts off the centre by the jog it
+saves. The jog after a diagonal leg is an even number of nm long (the leg starts 1 nm further
+back if need be): x + y in nm then has one parity along the leg and beyond its port, and where
+a 45° side of the metal meets a -45° one they meet on the 1 nm grid (a corner rounded onto it
+can be a hair under 90°, a notch).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 from masklayout.routing.grid import Grid, halo
 
-JOG = 0.1
+JOG = 0.04
 DIAGONAL = ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
 MANHATTAN = ((1, 0), (0, 1), (-1, 0), (0, -1))
 
@@ -61,15 +62,6 @@ def _to_grid(value: float, origin: float, pitch: float, sign: int, least: float 
     return round(g, 3)
 
 
-def _on_parity(c: np.ndarray, grid: Grid) -> np.ndarray:
-    """``c`` moved 1 nm along x where its x + y in nm differs in parity from the grid cells'
-    (which share one parity when the pitch is an even number of nm)."""
-    cells = round(grid.x0 * 1000) + round(grid.y0 * 1000)
-    if round(grid.pitch * 1000) % 2 or (round(c[0] * 1000) + round(c[1] * 1000) - cells) % 2 == 0:
-        return c
-    return np.round(c + (0.001, 0.0), 3)
-
-
 def _leg(
     c: np.ndarray,
     d: tuple[int, int],
@@ -82,7 +74,8 @@ def _leg(
     """Leg from ``c`` along ``d`` past ``reach``, then a jog onto the grid (``side`` picks which
     neighbouring grid line: the one below/left (-1) or above/right (+1) of an axis leg, or a
     horizontal (-1) or vertical (+1) jog after a diagonal leg). A jog shorter than ``least`` is
-    not drawn: the leg starts that much off ``c`` instead, on the line of its port."""
+    not drawn: the leg starts that much off ``c`` instead, on the line of its port. The jog after
+    a diagonal leg is an even number of nm long."""
     origin = (grid.x0, grid.y0)
     start = np.array(c, dtype=float)
     if d[0] == 0 or d[1] == 0:
@@ -114,6 +107,9 @@ def _leg(
     if abs(pv - bend[v]) < least:
         start[v] += pv - bend[v]
         bend[v] = pv
+    elif round(abs(pv - bend[v]) * 1000) % 2:  # an odd number of nm: start 1 nm further back
+        start[v] -= d[v] * 0.001
+        bend[v] = round(bend[v] - d[v] * 0.001, 3)
     points = [start.tolist(), bend]
     if abs(pv - bend[v]) > 1e-9:
         port = [0.0, 0.0]
@@ -126,7 +122,7 @@ def candidate_ports(
     index: int, polygon: np.ndarray, width: float, space: float, grid: Grid, diagonal: bool
 ) -> list[Port]:
     """Every way out of the terminal (legality is checked by the caller)."""
-    c = _on_parity(centre(polygon), grid)
+    c = centre(polygon)
     reach = float(np.hypot(*(np.asarray(polygon) - c).T).max()) + halo(
         width / 2 + space, grid.pitch
     )
