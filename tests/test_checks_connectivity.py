@@ -226,23 +226,25 @@ def test_a_pad_wired_to_the_wrong_bump_is_one_wrong_connection_naming_the_bump_l
     assert x1 - x0 < 100 and y1 - y0 < 100
 
 
+def _bridge_and_merge(layout: kdb.Layout, die: kdb.Cell) -> None:
+    """VDD's trace corner (-700, 1200) joined by a 20 um neck (x -700 to -600) to a 200 um
+    block (x -600 to 900) over GND's trace end, the die's RDL merged into one polygon."""
+    rdl = die.shapes(layout.layer(12, 0))
+    rdl.insert(kdb.DBox(-700, 1190, -600, 1210))
+    rdl.insert(kdb.DBox(-600, 1100, 900, 1300))
+    merged = kdb.Region(rdl).merged()
+    rdl.clear()
+    rdl.insert(merged)
+    assert rdl.size() == 1
+
+
 def test_a_short_inside_one_merged_rdl_shape_is_marked_at_its_narrowest_neck(tmp_path):
     """VDD's trace corner (-700, 1200) joined by a 20 um neck (x -700 to -600) to a 200 um
     block (x -600 to 900) over GND's trace end, all merged into one RDL polygon as the layout
     draws metal (no seam between the nets): the marker is still the neck, where the walk out
     from VDD's terminals meets the walk from GND's (KLayout hands the net back in pieces)."""
     spec_path, gds = built(tmp_path)
-
-    def bridge_and_merge(layout: kdb.Layout, die: kdb.Cell) -> None:
-        rdl = die.shapes(layout.layer(12, 0))
-        rdl.insert(kdb.DBox(-700, 1190, -600, 1210))
-        rdl.insert(kdb.DBox(-600, 1100, 900, 1300))
-        merged = kdb.Region(rdl).merged()
-        rdl.clear()
-        rdl.insert(merged)
-        assert rdl.size() == 1
-
-    edit_die(gds, bridge_and_merge)
+    edit_die(gds, _bridge_and_merge)
     code, report, _ = checked(spec_path, gds, tmp_path)
     assert code == 1
     (short,) = net_markers(report)["NET.SHORT"]
@@ -260,16 +262,7 @@ def test_a_short_of_more_parts_than_the_neck_search_takes_is_marked_by_its_box(
     metal to the far end of the 200 um block (x 900), not the neck."""
     monkeypatch.setattr(connectivity, "NECK_PARTS", 1)
     spec_path, gds = built(tmp_path)
-
-    def bridge_and_merge(layout: kdb.Layout, die: kdb.Cell) -> None:
-        rdl = die.shapes(layout.layer(12, 0))
-        rdl.insert(kdb.DBox(-700, 1190, -600, 1210))
-        rdl.insert(kdb.DBox(-600, 1100, 900, 1300))
-        merged = kdb.Region(rdl).merged()
-        rdl.clear()
-        rdl.insert(merged)
-
-    edit_die(gds, bridge_and_merge)
+    edit_die(gds, _bridge_and_merge)
     code, report, _ = checked(spec_path, gds, tmp_path)
     assert code == 1
     (short,) = net_markers(report)["NET.SHORT"]
