@@ -34,7 +34,7 @@ import klayout.db as db
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import Delaunay, QhullError
+from scipy.spatial import Delaunay, KDTree, QhullError
 
 from masklayout import layout as layout_module
 from masklayout.checks import connectivity, webs
@@ -328,6 +328,9 @@ def _close_groups(centres: np.ndarray, minimum: float) -> np.ndarray:
     never every pair within ``minimum`` of a dense array."""
     n = len(centres)
     if n < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    nearest = KDTree(centres).query(centres, k=2)[0][:, 1]
+    if not (nearest < minimum).any():  # the common clean die: no triangulation
         return np.empty((0, 2), dtype=np.int64)
     try:
         simplices = Delaunay(centres).simplices
