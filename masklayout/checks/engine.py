@@ -329,7 +329,7 @@ def _close_groups(centres: np.ndarray, minimum: float) -> np.ndarray:
     n = len(centres)
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
-    nearest = KDTree(centres).query(centres, k=2)[0][:, 1]
+    nearest = np.asarray(KDTree(centres).query(centres, k=2)[0])[:, 1]
     if not (nearest < minimum).any():  # the common clean die: no triangulation
         return np.empty((0, 2), dtype=np.int64)
     try:
