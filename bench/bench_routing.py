@@ -1,9 +1,10 @@
 """Route realistic fan-in dies: time for the ~150-pad die, and growth with the number of nets.
 
-Run: python bench/bench_routing.py [--large] [--signal] [--clockwise]
+Run: python bench/bench_routing.py [--large] [--signal] [--clockwise | --auto]
   --large      adds a 1,000-pad die (50 x 50 bumps at 0.4 mm, pads at 80.6 µm, 1,000 signal nets)
   --signal     routes the signal nets only (leaves out the two power nets VDD and VSS)
   --clockwise  the plain clockwise pin map instead of the planned one (see tests/fanin.py)
+  --auto       the signals' bumps chosen by the tool's free assignment (``bump: auto``)
 Prints per die the nets, the nets routed and the seconds, the time of the 150-pad die against
 the issue's 2 s target, and the growth exponent (least-squares slope of log time on log nets).
 """
@@ -39,7 +40,10 @@ def timed(case: fanin.Case, signal: bool, order: str) -> tuple[int, int, float]:
 
 def main() -> None:
     signal = "--signal" in sys.argv
-    order = "clockwise" if "--clockwise" in sys.argv else "planned"
+    order = next(
+        (o for o in ("clockwise", "auto") if f"--{o}" in sys.argv),
+        "planned",
+    )
     sizes = [
         fanin.Case("6x6", 6, 400.0, 250.0, 32, 420.0, power_pads=4, power_bumps=2),
         fanin.Case("8x8", 8, 400.0, 250.0, 64, 420.0, power_pads=8, power_bumps=4),

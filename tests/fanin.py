@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from masklayout.routing import Net, Obstacle, RoutingProblem, Terminal
+from masklayout.routing.assign import assign_bumps
 
 WIDTH = 10.0
 SPACE = 10.0
@@ -112,7 +113,8 @@ def _angle(p: tuple[float, float]) -> float:
 def pin_map(case: Case, order: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Net -> (pad names, bump names). ``order``: "planned" (bump nearest in angle, order
     preserved), "clockwise" (the outer rings' bumps in clockwise order from pad 1's angle,
-    unplanned), "rows" (pads clockwise to bumps row by row) or "rings" (outer ring first)."""
+    unplanned), "auto" (the tool's own free assignment, ``assign_bumps``), "rows" (pads
+    clockwise to bumps row by row) or "rings" (outer ring first)."""
     pad_list, bump_list = pads(case), bumps(case)
     k = len(pad_list)
     # Power: every third pad on two contiguous arcs (VDD top half, VSS bottom half).
@@ -154,6 +156,10 @@ def pin_map(case: Case, order: str) -> dict[str, tuple[tuple[str, ...], tuple[st
                 outer, key=lambda b: ((_angle(b[1]) - first) % (2 * math.pi), ring[b[0]])
             )
         ]
+    elif order == "auto":
+        pad_xy = np.array([p[1] for p in signal_pads])
+        bump_xy = np.array([b[1] for b in free_bumps])
+        chosen = [free_bumps[k][0] for k in assign_bumps(pad_xy, bump_xy)]
     elif order == "rings":
         by_ring = sorted(free_bumps, key=lambda b: (ring[b[0]], _angle(b[1])))
         chosen = [b[0] for b in by_ring[: len(signal_pads)]]

@@ -55,12 +55,13 @@ def test_fanin_every_net_routes(routed):
 
 @pytest.mark.parametrize(
     ("case", "order"),
-    [("10x10", "planned"), ("12x12", "planned"), ("10x10", "clockwise")],
+    [("10x10", "planned"), ("12x12", "planned"), ("10x10", "clockwise"), ("12x12", "auto")],
 )
 def test_fanin_signal_nets_of_planned_and_clockwise_maps_all_route_legally(case, order):
     """Planned (each pad to the bump nearest in angle) and plain clockwise (the outer rings'
     bumps numbered clockwise from pad 1, as a designer would without a planning script: 56 of
-    the 10x10's 82 nets go elsewhere than planned) pin maps."""
+    the 10x10's 82 nets go elsewhere than planned) pin maps, and the tool's own free assignment
+    (``bump: auto``)."""
     p, _ = problem(case, order)
     p = dataclasses.replace(p, nets=tuple(n for n in p.nets if n.name not in ("VDD", "VSS")))
     result = route(p)
