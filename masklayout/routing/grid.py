@@ -23,6 +23,16 @@ def halo(distance: float, pitch: float) -> float:
     return math.sqrt(distance * distance + pitch * pitch / 2.0)
 
 
+def sample(line: np.ndarray, step: float) -> np.ndarray:
+    """The polyline's vertices and points between them at most ``step`` apart (the first
+    vertex, then each segment's points up to and including its end)."""
+    pts = [line[:1]]
+    for a, b in zip(line[:-1], line[1:], strict=True):
+        n = max(1, int(math.ceil(np.hypot(*(b - a)) / step)))
+        pts.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
+    return np.concatenate(pts)
+
+
 def segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Distance from each of ``points`` (n, 2) to the nearest of the segments ``a[k]-b[k]``."""
     points = np.asarray(points, dtype=float).reshape(-1, 2)

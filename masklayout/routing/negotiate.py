@@ -26,6 +26,7 @@ from masklayout.routing.grid import (
     halo,
     inside,
     polygon_distance,
+    sample,
     segment_distance,
 )
 from masklayout.routing.model import Net, Terminal
@@ -300,11 +301,7 @@ class Negotiator:
         terminal (µm)."""
         key = ("tail", id(port))
         if key not in self._legs:
-            samples = [port.leg[:1]]
-            for a, b in zip(port.leg[:-1], port.leg[1:], strict=True):
-                n = max(1, int(math.ceil(np.hypot(*(b - a)) / (self.grid.pitch / 2))))
-                samples.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
-            pts = np.concatenate(samples)
+            pts = sample(port.leg, self.grid.pitch / 2)
             deep = polygon_distance(pts, polygon) == 0
             deep[deep] = segment_distance(pts[deep], *edges(polygon)) >= width / 2
             self._legs[key] = (port, pts[~deep])
@@ -401,11 +398,8 @@ class Negotiator:
     def _leg_line(self, port: Port) -> np.ndarray:
         key = ("line", id(port))
         if key not in self._legs:
-            pts = [port.leg[:1]]
-            for a, b in zip(port.leg[:-1], port.leg[1:], strict=True):
-                n = max(1, int(math.ceil(np.hypot(*(b - a)) / (self.grid.pitch / 2))))
-                pts.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
-            self._legs[key] = (port, four_connected(self.grid.nearest(np.concatenate(pts))))
+            line = four_connected(self.grid.nearest(sample(port.leg, self.grid.pitch / 2)))
+            self._legs[key] = (port, line)
         return self._legs[key][1]
 
     def shared_cells(self, st: NetState) -> np.ndarray:

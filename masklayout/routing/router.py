@@ -7,7 +7,7 @@ import klayout.db as kdb
 import numpy as np
 
 from masklayout.routing.diagnose import Diagnosis
-from masklayout.routing.grid import Grid, halo, polyline_polygon_distance
+from masklayout.routing.grid import Grid, halo, polyline_polygon_distance, sample
 from masklayout.routing.group import group_terminals, has_neighbours
 from masklayout.routing.model import (
     Net,
@@ -55,14 +55,6 @@ def _centrelines(st: NetState, grid: Grid) -> list[np.ndarray]:
         parts += [body, piece.end.leg[::-1]]
         lines.append(simplify(np.concatenate(parts)))
     return lines
-
-
-def _sample(line: np.ndarray, step: float) -> np.ndarray:
-    pts = [line[:1]]
-    for a, b in zip(line[:-1], line[1:], strict=True):
-        n = max(1, int(np.ceil(np.hypot(*(b - a)) / step)))
-        pts.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
-    return np.concatenate(pts)
 
 
 def route(problem: RoutingProblem) -> RoutingResult:
@@ -113,7 +105,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
         touched: set[int] = set()
         if given:
             cells = np.unique(
-                grid.nearest(np.concatenate([_sample(f, pitch / 2) for f in given])), axis=0
+                grid.nearest(np.concatenate([sample(f, pitch / 2) for f in given])), axis=0
             )
             walls = neg.walls(k, n.width)
             cells = cells[~walls[cells[:, 0], cells[:, 1]]]
