@@ -59,15 +59,9 @@ class Diagnosis:
         return _congestion(self, st)
 
     def in_the_way(self, st: NetState) -> list[str]:
-        """The routed nets whose footprint covers the cells the failed net shared."""
-        covering = self.feet.covering(st.shared, st.net.width)
-        return sorted(
-            self.states[i].net.name
-            for i in covering
-            if self.states[i] is not st
-            and self.states[i].failure is None
-            and not self.states[i].congested
-        )
+        """The routed nets whose footprint covers the cells the failed net shared (only placed
+        nets have footprints: a net that lost was ripped up)."""
+        return sorted(self.states[i].net.name for i in self.feet.covering(st.shared, st.net.width))
 
 
 def _congestion(diagnosis: Diagnosis, st: NetState) -> tuple[tuple[float, float], str]:
