@@ -23,6 +23,15 @@ def halo(distance: float, pitch: float) -> float:
     return math.sqrt(distance * distance + pitch * pitch / 2.0)
 
 
+def disk_offsets(radius: float, pitch: float) -> np.ndarray:
+    """The (row, column) offsets of the cells whose centres lie closer than ``radius`` to a
+    cell's centre, on a grid of ``pitch``."""
+    k = int(math.ceil(radius / pitch))
+    dy, dx = np.mgrid[-k : k + 1, -k : k + 1]
+    keep = np.hypot(dx, dy) * pitch < radius
+    return np.stack([dy[keep], dx[keep]], axis=1)
+
+
 def sample(line: np.ndarray, step: float) -> np.ndarray:
     """The polyline's vertices and points between them at most ``step`` apart (the first
     vertex, then each segment's points up to and including its end)."""

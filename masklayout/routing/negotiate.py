@@ -22,6 +22,7 @@ from scipy import ndimage
 from masklayout.routing.grid import (
     Grid,
     crosses,
+    disk_offsets,
     edges,
     halo,
     inside,
@@ -108,13 +109,6 @@ class NetState:
         return self.net.style != "manhattan"
 
 
-def _disk(radius: float, pitch: float) -> np.ndarray:
-    k = int(math.ceil(radius / pitch))
-    dy, dx = np.mgrid[-k : k + 1, -k : k + 1]
-    keep = np.hypot(dx, dy) * pitch < radius
-    return np.stack([dy[keep], dx[keep]], axis=1)
-
-
 # Whole numbers k of cells for which a lattice point at least k from both ends of an axis or
 # diagonal grid step is at least k from the step (not 5: the point (4, -3) is 4.95 from the
 # step (0, 0)-(1, 1)); checked in the tests.
@@ -181,8 +175,8 @@ class Negotiator:
                 d = a / 2 + b / 2 + space
                 reach = halo(d, grid.pitch)
                 self.disks[a, b] = (
-                    _disk(_lattice_reach(d, grid.pitch) or reach, grid.pitch),
-                    _disk(reach + grid.pitch * math.sqrt(0.5), grid.pitch),
+                    disk_offsets(_lattice_reach(d, grid.pitch) or reach, grid.pitch),
+                    disk_offsets(reach + grid.pitch * math.sqrt(0.5), grid.pitch),
                 )
         lo = np.array([p.min(0) for _, p, _ in statics]).reshape(-1, 2)
         hi = np.array([p.max(0) for _, p, _ in statics]).reshape(-1, 2)
@@ -381,7 +375,7 @@ class Negotiator:
         if not hug.any():
             return line
         cells = np.stack([line[hug] // grid.nx, line[hug] % grid.nx], axis=1)
-        pushed = self._flat((cells[:, None, :] + _disk(HUG + 1.5, 1.0)[None]).reshape(-1, 2))
+        pushed = self._flat((cells[:, None, :] + disk_offsets(HUG + 1.5, 1.0)[None]).reshape(-1, 2))
         pushed = pushed[~self._hugs[width][pushed]]
         return np.unique(np.concatenate([line[~hug], pushed]))
 
@@ -819,7 +813,7 @@ class Negotiator:
         time (those move from pass to pass, and history spread over them never adds up)."""
         w = st.net.width
         if w not in self._blur:
-            self._blur[w] = _disk(HISTORY_TRACKS * (w + self.space), self.grid.pitch)
+            self._blur[w] = disk_offsets(HISTORY_TRACKS * (w + self.space), self.grid.pitch)
         g = self.grid
         cells = np.stack(np.divmod(self.shared_cells(st), g.nx), axis=1)
         near = (cells[:, None, :] + self._blur[w][None]).reshape(-1, 2)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from masklayout.routing.negotiate import Negotiator, NetState, Piece, _disk, line_cells
+from masklayout.routing.grid import disk_offsets
+from masklayout.routing.negotiate import Negotiator, NetState, Piece, line_cells
 
 
 def corners(cells: np.ndarray) -> np.ndarray:
@@ -46,7 +47,7 @@ class Smoother:
         own[st.foot[st.net.width]] = True
         others = occ.reshape(-1) - own
         nx = neg.grid.nx
-        disk = _disk(st.net.width + neg.space, neg.grid.pitch)
+        disk = disk_offsets(st.net.width + neg.space, neg.grid.pitch)
         several = len(st.pieces) > 1
         stamps = [self._stamp(piece, disk) for piece in st.pieces] if several else []
         near = np.zeros(occ.size if several else 0, np.int32)  # the net's pieces near each cell

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from masklayout.routing.grid import disk_offsets
 from masklayout.routing.ports import centre
 
 _RING = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
@@ -87,13 +88,6 @@ def stubs(path: np.ndarray, clear_run: int, clear: float, pitch: float) -> Stubs
     )
 
 
-def _disk(radius: float, pitch: float) -> np.ndarray:
-    k = int(math.ceil(radius / pitch))
-    dy, dx = np.mgrid[-k : k + 1, -k : k + 1]
-    keep = np.hypot(dx, dy) * pitch < radius
-    return np.stack([dy[keep], dx[keep]], axis=1)
-
-
 def branch_costs(
     base: np.ndarray,
     tree: np.ndarray,
@@ -108,7 +102,7 @@ def branch_costs(
     in ``tree_stubs``."""
     shape = np.array(base.shape)
     costs = base.copy()
-    disk = _disk(clear, pitch)
+    disk = disk_offsets(clear, pitch)
     local = tree - off
     local = local[np.all((local >= disk.min(0)) & (local < shape + disk.max(0)), 1)]
     if len(local):
