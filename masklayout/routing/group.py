@@ -14,6 +14,8 @@ from dataclasses import replace
 
 import klayout.db as kdb
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull
 
 from masklayout.routing.grid import polyline_polygon_distance
@@ -52,13 +54,6 @@ def group_terminals(
     module text) merged into one terminal, and the members of each of its terminals."""
     terms = net.terminals
     s = int(round(space / DBU))
-    parent = list(range(len(terms)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
     joins: dict[tuple[int, int], kdb.Region] = {}
     for i in range(len(terms)):
         for j in range(i + 1, len(terms)):
@@ -74,12 +69,14 @@ def group_terminals(
                 and pair.notch_check(s).is_empty()
             ):
                 joins[i, j] = hull
-                parent[root(j)] = root(i)
     if not joins:
         return net, tuple((t,) for t in terms)
+    pairs = np.array(list(joins))
+    linked = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), (len(terms),) * 2)
+    label = connected_components(linked, directed=False)[1]
     groups: dict[int, list[int]] = {}
     for i in range(len(terms)):
-        groups.setdefault(root(i), []).append(i)
+        groups.setdefault(int(label[i]), []).append(i)
     merged: list[Terminal] = []
     members: list[tuple[Terminal, ...]] = []
     for group in groups.values():
