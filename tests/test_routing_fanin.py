@@ -69,11 +69,15 @@ def test_fanin_signal_nets_of_planned_and_clockwise_maps_all_route_legally(case,
     assert problems(p, result) == []
 
 
-def test_fanin_10x10_with_both_power_trees_routes_every_net_legally():
-    """The 10 x 10 die at 0.4 mm, 112 pads, VDD and VSS of 16 pads and 6 bumps each as trees:
-    every net routes, and the metal read as polygons keeps every rule and connects each net's
-    terminals (tests/routing_check.py, independent of the router's own check)."""
-    p, _ = problem("10x10", "planned")
+@pytest.mark.parametrize("case", ["10x10", "12x12"])
+def test_fanin_with_both_power_trees_routes_every_net_legally(case):
+    """The 10 x 10 die at 0.4 mm, 112 pads, VDD and VSS of 16 pads and 6 bumps each as trees,
+    and the 12 x 12, 150 pads, 24 pads and 8 bumps each: every net routes, and the metal read as
+    polygons keeps every rule and connects each net's terminals (tests/routing_check.py,
+    independent of the router's own check). On the 12 x 12 each power pad sits between two
+    signal pads, so the trees' branches pen pairs of signals in: a branch hugging a bump must
+    move over for the signal beside it (it did not, and 6 signals crossed their neighbours)."""
+    p, _ = problem(case, "planned")
     assert {"VDD", "VSS"} <= {n.name for n in p.nets if len(n.terminals) > 2}
     result = route(p)
     assert not result.unrouted, result.unrouted

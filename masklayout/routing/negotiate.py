@@ -5,7 +5,8 @@ unconnected terminal, until all are connected. Each trace width w' has its own o
 of width w covers there every cell closer than ``w/2 + w'/2 + space`` to its centreline cells
 (exactly, when that is a whole ``LATTICE_CELLS`` number of cells, else its halo); a net's cell
 that another net covers in the occupancy of its own width is shared.
-Nets pay ``(1 + history) · (1 + present · sharing)`` per unit length; after each pass the nets that
+Nets pay ``(1 + history) · (1 + present · sharing)`` per unit length (a two-terminal net counts a
+tree's cover at ``TREE_SHARE``: a tree can move a branch over); after each pass the nets that
 still share cells are ripped up and rerouted with a higher present factor and the shared cells'
 history raised, until no cell is shared. Nets still sharing after the last pass are dropped,
 most-shared first, and reported.
@@ -50,6 +51,10 @@ HISTORY_TRACKS = 6  # radius, in tracks (width + space), of the area a conflict 
 TREE_PRESENT = 10.0  # least present factor for a tree branch that must cross other nets
 CROSSING = 500.0  # price of a cell on another net's centreline, for a tree that cannot go around
 SQUEEZE = 50.0  # price of a cell of another net's centreline that hugs a wall, for a tree
+# A two-terminal net pays this fraction of the present price on cells a tree covers: a tree
+# can move its branch (any port, any junction), a crossed signal cannot, so a signal squeezed
+# between a bump and a tree's branch pushes the branch over instead of crossing its neighbour.
+TREE_SHARE = 0.5
 STRICT_REACH = 4  # a dropped net's strict retry searches within this many margins of its box
 HUG = 2  # cells from a wall within which a centreline hugs it (see ``Negotiator._hard``)
 
@@ -167,6 +172,7 @@ class Negotiator:
         self.outline = outline
         self.edge_clearance = edge_clearance
         self.occ = {w: np.zeros((grid.ny, grid.nx), np.int16) for w in widths}
+        self.tree_occ = {w: np.zeros((grid.ny, grid.nx), np.int16) for w in widths}
         self.hist = np.zeros((grid.ny, grid.nx), np.float32)
         self.present = PRESENT_START
         self.disks: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
@@ -339,6 +345,8 @@ class Negotiator:
         st.used, st.foot = self.footprint(st)
         for w, foot in st.foot.items():
             np.add.at(self.occ[w].reshape(-1), foot, 1)
+            if len(st.net.terminals) > 2:
+                np.add.at(self.tree_occ[w].reshape(-1), foot, 1)
         if not self.trees:
             return
         st.line = self.centreline(st)
@@ -349,6 +357,8 @@ class Negotiator:
     def rip_up(self, st: NetState) -> None:
         for w, foot in st.foot.items():
             np.subtract.at(self.occ[w].reshape(-1), foot, 1)
+            if len(st.net.terminals) > 2:
+                np.subtract.at(self.tree_occ[w].reshape(-1), foot, 1)
         np.subtract.at(self.lines.reshape(-1), st.line, 1)
         np.subtract.at(self.hard.reshape(-1), st.hard, 1)
         st.used, st.foot = np.zeros(0, np.int64), {}
@@ -468,7 +478,10 @@ class Negotiator:
         leg's; in a strict search a port whose leg meets another net is a wall."""
         occ = self.occ[st.net.width][rows, cols]
         present = self.present if present is None else max(present, self.present)
-        costs = (1.0 + self.hist[rows, cols]) * (1.0 + present * occ)
+        crowd = occ
+        if self.trees and len(st.net.terminals) <= 2:
+            crowd = occ - (1.0 - TREE_SHARE) * self.tree_occ[st.net.width][rows, cols]
+        costs = (1.0 + self.hist[rows, cols]) * (1.0 + present * crowd)
         costs[walls[rows, cols]] = -1.0
         if strict:
             costs[occ > 0] = -1.0
