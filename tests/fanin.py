@@ -110,6 +110,15 @@ def _angle(p: tuple[float, float]) -> float:
     return math.atan2(p[0], p[1]) % (2 * math.pi)
 
 
+def _middle(points: list[tuple[float, float]]) -> float:
+    """The clockwise angle of the middle of an arc of points (the angle of their mean unit
+    vector: an arc across straight up averages to up, not to straight down)."""
+    if not points:
+        return 0.0
+    a = np.array([_angle(p) for p in points])
+    return _angle((float(np.sin(a).mean()), float(np.cos(a).mean())))
+
+
 def pin_map(case: Case, order: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Net -> (pad names, bump names). ``order``: "planned" (bump nearest in angle, order
     preserved), "clockwise" (the outer rings' bumps in clockwise order from pad 1's angle,
@@ -126,8 +135,8 @@ def pin_map(case: Case, order: str) -> dict[str, tuple[tuple[str, ...], tuple[st
     ring = {name: min(r, c, n - 1 - r, n - 1 - c) for name, r, c in _rc(case)}
     deepest = max(ring.get(b[0], 0) for b in bump_list)
     second = [b for b in bump_list if ring[b[0]] >= deepest - 1]
-    mid_vdd = np.mean([_angle(dict(pad_list)[p]) for p in vdd]) if vdd else 0.0
-    mid_vss = np.mean([_angle(dict(pad_list)[p]) for p in vss]) if vss else 0.0
+    mid_vdd = _middle([dict(pad_list)[p] for p in vdd])
+    mid_vss = _middle([dict(pad_list)[p] for p in vss])
 
     def nearest(mid: float, taken: set[str]) -> list[str]:
         free = [b for b in second if b[0] not in taken]

@@ -47,7 +47,6 @@ def test_fanin_has_no_router_faults(routed):
     assert not [u for u in result.unrouted if u.reason.startswith("router fault")]
 
 
-@pytest.mark.xfail(strict=True, reason="negotiation leaves 2 of the 84 nets of this die unrouted")
 def test_fanin_every_net_routes(routed):
     _, _, result = routed
     assert not result.unrouted
