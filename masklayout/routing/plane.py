@@ -14,6 +14,7 @@ from masklayout.routing.shapes import DBU, polygon_region
 ROUND = 64  # sides of the polygon standing in for a circle in clearances
 MARGIN = 0.5  # µm of clearance over RDL.S, taken up by the repairs' re-opening
 REPAIRS = 4
+STEPS = 32  # chords tried along each direction at a tip, an eighth of the width apart
 
 
 def disk(radius: float) -> kdb.Polygon:
@@ -58,19 +59,142 @@ def pour(
     free = inner.sized(-margin) - grown(foreign, space + MARGIN)
     terminals = polygon_region([t.polygon for t in net.terminals]) + fixed
     metal = _opened(free, half)
-    for _ in range(REPAIRS):
+    for repair in range(REPAIRS + 1):
         metal = (metal + terminals).merged().interacting(terminals)
-        bad = (
-            metal.width_check(2 * half - 2).polygons()
-            + metal.notch_check(int(round(space / DBU))).polygons()
-        )
-        if bad.is_empty():
+        thin = metal.width_check(2 * half - 2)
+        notches = metal.notch_check(int(round(space / DBU)))
+        if (thin.is_empty() and notches.is_empty()) or repair == REPAIRS:
             break
-        metal = _opened(metal - (bad.sized(2 * margin) - terminals), half)
+        flat, blunt = _tip_cuts(metal, thin, 2 * half, 2 * margin)
+        blunt += notches.polygons().sized(2 * margin)
+        if not blunt.is_empty():
+            metal = _opened(metal - (blunt - terminals), half)
+        # after the re-opening, which would grow the corners of a flat cut back
+        metal -= flat - terminals
     pieces = list(metal.each())
     if len(pieces) > 1:
         return metal, _split(net, pieces, space)
     return metal, None
+
+
+def _tip_cuts(
+    metal: kdb.Region, pairs: kdb.EdgePairs, width: int, margin: int
+) -> tuple[kdb.Region, kdb.Region]:
+    """What to cut away where ``metal`` is narrower than ``width``: the tips that pairs of
+    edges closing in like a wedge point to, each severed along one straight chord (see
+    :func:`_flat_cut`; where several pairs point to one tip, the smallest cut); and, apart,
+    each pair that does not close in, or whose tip no chord cuts clean, as the check reports
+    it, ``margin`` wider (to be opened again)."""
+    cuts = [(pair, _flat_cut(metal, pair, width, margin)) for pair in pairs.each()]
+    flat = kdb.Region()
+    for pair, cut in sorted(
+        ((p, c) for p, c in cuts if c is not None), key=lambda pc: pc[1].area()
+    ):
+        if flat.is_empty() or kdb.Region(pair.bbox()).interacting(flat).is_empty():
+            flat += cut  # the smallest cut at a tip takes the pairs there
+    blunt = kdb.Region()
+    for pair, cut in cuts:
+        if cut is None and kdb.Region(pair.bbox()).interacting(flat).is_empty():
+            blunt.insert(pair.polygon(0).sized(margin))
+    return flat.merged(), blunt.merged()
+
+
+def _flat_cut(metal: kdb.Region, pair: kdb.EdgePair, width: int, margin: int) -> kdb.Region | None:
+    """The tip a closing-in pair of edges points to, with a slit ``margin`` thick along the
+    chord that severs it, or None.
+
+    The chord runs straight across the metal, perpendicular to the pair's bisector or to
+    either edge, nearest the tip first; along each direction the first whose cut leaves no
+    width fault near it (KLayout's check, on the metal around the pair) is a candidate, and the
+    smallest cut of the candidates wins. A flat cut edge meeting the sides at 90° or more is what the check ignores:
+    rounding a tip leaves an arc it flags, and cutting a corner off leaves a new corner."""
+    ends = [
+        np.array([[e.p1.x, e.p1.y], [e.p2.x, e.p2.y]], dtype=float)
+        for e in (pair.first, pair.second)
+    ]
+    d = [e[1] - e[0] for e in ends]
+    if min(float(np.hypot(*v)) for v in d) == 0:
+        return None
+    u = [v / np.hypot(*v) for v in d]
+    cross = float(u[0][0] * u[1][1] - u[0][1] * u[1][0])
+    if abs(cross) < np.sin(np.radians(2)):
+        return None
+    # the apex where the two edges' lines meet, and the rays from it along them
+    t = float((ends[1][0] - ends[0][0]) @ np.array([u[1][1], -u[1][0]])) / cross
+    apex = ends[0][0] + t * u[0]
+    rays = [v if v @ (e.mean(0) - apex) > 0 else -v for v, e in zip(u, ends, strict=True)]
+    reach = 4 * width
+    box = pair.bbox().enlarged(reach, reach)
+    local = metal & kdb.Region(box)
+    inner = kdb.Region(box.enlarged(-width, -width))
+    segs = np.array([[e.p1.x, e.p1.y, e.p2.x, e.p2.y] for e in local.edges().each()], dtype=float)
+    best: kdb.Region | None = None
+    for axis in (_unit(rays[0] + rays[1]), rays[0], rays[1]):
+        along = np.array([-axis[1], axis[0]])
+        start = max(0.0, float(((np.concatenate(ends) - apex) @ axis).min()))
+        for step in range(STEPS):
+            centre = apex + axis * (start + step * width / 8)
+            chord = _chord(segs, centre, axis, 3 * width)
+            if chord is None:
+                continue
+            lo, hi = chord
+            a, b = centre + along * (lo - margin), centre + along * (hi + margin)
+            slit = kdb.Region(_polygon([a, b, b - axis * margin, a - axis * margin]))
+            rest = local - slit
+            mid = centre + along * (lo + hi) / 2
+            cut_off = rest.interacting(_dot(mid - axis * (margin + 4)))
+            if not cut_off.interacting(_dot(mid + axis * 4)).is_empty():
+                continue  # the chord does not sever the tip
+            if not (cut_off - inner).is_empty():
+                break  # what it cuts off is no tip: it goes on beyond the window
+            after = rest - cut_off
+            faults = (after.width_check(width - 2).polygons() & inner).interacting(
+                slit.sized(width)
+            )
+            if faults.is_empty():
+                cut = slit + cut_off
+                if best is None or cut.area() < best.area():
+                    best = cut
+                break
+    return best
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.hypot(*v)
+
+
+def _polygon(points) -> kdb.Polygon:
+    return kdb.Polygon([kdb.Point(int(round(x)), int(round(y))) for x, y in points])
+
+
+def _dot(at: np.ndarray) -> kdb.Region:
+    x, y = (int(round(v)) for v in at)
+    return kdb.Region(kdb.Box(x - 1, y - 1, x + 1, y + 1))
+
+
+def _chord(
+    segs: np.ndarray, centre: np.ndarray, axis: np.ndarray, longest: float
+) -> tuple[float, float] | None:
+    """Where the line through ``centre`` across ``axis`` leaves the metal bounded by ``segs``
+    on either side (offsets along the line); None when ``centre`` is not inside or the chord is
+    longer than ``longest``."""
+    along = np.array([-axis[1], axis[0]])
+    p, e = segs[:, :2], segs[:, 2:] - segs[:, :2]
+    den = along[0] * e[:, 1] - along[1] * e[:, 0]
+    ok = np.abs(den) > 1e-12
+    w = p[ok] - centre
+    t = (w[:, 0] * e[ok, 1] - w[:, 1] * e[ok, 0]) / den[ok]
+    f = (w[:, 0] * along[1] - w[:, 1] * along[0]) / den[ok]
+    hit = (f >= 0) & (f < 1)
+    t, dirs = t[hit], e[ok][hit]
+    if not (t > 0).any() or not (t < 0).any():
+        return None
+    j = np.flatnonzero(t > 0)[np.argmin(t[t > 0])]
+    lo, hi = float(t[t < 0].max()), float(t[j])
+    # edges run with the metal on their right: the centre is inside if it lies right of them
+    if along @ np.array([dirs[j][1], -dirs[j][0]]) >= 0 or hi - lo > longest:
+        return None
+    return lo, hi
 
 
 def _opened(region: kdb.Region, half: int) -> kdb.Region:
