@@ -65,7 +65,7 @@ def pour(
         notches = metal.notch_check(int(round(space / DBU)))
         if (thin.is_empty() and notches.is_empty()) or repair == REPAIRS:
             break
-        flat, blunt = _tip_cuts(metal, thin, 2 * half, 2 * margin)
+        flat, blunt = _tip_cuts(metal, thin, 2 * half, int(round(space / DBU)), 2 * margin)
         blunt += notches.polygons().sized(2 * margin)
         if not blunt.is_empty():
             metal = _opened(metal - (blunt - terminals), half)
@@ -78,14 +78,14 @@ def pour(
 
 
 def _tip_cuts(
-    metal: kdb.Region, pairs: kdb.EdgePairs, width: int, margin: int
+    metal: kdb.Region, pairs: kdb.EdgePairs, width: int, space: int, margin: int
 ) -> tuple[kdb.Region, kdb.Region]:
     """What to cut away where ``metal`` is narrower than ``width``: the tips that pairs of
     edges closing in like a wedge point to, each severed along one straight chord (see
     :func:`_flat_cut`; where several pairs point to one tip, the smallest cut); and, apart,
     each pair that does not close in, or whose tip no chord cuts clean, as the check reports
     it, ``margin`` wider (to be opened again)."""
-    cuts = [(pair, _flat_cut(metal, pair, width, margin)) for pair in pairs.each()]
+    cuts = [(pair, _flat_cut(metal, pair, width, space, margin)) for pair in pairs.each()]
     flat = kdb.Region()
     for pair, cut in sorted(
         ((p, c) for p, c in cuts if c is not None), key=lambda pc: pc[1].area()
@@ -99,15 +99,18 @@ def _tip_cuts(
     return flat.merged(), blunt.merged()
 
 
-def _flat_cut(metal: kdb.Region, pair: kdb.EdgePair, width: int, margin: int) -> kdb.Region | None:
+def _flat_cut(
+    metal: kdb.Region, pair: kdb.EdgePair, width: int, space: int, margin: int
+) -> kdb.Region | None:
     """The tip a closing-in pair of edges points to, with a slit ``margin`` thick along the
     chord that severs it, or None.
 
     The chord runs straight across the metal, perpendicular to the pair's bisector or to
     either edge, nearest the tip first; along each direction the first whose cut leaves no
-    width fault near it (KLayout's check, on the metal around the pair) is a candidate, and the
-    smallest cut of the candidates wins. A flat cut edge meeting the sides at 90° or more is what the check ignores:
-    rounding a tip leaves an arc it flags, and cutting a corner off leaves a new corner."""
+    width or notch fault near it (KLayout's checks, on the metal around the pair) is a
+    candidate, and the smallest cut of the candidates wins. A flat cut edge meeting the sides
+    at 90° or more is what the width check ignores: rounding a tip leaves an arc it flags, and
+    cutting a corner off leaves a new corner."""
     ends = [
         np.array([[e.p1.x, e.p1.y], [e.p2.x, e.p2.y]], dtype=float)
         for e in (pair.first, pair.second)
@@ -129,16 +132,22 @@ def _flat_cut(metal: kdb.Region, pair: kdb.EdgePair, width: int, margin: int) ->
     inner = kdb.Region(box.enlarged(-width, -width))
     segs = np.array([[e.p1.x, e.p1.y, e.p2.x, e.p2.y] for e in local.edges().each()], dtype=float)
     best: kdb.Region | None = None
-    for axis in (_unit(rays[0] + rays[1]), rays[0], rays[1]):
+    bisector = _unit(rays[0] + rays[1])
+    for axis in (bisector, rays[0], rays[1]):
         along = np.array([-axis[1], axis[0]])
+        lattice = _lattice(along)
         start = max(0.0, float(((np.concatenate(ends) - apex) @ axis).min()))
+        inward = along * np.sign(along @ bisector) * 2  # off a side, should it run along one
         for step in range(STEPS):
-            centre = apex + axis * (start + step * width / 8)
+            centre = apex + axis * (start + step * width / 8) + inward
             chord = _chord(segs, centre, axis, 3 * width)
             if chord is None:
                 continue
             lo, hi = chord
-            a, b = centre + along * (lo - margin), centre + along * (hi + margin)
+            a = np.round(centre + along * (lo - margin))
+            b = a + along * (hi - lo + 2 * margin)
+            if lattice is not None:  # exactly across a side at 0, 45 or 90°: corners of 90°
+                b = a + lattice * np.ceil((hi - lo + 2 * margin) / np.hypot(*lattice))
             slit = kdb.Region(_polygon([a, b, b - axis * margin, a - axis * margin]))
             rest = local - slit
             mid = centre + along * (lo + hi) / 2
@@ -148,15 +157,23 @@ def _flat_cut(metal: kdb.Region, pair: kdb.EdgePair, width: int, margin: int) ->
             if not (cut_off - inner).is_empty():
                 break  # what it cuts off is no tip: it goes on beyond the window
             after = rest - cut_off
-            faults = (after.width_check(width - 2).polygons() & inner).interacting(
-                slit.sized(width)
-            )
+            faults = after.width_check(width - 2).polygons() + after.notch_check(space).polygons()
+            faults = (faults & inner).interacting(slit.sized(width))
             if faults.is_empty():
                 cut = slit + cut_off
                 if best is None or cut.area() < best.area():
                     best = cut
                 break
     return best
+
+
+def _lattice(direction: np.ndarray) -> np.ndarray | None:
+    """The grid step along ``direction`` if it runs at a multiple of 45°: a cut along it then
+    meets a side at 90° exactly (a nanometre off, and the width check flags the corner)."""
+    for step in (direction, direction * np.sqrt(2)):
+        if np.abs(step - np.round(step)).max() < 1e-9:
+            return np.round(step)
+    return None
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
