@@ -66,7 +66,7 @@ def pour(
         if (thin.is_empty() and notches.is_empty()) or repair == REPAIRS:
             break
         flat, blunt = _tip_cuts(metal, thin, 2 * half, int(round(space / DBU)), 2 * margin)
-        blunt += notches.polygons().sized(2 * margin)
+        blunt += notches.polygons(1).sized(2 * margin)
         if not blunt.is_empty():
             metal = _opened(metal - (blunt - terminals), half)
         # after the re-opening, which would grow the corners of a flat cut back
@@ -90,12 +90,12 @@ def _tip_cuts(
     for pair, cut in sorted(
         ((p, c) for p, c in cuts if c is not None), key=lambda pc: pc[1].area()
     ):
-        if flat.is_empty() or kdb.Region(pair.bbox()).interacting(flat).is_empty():
+        if flat.is_empty() or kdb.Region(pair.bbox().enlarged(1, 1)).interacting(flat).is_empty():
             flat += cut  # the smallest cut at a tip takes the pairs there
     blunt = kdb.Region()
     for pair, cut in cuts:
-        if cut is None and kdb.Region(pair.bbox()).interacting(flat).is_empty():
-            blunt.insert(pair.polygon(0).sized(margin))
+        if cut is None and kdb.Region(pair.bbox().enlarged(1, 1)).interacting(flat).is_empty():
+            blunt.insert(pair.polygon(1).sized(margin))
     return flat.merged(), blunt.merged()
 
 
@@ -157,7 +157,7 @@ def _flat_cut(
             if not (cut_off - inner).is_empty():
                 break  # what it cuts off is no tip: it goes on beyond the window
             after = rest - cut_off
-            faults = after.width_check(width - 2).polygons() + after.notch_check(space).polygons()
+            faults = after.width_check(width - 2).polygons(1) + after.notch_check(space).polygons(1)
             faults = (faults & inner).interacting(slit.sized(width))
             if faults.is_empty():
                 cut = slit + cut_off
