@@ -86,15 +86,14 @@ def _tip_cuts(
     each pair that does not close in, or whose tip no chord cuts clean, as the check reports
     it, ``margin`` wider (to be opened again)."""
     cuts = [(pair, _flat_cut(metal, pair, width, space, margin)) for pair in pairs.each()]
+    found: list[tuple[kdb.EdgePair, kdb.Region]] = [(p, c) for p, c in cuts if c is not None]
     flat = kdb.Region()
-    for pair, cut in sorted(
-        ((p, c) for p, c in cuts if c is not None), key=lambda pc: pc[1].area()
-    ):
+    for pair, cut in sorted(found, key=lambda pc: pc[1].area()):
         if flat.is_empty() or kdb.Region(pair.bbox().enlarged(1, 1)).interacting(flat).is_empty():
             flat += cut  # the smallest cut at a tip takes the pairs there
     blunt = kdb.Region()
-    for pair, cut in cuts:
-        if cut is None and kdb.Region(pair.bbox().enlarged(1, 1)).interacting(flat).is_empty():
+    for pair, maybe in cuts:
+        if maybe is None and kdb.Region(pair.bbox().enlarged(1, 1)).interacting(flat).is_empty():
             blunt.insert(pair.polygon(1).sized(margin))
     return flat.merged(), blunt.merged()
 
