@@ -14,6 +14,7 @@ from masklayout.routing.shapes import DBU, polygon_region
 ROUND = 64  # sides of the polygon standing in for a circle in clearances
 MARGIN = 0.5  # µm of clearance over RDL.S, taken up by the repairs' re-opening
 REPAIRS = 4
+TILT = 0.5  # degrees a cut square to an off-grid side turns off square (see _flat_cut)
 STEPS = 32  # chords tried along each direction at a tip, an eighth of the width apart
 
 
@@ -130,11 +131,20 @@ def _flat_cut(
     local = metal & kdb.Region(box)
     inner = kdb.Region(box.enlarged(-width, -width))
     segs = np.array([[e.p1.x, e.p1.y, e.p2.x, e.p2.y] for e in local.edges().each()], dtype=float)
+    # a cut must clear its own pair and add no fault; others near it are other tips' business
+    own = kdb.Region(pair.polygon(1))
+    before = _faults(local, width, space) - own.sized(width)
     best: kdb.Region | None = None
     bisector = _unit(rays[0] + rays[1])
     for axis in (bisector, rays[0], rays[1]):
         along = np.array([-axis[1], axis[0]])
         lattice = _lattice(along)
+        if lattice is None and axis is not bisector:
+            # square to a side only on the grid; else just over, turned towards the other side:
+            # a corner a hair over 90° comes out under it once a writer splits the side
+            towards = _unit(bisector - axis * (bisector @ axis))
+            axis = _unit(axis + towards * np.tan(np.radians(TILT)))
+            along = np.array([-axis[1], axis[0]])
         start = max(0.0, float(((np.concatenate(ends) - apex) @ axis).min()))
         inward = along * np.sign(along @ bisector) * 2  # off a side, should it run along one
         for step in range(STEPS):
@@ -151,19 +161,24 @@ def _flat_cut(
             rest = local - slit
             mid = centre + along * (lo + hi) / 2
             cut_off = rest.interacting(_dot(mid - axis * (margin + 4)))
-            if not cut_off.interacting(_dot(mid + axis * 4)).is_empty():
-                continue  # the chord does not sever the tip
+            if cut_off.is_empty() or not cut_off.interacting(_dot(mid + axis * 4)).is_empty():
+                continue  # the chord cuts nothing off, or does not sever the tip
             if not (cut_off - inner).is_empty():
                 break  # what it cuts off is no tip: it goes on beyond the window
             after = rest - cut_off
-            faults = after.width_check(width - 2).polygons(1) + after.notch_check(space).polygons(1)
-            faults = (faults & inner).interacting(slit.sized(width))
-            if faults.is_empty():
+            faults = _faults(after, width, space) & inner
+            fresh = faults.interacting(slit.sized(width)).not_interacting(before)
+            if fresh.is_empty() and faults.interacting(own).is_empty():
                 cut = slit + cut_off
                 if best is None or cut.area() < best.area():
                     best = cut
                 break
     return best
+
+
+def _faults(metal: kdb.Region, width: int, space: int) -> kdb.Region:
+    """Where KLayout's width and notch checks flag ``metal`` (edge pairs as thin polygons)."""
+    return metal.width_check(width - 2).polygons(1) + metal.notch_check(space).polygons(1)
 
 
 def _lattice(direction: np.ndarray) -> np.ndarray | None:
