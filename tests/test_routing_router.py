@@ -236,24 +236,27 @@ def test_plane_around_keepouts_is_legal_and_one_shape():
     assert gnd.count() == 1
 
 
-def test_plane_cut_in_two_is_reported():
+@pytest.mark.parametrize("first", ["P2", "P3"])
+def test_plane_cut_in_two_is_reported(first):
     # A signal trace drawn by waypoints from the left edge to the right edge (a fixed obstacle)
-    # cuts the plane's two pads apart: no skeleton joins them, and the pour alone cannot.
+    # cuts the plane's two pads apart: no skeleton joins them, and the pour alone cannot. The
+    # message names the pad cut off from the plane's first pad, whichever side that lies on.
     signal = Net(
         name="SIG",
         terminals=(pad("P1", 60, 300), pad("P4", 940, 300)),
         width=W,
         fixed=(np.array([[60.0, 300.0], [940.0, 300.0]]),),
     )
-    plane = Net(
-        name="GND", terminals=(pad("P2", 500, 500), pad("P3", 500, 100)), width=W, plane=True
-    )
+    pads = {"P2": pad("P2", 500, 500), "P3": pad("P3", 500, 100)}
+    other = ({"P2", "P3"} - {first}).pop()
+    plane = Net(name="GND", terminals=(pads[first], pads[other]), width=W, plane=True)
     p = RoutingProblem(
         outline=box(0, 0, 1000, 600), edge_clearance=20.0, space=S, nets=(signal, plane)
     )
     result = route(p)
     (u,) = result.unrouted
     assert u.net == "GND" and "2 pieces" in u.reason
+    assert f"pad {other} cut off from pad {first}" in u.reason, u.reason
     # located at the cut: the gap between the pieces is the signal trace and its space each side
     assert abs(u.at[1] - 300) <= W / 2 + S
 

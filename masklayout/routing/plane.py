@@ -238,10 +238,14 @@ def _split(
 ) -> tuple[tuple[float, float], str]:
     """Where the pour is cut apart (the middle of the narrowest gap between the piece holding the
     first terminal and the rest), and which terminals it cuts off."""
-    home = kdb.Region(pieces[0])
+    first = polygon_region([net.terminals[0].polygon])
+    at_home = [not kdb.Region(piece).interacting(first).is_empty() for piece in pieces]
+    home_at = at_home.index(True) if any(at_home) else 0
+    home = kdb.Region(pieces[home_at])
     rest = kdb.Region()
-    for piece in pieces[1:]:
-        rest.insert(piece)
+    for i, piece in enumerate(pieces):
+        if i != home_at:
+            rest.insert(piece)
     apart = [t for t in net.terminals if not polygon_region([t.polygon]).interacting(home).count()]
     pairs: list[kdb.EdgePair] = []
     for reach in (4 * (net.width + space), 1000.0, 10000.0):
