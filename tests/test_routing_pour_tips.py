@@ -35,6 +35,21 @@ def inside(region: kdb.Region, at: np.ndarray) -> bool:
     return not region.interacting(kdb.Region(kdb.Box(x - 1, y - 1, x + 1, y + 1))).is_empty()
 
 
+def assert_legal_pour(
+    metal: kdb.Region, foreign: kdb.Region, inner: kdb.Region, width: float, pad: np.ndarray
+) -> None:
+    """KLayout's width check at the width and notch check at the space pass, the pour keeps
+    the space from the foreign metal and stays inside the edge clearance, in one piece over
+    the pad at ``pad``."""
+    w, s = round(width / DBU), round(S / DBU)
+    assert metal.width_check(w - 2).is_empty()
+    assert metal.notch_check(s).is_empty()
+    assert metal.separation_check(foreign, s).is_empty() and (metal & foreign).is_empty()
+    assert (metal - inner).is_empty()
+    assert metal.count() == 1
+    assert inside(metal, pad)
+
+
 @pytest.mark.parametrize("width", [10.0, 30.0])
 @pytest.mark.parametrize("heading", [90.0, 45.0, 17.0, 200.0])
 @pytest.mark.parametrize("angle", [20.0, 40.0, 60.0, 80.0])
@@ -53,13 +68,7 @@ def test_pour_into_a_wedge_is_cut_flat_and_passes_the_width_check(angle, heading
     metal, failure = pour(net, kdb.Region(), foreign, inner, S)
 
     assert failure is None
-    w, s = round(width / DBU), round(S / DBU)
-    assert metal.width_check(w - 2).is_empty()
-    assert metal.notch_check(s).is_empty()
-    assert metal.separation_check(foreign, s).is_empty() and (metal & foreign).is_empty()
-    assert (metal - inner).is_empty()
-    assert metal.count() == 1
-    assert inside(metal, at)
+    assert_legal_pour(metal, foreign, inner, width, at)
     # The free wedge between the arms: its sides lie TRACE/2 + S (+ MARGIN) off the trace's
     # centrelines, so its apex lies that far over sin(angle/2) along the bisector from APEX,
     # and it is 2 x tan(angle/2) wide x further on. Where it is three widths wide the pour
@@ -121,11 +130,5 @@ def test_pour_into_a_dead_end_pocket_ends_flat_and_passes_the_width_check(
     metal, failure = pour(net, kdb.Region(), foreign, inner, S)
 
     assert failure is None
-    w, s = round(width / DBU), round(S / DBU)
-    assert metal.width_check(w - 2).is_empty()
-    assert metal.notch_check(s).is_empty()
-    assert metal.separation_check(foreign, s).is_empty() and (metal & foreign).is_empty()
-    assert (metal - inner).is_empty()
-    assert metal.count() == 1
-    assert inside(metal, np.array([130.0, 130.0]))
+    assert_legal_pour(metal, foreign, inner, width, np.array([130.0, 130.0]))
     assert inside(metal, channel)  # the pocket is cut back at its end, not emptied

@@ -113,6 +113,11 @@ class NetState:
     def diagonal(self) -> bool:
         return self.net.style != "manhattan"
 
+    @property
+    def tree(self) -> bool:
+        """More than two terminals: grown as a tree, branch by branch."""
+        return len(self.net.terminals) > 2
+
 
 # Whole numbers k of cells for which a lattice point at least k from both ends of an axis or
 # diagonal grid step is at least k from the step (not 5: the point (4, -3) is 4.95 from the
@@ -345,7 +350,7 @@ class Negotiator:
         st.used, st.foot = self.footprint(st)
         for w, foot in st.foot.items():
             np.add.at(self.occ[w].reshape(-1), foot, 1)
-            if len(st.net.terminals) > 2:
+            if st.tree:
                 np.add.at(self.tree_occ[w].reshape(-1), foot, 1)
         if not self.trees:
             return
@@ -357,7 +362,7 @@ class Negotiator:
     def rip_up(self, st: NetState) -> None:
         for w, foot in st.foot.items():
             np.subtract.at(self.occ[w].reshape(-1), foot, 1)
-            if len(st.net.terminals) > 2:
+            if st.tree:
                 np.subtract.at(self.tree_occ[w].reshape(-1), foot, 1)
         np.subtract.at(self.lines.reshape(-1), st.line, 1)
         np.subtract.at(self.hard.reshape(-1), st.hard, 1)
@@ -430,7 +435,7 @@ class Negotiator:
                 )
                 return
         walls = self.walls(st.index, net.width)
-        if len(net.terminals) > 2:
+        if st.tree:
             if not self._grow_tree(st, walls, strict, last):
                 self._no_path(st, strict)
             return
@@ -479,7 +484,7 @@ class Negotiator:
         occ = self.occ[st.net.width][rows, cols]
         present = self.present if present is None else max(present, self.present)
         crowd = occ
-        if self.trees and len(st.net.terminals) <= 2:
+        if self.trees and not st.tree:
             crowd = occ - (1.0 - TREE_SHARE) * self.tree_occ[st.net.width][rows, cols]
         costs = (1.0 + self.hist[rows, cols]) * (1.0 + present * crowd)
         costs[walls[rows, cols]] = -1.0

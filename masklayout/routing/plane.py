@@ -60,13 +60,14 @@ def pour(
     free = inner.sized(-margin) - grown(foreign, space + MARGIN)
     terminals = polygon_region([t.polygon for t in net.terminals]) + fixed
     metal = _opened(free, half)
+    gap = int(round(space / DBU))
     for repair in range(REPAIRS + 1):
         metal = (metal + terminals).merged().interacting(terminals)
         thin = metal.width_check(2 * half - 2)
-        notches = metal.notch_check(int(round(space / DBU)))
+        notches = metal.notch_check(gap)
         if (thin.is_empty() and notches.is_empty()) or repair == REPAIRS:
             break
-        flat, blunt = _tip_cuts(metal, thin, 2 * half, int(round(space / DBU)), 2 * margin)
+        flat, blunt = _tip_cuts(metal, thin, 2 * half, gap, 2 * margin)
         blunt += notches.polygons(1).sized(2 * margin)
         if not blunt.is_empty():
             metal = _opened(metal - (blunt - terminals), half)
@@ -86,15 +87,18 @@ def _tip_cuts(
     :func:`_flat_cut`; where several pairs point to one tip, the smallest cut); and, apart,
     each pair that does not close in, or whose tip no chord cuts clean, as the check reports
     it, ``margin`` wider (to be opened again)."""
-    cuts = [(pair, _flat_cut(metal, pair, width, space, margin)) for pair in pairs.each()]
-    found: list[tuple[kdb.EdgePair, kdb.Region]] = [(p, c) for p, c in cuts if c is not None]
+    cuts = [
+        (pair, kdb.Region(pair.bbox().enlarged(1, 1)), _flat_cut(metal, pair, width, space, margin))
+        for pair in pairs.each()
+    ]
+    found: list[tuple[kdb.Region, kdb.Region]] = [(at, c) for _, at, c in cuts if c is not None]
     flat = kdb.Region()
-    for pair, cut in sorted(found, key=lambda pc: pc[1].area()):
-        if flat.is_empty() or kdb.Region(pair.bbox().enlarged(1, 1)).interacting(flat).is_empty():
+    for at, cut in sorted(found, key=lambda ac: ac[1].area()):
+        if at.interacting(flat).is_empty():
             flat += cut  # the smallest cut at a tip takes the pairs there
     blunt = kdb.Region()
-    for pair, maybe in cuts:
-        if maybe is None and kdb.Region(pair.bbox().enlarged(1, 1)).interacting(flat).is_empty():
+    for pair, at, maybe in cuts:
+        if maybe is None and at.interacting(flat).is_empty():
             blunt.insert(pair.polygon(1).sized(margin))
     return flat.merged(), blunt.merged()
 

@@ -115,7 +115,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
                 if min(polyline_polygon_distance(f, term.polygon) for f in given) == 0
             }
         states.append(neg.state(k, n, cells, frozenset(touched), members[k]))
-    order = sorted(states, key=lambda st: (len(st.net.terminals) > 2, _extent(st), st.index))
+    order = sorted(states, key=lambda st: (st.tree, _extent(st), st.index))
     neg.negotiate(order)
 
     smoother = Smoother(neg)
