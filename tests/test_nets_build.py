@@ -19,7 +19,7 @@ from tests.helpers import ROOT, GdsReader
 
 FANIN_100 = (
     ROOT / "tests" / "fixtures" / "fanin_100.yaml"
-)  # a fan-in die the router does not finish yet
+)  # 80 nets, two power trees: routes only when negotiation starts again
 
 RDL = "  rdl:\n    width: 20\n"
 # Four walls around pad VDD (-1300, 1200), capture +-42.5: gaps of 4 um at the corners, far too
@@ -200,10 +200,6 @@ def test_a_waypoint_route_reports_its_length_and_bends(spec_file, tmp_path):
     assert total >= 1.0  # the waypoint route's millimetre, and the GND trace's on top
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="router: with both power trees routed, PR1 is cut off by PT25's trace (79/80)",
-)
 def test_fanin_sample_builds_and_checks_clean(tmp_path):
     out = tmp_path / "fanin.gds"
     pins = tmp_path / "pins.csv"

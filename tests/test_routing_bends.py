@@ -3,6 +3,7 @@ centreline, keeps RDL.S from a round capture it bends beside, and has no notch o
 
 from __future__ import annotations
 
+import klayout.db as kdb
 import numpy as np
 import pytest
 
@@ -119,3 +120,29 @@ def test_wide_trace_leaving_a_pad_at_any_angle_joins_the_grid_without_notch_or_n
                     > width
                 ]
                 assert not thin, line.tolist()
+
+
+def test_a_notch_is_filled_where_it_is_and_the_bends_beside_it_keep_their_width():
+    """A leg that jogs up onto the grid and then turns down (a hook, from the fan-in sample's
+    PB4) leaves a notch under its jog. Closing the whole net fills it, but also moves the pen's
+    rounded corners at the hook's top by a nanometre, a hair under the trace width there; the
+    fill must stay at the notch."""
+    from masklayout.routing.router import _fill_notches
+    from tests.fanin import circle, square
+
+    line = [[600, -1000], [754.5, -1000], [758.5, -996], [764, -996], [764, -1007]]
+    line = np.array(line + [[846.5, -1089.5], [846.5, -1300]], dtype=float)
+    m = metal([circle((600, -1000), 270), square((846.5, -1300), 60)], [line], 12.0)
+    space, width = round(S / DBU), round(12.0 / DBU) - 2
+    notch = m.notch_check(space)
+    assert notch.count() > 0 and m.width_check(width).is_empty()
+    closed = (m.sized(space // 2).sized(-space // 2) + m).merged()
+    assert not closed.width_check(width).is_empty()  # what filling the whole net does
+    regions = {0: m}
+    inner = kdb.Region(m.bbox().enlarged(100_000, 100_000))
+    assert _fill_notches([0], regions, [12.0], kdb.Region(), inner, S) == {}
+    filled = regions[0]
+    assert filled.notch_check(space).is_empty() and filled.width_check(width).is_empty()
+    added = filled - m
+    assert not added.is_empty()
+    assert (added - notch.polygons().sized(space)).is_empty()

@@ -33,6 +33,7 @@ from masklayout.routing.smooth import Smoother
 from masklayout.routing.straight import straighten
 
 TRACKS_PER_PITCH = 2.9
+RESTARTS = 2  # negotiations again with the lost nets in front (see ``route``)
 
 
 def default_pitch(problem: RoutingProblem) -> float:
@@ -96,27 +97,48 @@ def route(problem: RoutingProblem) -> RoutingResult:
         owner[near & (owner != -1) & (owner != k)] = -2
 
     widths = tuple(sorted({nets[k].width for k in signal}))
-    neg = Negotiator(grid, space, blocked, owner, statics + fixed_statics, outline, ec, widths)
-    states = []
-    for k in signal:
-        n = nets[k]
-        given = [np.asarray(f, float) for f in n.fixed]
-        cells = np.zeros((0, 2), np.int64)
-        touched: set[int] = set()
-        if given:
-            cells = np.unique(
-                grid.nearest(np.concatenate([sample(f, pitch / 2) for f in given])), axis=0
-            )
-            walls = neg.walls(k, n.width)
-            cells = cells[~walls[cells[:, 0], cells[:, 1]]]
-            touched = {
-                t
-                for t, term in enumerate(n.terminals)
-                if min(polyline_polygon_distance(f, term.polygon) for f in given) == 0
-            }
-        states.append(neg.state(k, n, cells, frozenset(touched), members[k]))
-    order = sorted(states, key=lambda st: (st.tree, _extent(st), st.index))
-    neg.negotiate(order)
+
+    def attempt(first: frozenset[int]) -> tuple[Negotiator, list[NetState]]:
+        """A negotiation from scratch, the nets ``first`` routed first."""
+        neg = Negotiator(grid, space, blocked, owner, statics + fixed_statics, outline, ec, widths)
+        states = []
+        for k in signal:
+            n = nets[k]
+            given = [np.asarray(f, float) for f in n.fixed]
+            cells = np.zeros((0, 2), np.int64)
+            touched: set[int] = set()
+            if given:
+                cells = np.unique(
+                    grid.nearest(np.concatenate([sample(f, pitch / 2) for f in given])), axis=0
+                )
+                walls = neg.walls(k, n.width)
+                cells = cells[~walls[cells[:, 0], cells[:, 1]]]
+                touched = {
+                    t
+                    for t, term in enumerate(n.terminals)
+                    if min(polyline_polygon_distance(f, term.polygon) for f in given) == 0
+                }
+            states.append(neg.state(k, n, cells, frozenset(touched), members[k]))
+        order = sorted(
+            states, key=lambda st: (st.index not in first, st.tree, _extent(st), st.index)
+        )
+        neg.negotiate(order)
+        return neg, order
+
+    # the first pass routes each net around those before it: a net lost to a tangle may fit
+    # when it goes first, so negotiate again with every net lost so far in front, while that
+    # loses fewer nets
+    neg, order = attempt(frozenset())
+    first: frozenset[int] = frozenset()
+    for _ in range(RESTARTS):
+        if not _lost(order):
+            break
+        first |= _lost(order)
+        again = attempt(first)
+        if len(_lost(again[1])) >= len(_lost(order)):
+            break
+        neg, order = again
+    states = sorted(order, key=lambda st: st.index)
 
     smoother = Smoother(neg)
     for st in order:
@@ -244,14 +266,20 @@ def _fill_notches(
     """The rule breaks of the nets' metal (:func:`violations`, by position in ``keys``), after
     filling, in place, each net's notches narrower than ``space`` (a trace leaving its capture
     at a slant, two branches close together) with its own metal (a closing by space/2, else
-    by space) where
-    the filled metal keeps every rule and costs no other net its legality."""
+    by space, kept to the notches) where the filled metal keeps every rule and costs no other
+    net its legality."""
     metals = [regions[k] for k in keys]
     bad = violations(metals, widths, obstacles, inner, space)
-    half = int(np.ceil(space / DBU / 2))
+    s = int(round(space / DBU))
+    half = int(np.ceil(s / 2))
     for i in [i for i, (_, reason) in bad.items() if "notch" in reason]:
+        notches = metals[i].notch_check(s).polygons()
         for radius in (half, 2 * half):  # a slanted notch's ends may need the wider closing
-            filled = (metals[i].sized(radius).sized(-radius) + metals[i]).merged()
+            # fill only at the notches: a closing elsewhere moves the pen's rounded corners
+            # by a nanometre, which can take a bend a hair under the trace width
+            near = notches.sized(radius)
+            closed = metals[i].sized(radius).sized(-radius) - metals[i]
+            filled = (metals[i] + (closed & near)).merged()
             trial = [filled if j == i else m for j, m in enumerate(metals)]
             after = violations(trial, widths, obstacles, inner, space)
             if i not in after and set(after) <= set(bad):
@@ -259,6 +287,11 @@ def _fill_notches(
                 regions[keys[i]] = filled
                 break
     return bad
+
+
+def _lost(states: list[NetState]) -> frozenset[int]:
+    """The nets (by index) the negotiation dropped."""
+    return frozenset(st.index for st in states if st.congested)
 
 
 def _extent(st: NetState) -> float:
