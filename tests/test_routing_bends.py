@@ -11,6 +11,7 @@ from masklayout.routing import Net, Obstacle, RoutingProblem, Terminal, route
 from masklayout.routing.grid import Grid, segment_distance
 from masklayout.routing.ports import DIAGONAL, candidate_ports
 from masklayout.routing.shapes import metal, simplify, trace_region
+from tests.fanin import circle, square
 from tests.routing_check import problems, region
 from tests.test_routing_router import box, disc
 
@@ -128,7 +129,6 @@ def test_a_notch_is_filled_where_it_is_and_the_bends_beside_it_keep_their_width(
     rounded corners at the hook's top by a nanometre, a hair under the trace width there; the
     fill must stay at the notch."""
     from masklayout.routing.router import _fill_notches
-    from tests.fanin import circle, square
 
     line = [[600, -1000], [754.5, -1000], [758.5, -996], [764, -996], [764, -1007]]
     line = np.array(line + [[846.5, -1089.5], [846.5, -1300]], dtype=float)
@@ -146,3 +146,63 @@ def test_a_notch_is_filled_where_it_is_and_the_bends_beside_it_keep_their_width(
     added = filled - m
     assert not added.is_empty()
     assert (added - notch.polygons().sized(space)).is_empty()
+
+
+def _hooked_net() -> tuple[Net, np.ndarray]:
+    """A 10 µm trace that comes down at 45° past the row of its pad's leg and turns back onto
+    it (a hook, from VSS on the 12x12 fan-in): a 45° notch between the return and the leg."""
+    pad = square((2304.444, -2540.0), 60.0)
+    start = square((1900.0, -2300.0), 60.0)
+    net = Net(name="VSS", terminals=(Terminal("a", start), Terminal("b", pad)), width=10.0)
+    line = [[1900, -2300], [2030, -2300], [2255, -2525], [2245, -2535], [2245, -2540]]
+    line += [[2304.444, -2540]]
+    return net, np.array(line, dtype=float)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_hook_next_to_a_terminal_becomes_one_bend_without_a_notch(reverse):
+    from masklayout.routing.straight import unhook
+
+    net, line = _hooked_net()
+    line = line[::-1] if reverse else line
+    own = [t.polygon for t in net.terminals]
+    before = metal(own, [line], net.width)
+    assert not before.notch_check(round(S / DBU)).is_empty()
+    lines, regions = {0: [line]}, {0: before}
+    inner = kdb.Region(before.bbox().enlarged(100_000, 100_000))
+    unhook((net,), lines, regions, [kdb.Region()], metal(own, [], 10.0), inner, S)
+    (new,) = lines[0]
+    assert regions[0].notch_check(round(S / DBU)).is_empty()
+    assert regions[0].width_check(round(10.0 / DBU) - 2).is_empty()
+    np.testing.assert_allclose(new[[0, -1]], line[[0, -1]])  # same ends
+    d = np.diff(new, axis=0)
+    assert ((d[:-1] * d[1:]).sum(1) >= 0).all()  # no turn sharper than 90°
+    assert all(min(abs(x), abs(y)) < 1e-9 or abs(abs(x) - abs(y)) < 1e-9 for x, y in d)
+    assert regions[0].area() < before.area()  # a shortcut, not a detour
+
+
+def test_a_hook_takes_another_bend_when_the_best_comes_too_close_to_other_metal():
+    """The jogged leg of the fan-in sample's PB4: a 2 µm pad 10 µm under the leg leaves the
+    hook legal but not the bend that would replace it best; another bend must be taken."""
+    from masklayout.routing.straight import unhook
+
+    own = [circle((600, -1000), 270), square((846.5, -1300), 60)]
+    net = Net(name="PB4", terminals=(Terminal("a", own[0]), Terminal("b", own[1])), width=12.0)
+    line = [[600, -1000], [754.5, -1000], [758.5, -996], [764, -996], [764, -1007]]
+    line = np.array(line + [[846.5, -1089.5], [846.5, -1300]], dtype=float)
+    before = metal(own, [line], net.width)
+    block = metal([square((747.5, -1017.5), 2.0)], [], 12.0)
+    space = round(S / DBU)
+    assert before.separation_check(block, space).is_empty()
+    inner = kdb.Region(before.bbox().enlarged(100_000, 100_000))
+    results = []
+    for extra in (kdb.Region(), block):
+        lines, regions = {0: [line]}, {0: before}
+        unhook((net,), lines, regions, [kdb.Region()], metal(own, [], 12.0) + extra, inner, S)
+        assert regions[0].notch_check(space).is_empty()
+        results.append(regions[0])
+    free, blocked = results
+    assert not free.separation_check(block, space).is_empty()  # the best bend, had it room
+    assert (
+        blocked.separation_check(block, space).is_empty() and blocked.interacting(block).is_empty()
+    )

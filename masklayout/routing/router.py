@@ -30,7 +30,7 @@ from masklayout.routing.shapes import (
     violations,
 )
 from masklayout.routing.smooth import Smoother
-from masklayout.routing.straight import straighten
+from masklayout.routing.straight import straighten, unhook
 
 TRACKS_PER_PITCH = 2.9
 RESTARTS = 2  # negotiations again with the lost nets in front (see ``route``)
@@ -169,7 +169,9 @@ def route(problem: RoutingProblem) -> RoutingResult:
     inner = polygon_region([outline]).sized(-int(round(ec * 1000)))
     obstacles = polygon_region([o.polygon for o in problem.obstacles])
     terminals = polygon_region([t.polygon for n in nets for t in n.terminals])
-    straighten(nets, lines, regions, fixed_metal, (terminals + obstacles).merged(), inner, space)
+    drawn = (terminals + obstacles).merged()
+    straighten(nets, lines, regions, fixed_metal, drawn, inner, space)
+    unhook(nets, lines, regions, fixed_metal, drawn, inner, space)
     for k, n in enumerate(nets):
         if not n.plane:
             continue

@@ -1,14 +1,23 @@
-"""Straight runs: a two-terminal net whose terminal centres line up at 0/45/90° but was routed
-with jogs onto the grid (the centres lie between grid lines) is drawn as one straight segment
-when that metal passes the exact spacing, edge and notch checks against everything else."""
+"""Exact clean-ups of the routed centrelines, each kept only when the net's metal passes the
+exact spacing, edge and notch checks against everything else.
+
+Straight runs: a two-terminal net whose terminal centres line up at 0/45/90° but was routed with
+jogs onto the grid (the centres lie between grid lines) is drawn as one straight segment.
+Hooks: a path that reaches its terminal's leg by turning back on itself within a cell or two
+(the grid had no room to approach the leg's port straight) leaves a notch; the few vertices next
+to the terminal are replaced by one bend, off the grid.
+"""
 
 from __future__ import annotations
 
 import klayout.db as kdb
 import numpy as np
 
+from masklayout.routing.grid import polygon_distance
 from masklayout.routing.model import Net
-from masklayout.routing.shapes import DBU, metal
+from masklayout.routing.shapes import DBU, metal, simplify
+
+HOOK_REACH = 5  # vertices from a terminal's end of a line among which a hook is looked for
 
 
 def straight_line(line: np.ndarray) -> np.ndarray | None:
@@ -45,11 +54,7 @@ def straighten(
             continue
         own = [t.polygon for t in n.terminals]
         candidate = metal(own, [line], n.width, fixed[k])
-        box = candidate.bbox().enlarged(s, s)
-        foreign = (statics - metal(own, [], n.width)) & kdb.Region(box)
-        for j, region in regions.items():
-            if j != k and region.bbox().overlaps(box):
-                foreign += region
+        foreign = _foreign(k, candidate.bbox().enlarged(s, s), regions, statics, own, n.width)
         if (
             candidate.interacting(foreign).is_empty()
             and candidate.separation_check(foreign, s).is_empty()
@@ -58,3 +63,97 @@ def straighten(
         ):
             lines[k] = [line]
             regions[k] = candidate
+
+
+def _foreign(
+    k: int,
+    box: kdb.Box,
+    regions: dict[int, kdb.Region],
+    statics: kdb.Region,
+    own: list[np.ndarray],
+    width: float,
+) -> kdb.Region:
+    """The metal in ``box`` that is not net k's: ``statics`` less its terminals, and the other
+    nets' metal."""
+    foreign = (statics - metal(own, [], width)) & kdb.Region(box)
+    for j, region in regions.items():
+        if j != k and region.bbox().overlaps(box):
+            foreign += region
+    return foreign
+
+
+def _inside(point: np.ndarray, polygons: list[np.ndarray]) -> bool:
+    return any(polygon_distance(np.asarray(point, float)[None], p)[0] == 0 for p in polygons)
+
+
+def _bends(a: np.ndarray, b: np.ndarray, diagonal: bool) -> list[np.ndarray]:
+    """The ways from a to b in one octilinear bend at most (µm, on the 1 nm grid)."""
+    dx, dy = b - a
+    if abs(dx) < 1e-9 or abs(dy) < 1e-9 or (diagonal and abs(abs(dx) - abs(dy)) < 1e-9):
+        return [np.array([a, b])]
+    if not diagonal:
+        return [np.array([a, (b[0], a[1]), b]), np.array([a, (a[0], b[1]), b])]
+    m = min(abs(dx), abs(dy))
+    diag = np.round(np.array([np.sign(dx) * m, np.sign(dy) * m]), 3)
+    return [np.array([a, a + diag, b]), np.array([a, b - diag, b])]
+
+
+def _unhooked(line: np.ndarray, ends: tuple[bool, bool], diagonal: bool) -> list[np.ndarray]:
+    """Lines that join the vertex after a terminal's centre (the leg's end or bend), or the
+    one after it, to a vertex a few further on (not the far end) in one bend, at each end of
+    the line that ``ends`` marks as a terminal's, shortest first (a turn sharper than 90° is a
+    notch: the exact checks turn it down)."""
+    out = []
+    for forward, at_terminal in zip((True, False), ends, strict=True):
+        p = line if forward else line[::-1]
+        for i in (1, 2) if at_terminal else ():
+            for j in range(i + 2, min(i + HOOK_REACH, len(p) - 2) + 1):
+                for way in _bends(p[i], p[j], diagonal):
+                    new = simplify(np.concatenate([p[:i], way, p[j + 1 :]]))
+                    out.append(new if forward else new[::-1])
+    return sorted(out, key=lambda q: float(np.hypot(*np.diff(q, axis=0).T).sum()))
+
+
+def unhook(
+    nets: tuple[Net, ...],
+    lines: dict[int, list[np.ndarray]],
+    regions: dict[int, kdb.Region],
+    fixed: list[kdb.Region],
+    statics: kdb.Region,
+    inner: kdb.Region,
+    space: float,
+) -> None:
+    """Replace, in place, the hooks next to the terminals of each net whose metal has a notch
+    by the one bend that leaves the fewest notches (the shortest of those), where its metal
+    keeps ``space`` from all other metal (``statics`` and the other nets' metal), stays inside
+    ``inner``, keeps its width and stays in as few pieces as before."""
+    s = int(round(space / DBU))
+    for k in sorted(lines):
+        n = nets[k]
+        if n.plane or n.fixed or regions[k].notch_check(s).is_empty():
+            continue
+        own = [t.polygon for t in n.terminals]
+        foreign = _foreign(k, regions[k].bbox().enlarged(s, s), regions, statics, own, n.width)
+        thin = int(round(n.width / DBU)) - 2
+        for li, line in enumerate(lines[k]):
+            ends = (_inside(line[0], own), _inside(line[-1], own))
+            if not any(ends):
+                continue
+            if metal(own, [line], n.width).notch_check(s).is_empty():
+                continue  # the notch is elsewhere
+            best, fewest = None, regions[k].notch_check(s).count()
+            for new in _unhooked(np.asarray(line, float), ends, n.style != "manhattan"):
+                trial = lines[k][:li] + [new] + lines[k][li + 1 :]
+                candidate = metal(own, trial, n.width, fixed[k])
+                notches = candidate.notch_check(s).count()
+                if (
+                    notches < fewest
+                    and candidate.count() <= regions[k].count()
+                    and candidate.interacting(foreign).is_empty()
+                    and candidate.separation_check(foreign, s).is_empty()
+                    and (candidate - inner).is_empty()
+                    and candidate.width_check(thin).is_empty()
+                ):
+                    best, fewest = (trial, candidate), notches
+            if best is not None:
+                lines[k], regions[k] = best
