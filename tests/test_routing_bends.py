@@ -206,3 +206,25 @@ def test_a_hook_takes_another_bend_when_the_best_comes_too_close_to_other_metal(
     assert (
         blocked.separation_check(block, space).is_empty() and blocked.interacting(block).is_empty()
     )
+
+
+def test_a_notch_only_a_closing_of_the_whole_net_fills_is_filled():
+    """A branch that runs under its capture and turns back up into it (VDD on the 10 x 10
+    fan-in, clockwise map): the 45° pocket between the run and the leg needs the closing by
+    RDL.S, and that closing kept to the notch leaves new notches at its border."""
+    from masklayout.routing.router import _fill_notches
+
+    capture = (1737.778, 2140.0)
+    line = np.array([capture, (1695, 2097.222), (1695, 2090), (1725, 2090), (1805, 2010)])
+    m = metal([square(capture, 60.0), square((1805.0, 2010.0), 40.0)], [line], 10.0)
+    space, width = round(S / DBU), round(10.0 / DBU) - 2
+    notch = m.notch_check(space).polygons()
+    assert not notch.is_empty()
+    closed = m.sized(space).sized(-space)
+    assert not (m + (closed & notch.sized(space))).merged().notch_check(space).is_empty()
+    regions = {0: m}
+    inner = kdb.Region(m.bbox().enlarged(100_000, 100_000))
+    assert _fill_notches([0], regions, [10.0], kdb.Region(), inner, S) == {}
+    filled = regions[0]
+    assert filled.notch_check(space).is_empty() and filled.width_check(width).is_empty()
+    assert not (filled - m).is_empty() and (filled - m - closed).is_empty()

@@ -268,20 +268,24 @@ def _fill_notches(
     """The rule breaks of the nets' metal (:func:`violations`, by position in ``keys``), after
     filling, in place, each net's notches narrower than ``space`` (a trace leaving its capture
     at a slant, two branches close together) with its own metal (a closing by space/2, else
-    by space, kept to the notches) where the filled metal keeps every rule and costs no other
-    net its legality."""
+    by space; kept to the notches, else over the whole net) where the filled metal keeps every
+    rule and costs no other net its legality."""
     metals = [regions[k] for k in keys]
     bad = violations(metals, widths, obstacles, inner, space)
     s = int(round(space / DBU))
     half = int(np.ceil(s / 2))
     for i in [i for i, (_, reason) in bad.items() if "notch" in reason]:
         notches = metals[i].notch_check(s).polygons()
-        for radius in (half, 2 * half):  # a slanted notch's ends may need the wider closing
-            # fill only at the notches: a closing elsewhere moves the pen's rounded corners
-            # by a nanometre, which can take a bend a hair under the trace width
-            near = notches.sized(radius)
-            closed = metals[i].sized(radius).sized(-radius) - metals[i]
-            filled = (metals[i] + (closed & near)).merged()
+        fills = (
+            closed & notches.sized(r) if local else closed
+            for r in (half, 2 * half)  # a slanted notch's ends may need the wider closing
+            for closed in [metals[i].sized(r).sized(-r)]
+            # at the notches first: a closing elsewhere moves the pen's rounded corners by a
+            # nanometre, which can take a bend a hair under the trace width
+            for local in (True, False)
+        )
+        for fill in fills:
+            filled = (metals[i] + fill).merged()
             trial = [filled if j == i else m for j, m in enumerate(metals)]
             after = violations(trial, widths, obstacles, inner, space)
             if i not in after and set(after) <= set(bad):
