@@ -228,3 +228,32 @@ def test_a_notch_only_a_closing_of_the_whole_net_fills_is_filled():
     filled = regions[0]
     assert filled.notch_check(space).is_empty() and filled.width_check(width).is_empty()
     assert not (filled - m).is_empty() and (filled - m - closed).is_empty()
+
+
+def test_a_branch_that_jogs_back_beside_its_trunk_becomes_one_bend():
+    """VSS on the 11 x 11 fan-in (own pin map): a branch leaves the trunk west, jogs up 5 µm
+    and turns down-left, a notch between the jog and the trunk. The branch from the trunk is
+    re-drawn in one bend; the trunk and the branch's far end stay where they were."""
+    from masklayout.routing.straight import unhook
+
+    ends = [(-700.0, -1000.0), (-700.0, -700.0), (-960.0, -935.0)]
+    own = [square(c, 40.0) for c in ends]
+    terminals = tuple(Terminal(f"t{i}", q) for i, q in enumerate(own))
+    net = Net(name="VSS", terminals=terminals, width=10.0)
+    trunk = np.array([ends[0], ends[1]])
+    branch = [(-700, -830), (-710, -830), (-715, -825), (-725, -825), (-750, -850), (-875, -850)]
+    branch = np.array([*branch, ends[2]], dtype=float)
+    before = metal(own, [trunk, branch], 10.0)
+    space = round(S / DBU)
+    assert not before.notch_check(space).is_empty()
+    lines, regions = {0: [trunk, branch]}, {0: before}
+    inner = kdb.Region(before.bbox().enlarged(100_000, 100_000))
+    unhook((net,), lines, regions, [kdb.Region()], metal(own, [], 10.0), inner, S)
+    assert regions[0].notch_check(space).is_empty()
+    assert regions[0].width_check(round(10.0 / DBU) - 2).is_empty()
+    assert regions[0].count() == 1  # still one piece
+    new_trunk, new_branch = lines[0]
+    assert new_trunk is trunk
+    np.testing.assert_allclose(new_branch[[0, -1]], branch[[0, -1]])
+    heading = new_branch[1] - new_branch[0]  # still leaves the trunk due west
+    assert heading[0] < 0 and heading[1] == 0

@@ -3,9 +3,9 @@ exact spacing, edge and notch checks against everything else.
 
 Straight runs: a two-terminal net whose terminal centres line up at 0/45/90° but was routed with
 jogs onto the grid (the centres lie between grid lines) is drawn as one straight segment.
-Hooks: a path that reaches its terminal's leg by turning back on itself within a cell or two
-(the grid had no room to approach the leg's port straight) leaves a notch; the few vertices next
-to the terminal are replaced by one bend, off the grid.
+Hooks: a path that reaches a terminal's leg, or leaves a tree's branch point, by turning back on
+itself within a cell or two (the grid had no room to come at the leg's port straight) leaves a
+notch; the few vertices next to that end are replaced by one bend, off the grid.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from __future__ import annotations
 import klayout.db as kdb
 import numpy as np
 
-from masklayout.routing.grid import polygon_distance
 from masklayout.routing.model import Net
 from masklayout.routing.shapes import DBU, metal, simplify
 
-HOOK_REACH = 5  # vertices from a terminal's end of a line among which a hook is looked for
+HOOK_REACH = 5  # vertices from either end of a line among which a hook is looked for
 
 
 def straight_line(line: np.ndarray) -> np.ndarray | None:
@@ -82,10 +81,6 @@ def _foreign(
     return foreign
 
 
-def _inside(point: np.ndarray, polygons: list[np.ndarray]) -> bool:
-    return any(polygon_distance(np.asarray(point, float)[None], p)[0] == 0 for p in polygons)
-
-
 def _bends(a: np.ndarray, b: np.ndarray, diagonal: bool) -> list[np.ndarray]:
     """The ways from a to b in one octilinear bend at most (µm, on the 1 nm grid)."""
     dx, dy = b - a
@@ -98,19 +93,17 @@ def _bends(a: np.ndarray, b: np.ndarray, diagonal: bool) -> list[np.ndarray]:
     return [np.array([a, a + diag, b]), np.array([a, b - diag, b])]
 
 
-def _unhooked(line: np.ndarray, ends: tuple[bool, bool], diagonal: bool) -> list[np.ndarray]:
-    """Lines that join the vertex after a terminal's centre (the leg's end or bend), or the
-    one after it, to a vertex a few further on (not the far end) in one bend, at each end of
-    the line that ``ends`` marks as a terminal's, shortest first (a turn sharper than 90° is a
-    notch: the exact checks turn it down)."""
+def _unhooked(line: np.ndarray, diagonal: bool) -> list[np.ndarray]:
+    """Lines that join the vertex after an end (a terminal's leg end or bend, a branch's first
+    corner), or the one after it, to a vertex a few further on (not the far end) in one bend,
+    shortest first (a turn sharper than 90° is a notch: the exact checks turn it down)."""
     out = []
-    for forward, at_terminal in zip((True, False), ends, strict=True):
-        p = line if forward else line[::-1]
-        for i in (1, 2) if at_terminal else ():
+    for p in (line, line[::-1]):
+        for i in (1, 2):
             for j in range(i + 2, min(i + HOOK_REACH, len(p) - 2) + 1):
                 for way in _bends(p[i], p[j], diagonal):
                     new = simplify(np.concatenate([p[:i], way, p[j + 1 :]]))
-                    out.append(new if forward else new[::-1])
+                    out.append(new if p is line else new[::-1])
     return sorted(out, key=lambda q: float(np.hypot(*np.diff(q, axis=0).T).sum()))
 
 
@@ -123,10 +116,10 @@ def unhook(
     inner: kdb.Region,
     space: float,
 ) -> None:
-    """Replace, in place, the hooks next to the terminals of each net whose metal has a notch
-    by the one bend that leaves the fewest notches (the shortest of those), where its metal
-    keeps ``space`` from all other metal (``statics`` and the other nets' metal), stays inside
-    ``inner``, keeps its width and stays in as few pieces as before."""
+    """Replace, in place, the hooks next to the ends of the lines of each net whose metal has a
+    notch by the one bend that leaves the fewest notches (the shortest of those), where its
+    metal keeps ``space`` from all other metal (``statics`` and the other nets' metal), stays
+    inside ``inner``, keeps its width and stays in as few pieces as before."""
     s = int(round(space / DBU))
     for k in sorted(lines):
         n = nets[k]
@@ -135,25 +128,26 @@ def unhook(
         own = [t.polygon for t in n.terminals]
         foreign = _foreign(k, regions[k].bbox().enlarged(s, s), regions, statics, own, n.width)
         thin = int(round(n.width / DBU)) - 2
+        marks = regions[k].notch_check(s).polygons()
         for li, line in enumerate(lines[k]):
-            ends = (_inside(line[0], own), _inside(line[-1], own))
-            if not any(ends):
-                continue
-            if metal(own, [line], n.width).notch_check(s).is_empty():
-                continue  # the notch is elsewhere
-            best, fewest = None, regions[k].notch_check(s).count()
-            for new in _unhooked(np.asarray(line, float), ends, n.style != "manhattan"):
+            line = np.asarray(line, float)
+            ends = [line[: HOOK_REACH + 1], line[-HOOK_REACH - 1 :]]
+            if metal([], ends, n.width).sized(s).interacting(marks).is_empty():
+                continue  # no notch near its ends
+            best, fewest = None, marks.count()
+            for new in _unhooked(line, n.style != "manhattan"):
                 trial = lines[k][:li] + [new] + lines[k][li + 1 :]
                 candidate = metal(own, trial, n.width, fixed[k])
-                notches = candidate.notch_check(s).count()
+                count = candidate.notch_check(s).count()
                 if (
-                    notches < fewest
+                    count < fewest
                     and candidate.count() <= regions[k].count()
                     and candidate.interacting(foreign).is_empty()
                     and candidate.separation_check(foreign, s).is_empty()
                     and (candidate - inner).is_empty()
                     and candidate.width_check(thin).is_empty()
                 ):
-                    best, fewest = (trial, candidate), notches
+                    best, fewest = (trial, candidate), count
             if best is not None:
                 lines[k], regions[k] = best
+                marks = regions[k].notch_check(s).polygons()
