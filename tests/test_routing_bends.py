@@ -130,9 +130,7 @@ def test_a_notch_is_filled_where_it_is_and_the_bends_beside_it_keep_their_width(
     fill must stay at the notch."""
     from masklayout.routing.router import _fill_notches
 
-    line = [[600, -1000], [754.5, -1000], [758.5, -996], [764, -996], [764, -1007]]
-    line = np.array(line + [[846.5, -1089.5], [846.5, -1300]], dtype=float)
-    m = metal([circle((600, -1000), 270), square((846.5, -1300), 60)], [line], 12.0)
+    m = _hook(12.0)
     space, width = round(S / DBU), round(12.0 / DBU) - 2
     notch = m.notch_check(space)
     assert notch.count() > 0 and m.width_check(width).is_empty()
@@ -208,15 +206,27 @@ def test_a_hook_takes_another_bend_when_the_best_comes_too_close_to_other_metal(
     )
 
 
-def test_a_notch_only_a_closing_of_the_whole_net_fills_is_filled():
+def _pocket(width: float) -> kdb.Region:
     """A branch that runs under its capture and turns back up into it (VDD on the 10 x 10
-    fan-in, clockwise map): the 45° pocket between the run and the leg needs the closing by
-    RDL.S, and that closing kept to the notch leaves new notches at its border."""
-    from masklayout.routing.router import _fill_notches
-
+    fan-in, clockwise map): a 45° pocket between the run and the leg."""
     capture = (1737.778, 2140.0)
     line = np.array([capture, (1695, 2097.222), (1695, 2090), (1725, 2090), (1805, 2010)])
-    m = metal([square(capture, 60.0), square((1805.0, 2010.0), 40.0)], [line], 10.0)
+    return metal([square(capture, 60.0), square((1805.0, 2010.0), 40.0)], [line], width)
+
+
+def _hook(width: float) -> kdb.Region:
+    """The jogged leg of the fan-in sample's PB4."""
+    line = [[600, -1000], [754.5, -1000], [758.5, -996], [764, -996], [764, -1007]]
+    line = np.array(line + [[846.5, -1089.5], [846.5, -1300]], dtype=float)
+    return metal([circle((600, -1000), 270), square((846.5, -1300), 60)], [line], width)
+
+
+def test_a_pocket_is_filled_by_the_closing_by_rdl_s_reaching_past_the_notch():
+    """The pocket needs the closing by RDL.S, and that closing kept within RDL.S of the notch
+    leaves new notches at its border."""
+    from masklayout.routing.router import _fill_notches
+
+    m = _pocket(10.0)
     space, width = round(S / DBU), round(10.0 / DBU) - 2
     notch = m.notch_check(space).polygons()
     assert not notch.is_empty()
@@ -228,6 +238,22 @@ def test_a_notch_only_a_closing_of_the_whole_net_fills_is_filled():
     filled = regions[0]
     assert filled.notch_check(space).is_empty() and filled.width_check(width).is_empty()
     assert not (filled - m).is_empty() and (filled - m - closed).is_empty()
+
+
+def test_two_notches_of_one_net_that_want_different_fills_are_both_filled():
+    """The hook wants the closing by RDL.S/2 and no more (wider, it narrows the hook's bend),
+    the pocket the closing by RDL.S: one fill for both leaves one of them."""
+    from masklayout.routing.router import _fill_notches
+
+    m = (_hook(12.0) + _pocket(12.0)).merged()
+    space, width = round(S / DBU), round(12.0 / DBU) - 2
+    assert m.notch_check(space).count() >= 2
+    regions = {0: m}
+    inner = kdb.Region(m.bbox().enlarged(100_000, 100_000))
+    assert _fill_notches([0], regions, [12.0], kdb.Region(), inner, S) == {}
+    filled = regions[0]
+    assert filled.notch_check(space).is_empty() and filled.width_check(width).is_empty()
+    assert (filled - m - m.sized(space).sized(-space)).is_empty()
 
 
 def test_a_branch_that_jogs_back_beside_its_trunk_becomes_one_bend():

@@ -69,7 +69,8 @@ def test_fanin_signal_nets_of_planned_and_clockwise_maps_all_route_legally(case,
 
 
 @pytest.mark.parametrize(
-    ("case", "order"), [("10x10", "planned"), ("12x12", "planned"), ("12x12", "auto")]
+    ("case", "order"),
+    [("10x10", "planned"), ("11x11", "planned"), ("12x12", "planned"), ("12x12", "auto")],
 )
 def test_fanin_with_both_power_trees_routes_every_net_legally(case, order):
     """The 10 x 10 die at 0.4 mm, 112 pads, VDD and VSS of 16 pads and 6 bumps each as trees,
@@ -79,7 +80,9 @@ def test_fanin_with_both_power_trees_routes_every_net_legally(case, order):
     signal pads, so the trees' branches pen pairs of signals in: a branch hugging a bump must
     move over for the signal beside it (it did not, and 6 signals crossed their neighbours).
     With the tool's own pin map (``bump: auto``) a branch reached its pad by turning back on
-    itself next to the pad's leg (a notch): it takes one bend instead."""
+    itself next to the pad's leg (a notch): it takes one bend instead. On the 11 x 11 (0.35 mm,
+    depopulated corners and centre) the signals, routed before the trees, left no way for
+    VDD's teeth between S16 and S18: the trees now go first."""
     p, _ = problem(case, order)
     assert {"VDD", "VSS"} <= {n.name for n in p.nets if len(n.terminals) > 2}
     result = route(p)
