@@ -19,7 +19,7 @@ from tests.helpers import ROOT, GdsReader
 
 FANIN_100 = (
     ROOT / "tests" / "fixtures" / "fanin_100.yaml"
-)  # 80 nets, two power trees: routes only when negotiation starts again
+)  # 80 nets, two power trees: needs the negotiation to start again
 
 RDL = "  rdl:\n    width: 20\n"
 # Four walls around pad VDD (-1300, 1200), capture +-42.5: gaps of 4 um at the corners, far too
