@@ -54,14 +54,18 @@ def straighten(
         own = [t.polygon for t in n.terminals]
         candidate = metal(own, [line], n.width, fixed[k])
         foreign = _foreign(k, candidate.bbox().enlarged(s, s), regions, statics, own, n.width)
-        if (
-            candidate.interacting(foreign).is_empty()
-            and candidate.separation_check(foreign, s).is_empty()
-            and (candidate - inner).is_empty()
-            and candidate.notch_check(s).is_empty()
-        ):
+        if _clear(candidate, foreign, inner, s) and candidate.notch_check(s).is_empty():
             lines[k] = [line]
             regions[k] = candidate
+
+
+def _clear(candidate: kdb.Region, foreign: kdb.Region, inner: kdb.Region, s: int) -> bool:
+    """The metal touches no ``foreign`` metal, keeps ``s`` (nm) from it and stays in ``inner``."""
+    return (
+        candidate.interacting(foreign).is_empty()
+        and candidate.separation_check(foreign, s).is_empty()
+        and (candidate - inner).is_empty()
+    )
 
 
 def _foreign(
@@ -142,9 +146,7 @@ def unhook(
                 if (
                     count < fewest
                     and candidate.count() <= regions[k].count()
-                    and candidate.interacting(foreign).is_empty()
-                    and candidate.separation_check(foreign, s).is_empty()
-                    and (candidate - inner).is_empty()
+                    and _clear(candidate, foreign, inner, s)
                     and candidate.width_check(thin).is_empty()
                 ):
                     best, fewest = (trial, candidate), count
