@@ -2,11 +2,12 @@
 
 The tree starts at the terminal nearest the centroid of the net's terminals. Then, repeatedly,
 the unconnected terminal nearest (in a straight line) to the tree is joined to it by the cheapest
-path from the terminal's ports to a junction on the tree, searched in a window around the two
-that widens only when no path is found there. A branch first keeps off every other net's
-footprint and pays the negotiated congestion prices only when no free path exists: a tree that
-spans many pads goes around the signal traces between them (between the signal wedges, not along
-the pad row across other nets' pads), and the signal nets routed before it keep their way out.
+path from the terminal's ports to a junction on the tree. A branch first keeps off every other
+net's footprint, searched in a window around the two that widens only when no path is found
+there, and pays the negotiated congestion prices (over the whole die) only when no free path
+exists: a tree that spans many pads goes around the signal traces between them (between the
+signal wedges, not along the pad row across other nets' pads), and the signals keep their way
+out.
 
 A branch meets the tree square, at the end of a stub drawn across a straight run of the tree
 clear of its bends (``stubs``); the cells closer than ``width + space`` to the tree are walls, so
@@ -15,7 +16,6 @@ a branch neither hugs the tree nor folds back onto it (no notch, no acute join).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,24 +126,6 @@ def branch_costs(
     costs[ring[:, 0], ring[:, 1]] = -1.0
     costs[ends[:, 0], ends[:, 1]] = base[ends[:, 0], ends[:, 1]]
     return costs, ends, idx
-
-
-def exit_bound(cells: np.ndarray, rows: slice, cols: slice, shape: tuple[int, int]) -> float:
-    """Fewest steps from any of ``cells`` (grid cells inside the window) to a cell outside the
-    window (inf when the window is the whole grid): a path that leaves the window and comes back
-    costs at least this from each end, at a price of at least 1 per step."""
-    gaps = []
-    if rows.start > 0:
-        gaps.append(cells[:, 0] - rows.start + 1)
-    if cols.start > 0:
-        gaps.append(cells[:, 1] - cols.start + 1)
-    if rows.stop < shape[0]:
-        gaps.append(rows.stop - cells[:, 0])
-    if cols.stop < shape[1]:
-        gaps.append(cols.stop - cells[:, 1])
-    if not gaps or not len(cells):
-        return math.inf
-    return float(np.min(gaps))
 
 
 def seed(terminals) -> int:
