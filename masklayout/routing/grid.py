@@ -90,6 +90,23 @@ def polyline_polygon_distance(line: np.ndarray, polygon: np.ndarray) -> float:
     return float(d)
 
 
+def one_bend(a: np.ndarray, b: np.ndarray, diagonal: bool, x_axis: int) -> list[np.ndarray]:
+    """The octilinear ways from a to b with one bend at most, as (k, 2) arrays of points or
+    cells (``x_axis``: which coordinate is x, 0 for (x, y) points, 1 for (row, column) cells).
+    With ``diagonal`` the 45° run first, then the 45° run last; else the run along x first,
+    then the run along y first."""
+    d = b - a
+    if abs(d[0]) < 1e-9 or abs(d[1]) < 1e-9 or (diagonal and abs(abs(d[0]) - abs(d[1])) < 1e-9):
+        return [np.array([a, b])]
+    if not diagonal:
+        along_x, along_y = a.copy(), a.copy()
+        along_x[x_axis], along_y[1 - x_axis] = b[x_axis], b[1 - x_axis]
+        return [np.array([a, along_x, b]), np.array([a, along_y, b])]
+    m = min(abs(d[0]), abs(d[1]))
+    diag = np.round(np.sign(d) * m, 3)
+    return [np.array([a, a + diag, b]), np.array([a, b - diag, b])]
+
+
 def crosses(a1: np.ndarray, a2: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> bool:
     """Whether any segment ``a1[i]-a2[i]`` properly crosses any segment ``b1[j]-b2[j]``."""
 

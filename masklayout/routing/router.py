@@ -99,9 +99,8 @@ def route(problem: RoutingProblem) -> RoutingResult:
     widths = tuple(sorted({nets[k].width for k in signal}))
 
     def attempt(first: frozenset[int]) -> tuple[Negotiator, list[NetState]]:
-        """A negotiation from scratch: the nets ``first`` routed first, then the trees (the
-        multi-terminal nets but planes), then the others (a plane's skeleton last: its pour
-        fills around the traces), each group smallest first."""
+        """A negotiation from scratch: the nets ``first`` routed first, then by ``_rank`` (a
+        plane's skeleton last: its pour fills around the traces), each group smallest first."""
         neg = Negotiator(grid, space, blocked, owner, statics + fixed_statics, outline, ec, widths)
         states = []
         for k in signal:
@@ -123,13 +122,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
             states.append(neg.state(k, n, cells, frozenset(touched), members[k]))
         order = sorted(
             states,
-            key=lambda st: (
-                st.index not in first,
-                not st.tree or st.net.plane,
-                st.net.plane,
-                _extent(st),
-                st.index,
-            ),
+            key=lambda st: (st.index not in first, _rank(st), _extent(st), st.index),
         )
         neg.negotiate(order)
         return neg, order
@@ -315,6 +308,11 @@ def _fill_notches(
 def _lost(states: list[NetState]) -> frozenset[int]:
     """The nets (by index) the negotiation dropped."""
     return frozenset(st.index for st in states if st.congested)
+
+
+def _rank(st: NetState) -> int:
+    """Routing order by kind: trees, then two-terminal nets, then planes' skeletons."""
+    return 2 if st.net.plane else 0 if st.tree else 1
 
 
 def _extent(st: NetState) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from masklayout.routing.grid import disk_offsets
+from masklayout.routing.grid import disk_offsets, one_bend
 from masklayout.routing.negotiate import Negotiator, NetState, Piece, line_cells
 
 
@@ -19,18 +19,6 @@ def corners(cells: np.ndarray) -> np.ndarray:
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.abs(v).max()
-
-
-def _options(a: np.ndarray, b: np.ndarray, diagonal: bool) -> list[list[np.ndarray]]:
-    d = b - a
-    dy, dx = d
-    if dx == 0 or dy == 0 or (diagonal and abs(dx) == abs(dy)):
-        return [[a, b]]
-    if not diagonal:
-        return [[a, np.array([a[0], b[1]]), b], [a, np.array([b[0], a[1]]), b]]
-    m = min(abs(dx), abs(dy))
-    diag = np.array([np.sign(dy) * m, np.sign(dx) * m])
-    return [[a, a + diag, b], [a, b - diag, b]]
 
 
 class Smoother:
@@ -54,7 +42,7 @@ class Smoother:
         for stamp in stamps:
             near[stamp] += 1
 
-        def free(points: list[np.ndarray]) -> bool:
+        def free(points: np.ndarray) -> bool:
             for a, b in zip(points[:-1], points[1:], strict=True):
                 c = line_cells(a, b)
                 flat = c[:, 0] * nx + c[:, 1]
@@ -100,8 +88,8 @@ class Smoother:
                 limit = min([k for k in stops if k > i], default=len(v) - 1)
                 for j in range(limit, i, -1):
                     nxt = after if j == len(v) - 1 else _unit(v[j + 1] - v[j])
-                    chosen = None
-                    for option in _options(v[i], v[j], st.diagonal):
+                    chosen: np.ndarray | None = None
+                    for option in one_bend(v[i], v[j], st.diagonal, x_axis=1):
                         dirs = [_unit(q - p) for p, q in zip(option[:-1], option[1:], strict=True)]
                         seq = ([before] if before is not None else []) + dirs + [nxt]
                         ok_turns = all(p @ q >= 0 for p, q in zip(seq[:-1], seq[1:], strict=True))
@@ -112,7 +100,7 @@ class Smoother:
                             chosen = option
                             break
                     if chosen is not None or j == i + 1:
-                        chosen = chosen or [v[i], v[j]]
+                        chosen = np.array([v[i], v[j]]) if chosen is None else chosen
                         out.extend(chosen[1:])
                         before = _unit(chosen[-1] - chosen[-2])
                         i = j

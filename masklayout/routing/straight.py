@@ -13,6 +13,7 @@ from __future__ import annotations
 import klayout.db as kdb
 import numpy as np
 
+from masklayout.routing.grid import one_bend
 from masklayout.routing.model import Net
 from masklayout.routing.shapes import DBU, metal, simplify
 
@@ -85,18 +86,6 @@ def _foreign(
     return foreign
 
 
-def _bends(a: np.ndarray, b: np.ndarray, diagonal: bool) -> list[np.ndarray]:
-    """The ways from a to b in one octilinear bend at most (µm, on the 1 nm grid)."""
-    dx, dy = b - a
-    if abs(dx) < 1e-9 or abs(dy) < 1e-9 or (diagonal and abs(abs(dx) - abs(dy)) < 1e-9):
-        return [np.array([a, b])]
-    if not diagonal:
-        return [np.array([a, (b[0], a[1]), b]), np.array([a, (a[0], b[1]), b])]
-    m = min(abs(dx), abs(dy))
-    diag = np.round(np.array([np.sign(dx) * m, np.sign(dy) * m]), 3)
-    return [np.array([a, a + diag, b]), np.array([a, b - diag, b])]
-
-
 def _unhooked(line: np.ndarray, diagonal: bool) -> list[np.ndarray]:
     """Lines that join the vertex after an end (a terminal's leg end or bend, a branch's first
     corner), or the one after it, to a vertex a few further on (not the far end) in one bend,
@@ -105,7 +94,7 @@ def _unhooked(line: np.ndarray, diagonal: bool) -> list[np.ndarray]:
     for p in (line, line[::-1]):
         for i in (1, 2):
             for j in range(i + 2, min(i + HOOK_REACH, len(p) - 2) + 1):
-                for way in _bends(p[i], p[j], diagonal):
+                for way in one_bend(p[i], p[j], diagonal, x_axis=0):
                     new = simplify(np.concatenate([p[:i], way, p[j + 1 :]]))
                     out.append(new if p is line else new[::-1])
     return sorted(out, key=lambda q: float(np.hypot(*np.diff(q, axis=0).T).sum()))
@@ -127,12 +116,14 @@ def unhook(
     s = int(round(space / DBU))
     for k in sorted(lines):
         n = nets[k]
-        if n.plane or n.fixed or regions[k].notch_check(s).is_empty():
+        if n.plane or n.fixed:
+            continue
+        marks = regions[k].notch_check(s).polygons()
+        if marks.is_empty():
             continue
         own = [t.polygon for t in n.terminals]
         foreign = _foreign(k, regions[k].bbox().enlarged(s, s), regions, statics, own, n.width)
         thin = int(round(n.width / DBU)) - 2
-        marks = regions[k].notch_check(s).polygons()
         for li, line in enumerate(lines[k]):
             line = np.asarray(line, float)
             ends = [line[: HOOK_REACH + 1], line[-HOOK_REACH - 1 :]]
