@@ -9,8 +9,8 @@ import klayout.db as kdb
 import numpy as np
 import pytest
 
-from masklayout.routing import Net, Obstacle, RoutingProblem, Terminal, route
-from masklayout.routing.negotiate import LATTICE_CELLS
+from masklayout.routing import Net, Obstacle, RoutingProblem, Terminal, route, router
+from masklayout.routing.negotiate import LATTICE_CELLS, Negotiator
 from tests.routing_check import problems, region
 
 W, S = 10.0, 10.0
@@ -345,3 +345,18 @@ def test_a_straight_segment_too_close_to_an_obstacle_keeps_its_detour():
     (r,) = result.routed
     assert r.bends > 0
     assert problems(p, result) == []
+
+
+@pytest.mark.parametrize(("few", "negotiations"), [(2, 1), (3, 2)])
+def test_negotiation_restarts_only_when_few_nets_are_lost(monkeypatch, few, negotiations):
+    # 8 nets through a 5-track gap lose 3 (see above). A restart, which puts the lost nets in
+    # front, happens when at most RESTART_FEW nets were lost; it loses 3 again, so no second.
+    monkeypatch.setattr(router, "RESTART_FEW", few)
+    calls = []
+    original = Negotiator.negotiate
+    monkeypatch.setattr(
+        Negotiator, "negotiate", lambda self, states: calls.append(1) or original(self, states)
+    )
+    result = route(_crowd(8, 120.0))
+    assert len(result.unrouted) == 3
+    assert len(calls) == negotiations
