@@ -23,3 +23,13 @@ def test_two_nets_closer_than_the_space_are_both_illegal_even_when_their_boxes_d
     assert all("closer than 10 µm to other metal" in reason for _, reason in found.values())
     apart = [polygon_region([_square(0, 0, 20)]), polygon_region([_square(35, 0, 20)])]
     assert violations(apart, [20.0, 20.0], kdb.Region(), inner, 10.0) == {}
+
+
+def test_the_checks_of_only_some_nets_report_those_nets_alone():
+    """The same two squares 5 um apart and a third net far off: checking only net 1 reports
+    net 1 (too close to net 0) and nothing of net 0; checking only net 2 finds nothing."""
+    inner = kdb.Region(kdb.Box(-1000000, -1000000, 1000000, 1000000))
+    nets = [polygon_region([_square(x, 0, 20)]) for x in (0, 25, 500)]
+    widths = [20.0] * 3
+    assert sorted(violations(nets, widths, kdb.Region(), inner, 10.0, only={1})) == [1]
+    assert violations(nets, widths, kdb.Region(), inner, 10.0, only={2}) == {}

@@ -297,7 +297,10 @@ def _fill_notches(
             for fill in fills:
                 filled = (metals[i] + fill).merged()
                 trial = [filled if j == i else m for j, m in enumerate(metals)]
-                after = violations(trial, widths, obstacles, inner, space)
+                # only the net's own checks can change: a fill only adds metal, and metal too
+                # close to another net is this net's fault as much as the other's
+                after = {j: v for j, v in bad.items() if j != i}
+                after |= violations(trial, widths, obstacles, inner, space, only={i})
                 fewer = i not in after or (
                     "notch" in after[i][1] and filled.notch_check(s).count() < notches.count()
                 )

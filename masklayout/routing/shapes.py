@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import klayout.db as kdb
 import numpy as np
 
@@ -103,8 +105,10 @@ def violations(
     obstacles: kdb.Region,
     inner: kdb.Region,
     space: float,
+    only: Iterable[int] | None = None,
 ) -> dict[int, tuple[tuple[float, float], str]]:
-    """Where each net's metal breaks a rule: too close to other metal, outside the edge, notched."""
+    """Where each net's metal (or only that of the nets ``only``) breaks a rule: too close to
+    other metal, outside the edge, notched."""
     s = int(round(space / DBU))
     out: dict[int, tuple[tuple[float, float], str]] = {}
     boxes = np.array(
@@ -115,7 +119,8 @@ def violations(
         ],
         dtype=np.int64,
     ).reshape(-1, 4)
-    for i, region in enumerate(metals):
+    for i in range(len(metals)) if only is None else sorted(only):
+        region = metals[i]
         if region.is_empty():
             continue
         b = boxes[i]
