@@ -206,6 +206,34 @@ def test_a_hook_takes_another_bend_when_the_best_comes_too_close_to_other_metal(
     )
 
 
+def test_a_hook_is_kept_when_the_bend_replacing_it_would_cut_a_branch_off():
+    """A tree whose trunk hooks back (right along y = 0, up, left along y = 14: a 4 µm notch)
+    and whose branch leaves from the hook's inner corner (25, 14). The one bend (40, 0) ->
+    (40, 45) -> (25, 60) would clear the notch but pass that corner by, leaving the branch
+    and its pad apart from the rest of the net: the hook stays, the net stays one piece (the
+    piece count and the width check, to which a cut branch's round free end reads as too
+    narrow, each refuse that bend)."""
+    from masklayout.routing.straight import unhook
+
+    pads = [square((-100, 0), 40), square((25, 200), 40), square((-60, 150), 40)]
+    net = Net(
+        name="T", terminals=tuple(Terminal(f"p{i}", q) for i, q in enumerate(pads)), width=10.0
+    )
+    trunk = np.array([(-100, 0), (40, 0), (40, 14), (25, 14), (25, 60), (25, 200)], dtype=float)
+    branch = np.array([(25, 14), (-60, 14), (-60, 150)], dtype=float)
+    before = metal(pads, [trunk, branch], net.width)
+    space = round(S / DBU)
+    assert before.count() == 1 and not before.notch_check(space).is_empty()
+    bend = np.array([(-100, 0), (40, 0), (40, 45), (25, 60), (25, 200)], dtype=float)
+    cut = metal(pads, [bend, branch], net.width)
+    assert cut.notch_check(space).is_empty() and cut.count() == 2  # the tempting bend
+    lines, regions = {0: [trunk, branch]}, {0: before}
+    inner = kdb.Region(before.bbox().enlarged(100_000, 100_000))
+    unhook((net,), lines, regions, [kdb.Region()], metal(pads, [], 10.0), inner, S)
+    assert regions[0].count() == 1
+    assert np.isclose(lines[0][0], (25, 14)).all(axis=1).any()  # the trunk still meets it
+
+
 def _pocket(width: float) -> kdb.Region:
     """A branch that runs under its capture and turns back up into it (VDD on the 10 x 10
     fan-in, clockwise map): a 45° pocket between the run and the leg."""
