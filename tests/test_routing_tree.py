@@ -7,7 +7,7 @@ import numpy as np
 from scipy import ndimage
 
 from masklayout.routing import Net, RoutingProblem, Terminal, route
-from masklayout.routing.tree import four_connected, stubs
+from masklayout.routing.tree import four_connected, near_tree, stubs
 from tests.fanin import problem
 from tests.routing_check import problems, region
 from tests.test_routing_router import S, W, box, disc
@@ -124,3 +124,24 @@ def test_fanin_planes_keep_space_to_the_signals():
     assert {u.net for u in result.unrouted} <= planes
     assert problems(p, result) == []
     assert len(result.routed) >= len(p.nets) - len(planes)
+
+
+def test_the_cells_near_a_tree_are_those_within_the_clearance_whether_grown_or_windowed():
+    """The walls round a tree (cells within ``clear`` of a tree cell, against brute force),
+    the same for a window as for the whole grid, and for a tree marked branch by branch as for
+    the tree at once (the router keeps the mask up to date as the tree grows)."""
+    pitch, clear = 2.5, 11.0
+    trunk = np.array([(20, c) for c in range(5, 40)])
+    branch = np.array([(r, 30) for r in range(21, 45)])
+    whole = near_tree(np.concatenate([trunk, branch]), np.zeros(2, int), (50, 60), clear, pitch)
+    rows, cols = np.indices((50, 60))
+    cells = np.concatenate([trunk, branch])
+    d = np.hypot(rows[..., None] - cells[:, 0], cols[..., None] - cells[:, 1]).min(-1) * pitch
+    assert whole[d <= clear - 1e-6].all() and not whole[d > clear + pitch].any()
+    grown = near_tree(trunk, np.zeros(2, int), (50, 60), clear, pitch)
+    grown |= near_tree(branch, np.zeros(2, int), (50, 60), clear, pitch)
+    np.testing.assert_array_equal(grown, whole)
+    # a window just under the trunk: the trunk's cells lie outside it, their walls reach in
+    window = near_tree(cells, np.array([23, 0]), (20, 60), clear, pitch)
+    assert window[0, 10]
+    np.testing.assert_array_equal(window, whole[23:43, 0:60])

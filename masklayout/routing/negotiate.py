@@ -34,7 +34,7 @@ from masklayout.routing.grid import (
 from masklayout.routing.model import Net, Terminal
 from masklayout.routing.ports import Port, candidate_ports, centre
 from masklayout.routing.search import cheapest, cheapest_path
-from masklayout.routing.tree import Stubs, branch_costs, four_connected, stubs
+from masklayout.routing.tree import Stubs, branch_costs, four_connected, near_tree, stubs
 from masklayout.routing.tree import seed as tree_seed
 from masklayout.routing.tree import window as box_window
 
@@ -581,6 +581,8 @@ class Negotiator:
             connected.add(seed)
         clear, run = net.width + self.space, self.clear_run(net.width)
         tree = np.concatenate([st.fixed_cells, *(p.cells for p in st.pieces)])
+        origin = np.zeros(2, np.int64)
+        walled = near_tree(tree, origin, shape, clear, grid.pitch)  # walls for every branch
         parts = [stubs(p.cells, run, clear, grid.pitch) for p in st.pieces]
         home = tree if len(tree) or seed is None else ports[seed]
         free = self._costs(st, walls, *full, True, ports=[]) >= 0
@@ -622,7 +624,9 @@ class Negotiator:
                     # path was never provably cheaper than one leaving the window (12x12
                     # fan-in: 0 of 380 searches): those search the whole die at once
                     rows, cols = full if mode != "free" else box_window(lo, hi, shape, margin)
-                    piece = self._branch(st, walls, t, seed, tree, parts, rows, cols, mode, set())
+                    piece = self._branch(
+                        st, walls, t, seed, tree, walled, parts, rows, cols, mode, set()
+                    )
                     if (rows, cols) == full:
                         break
                     margin *= 3
@@ -630,12 +634,15 @@ class Negotiator:
                     break
             if piece is None:  # boxed in by the tree: meet it at a terminal it joins
                 mode = "free" if strict else "across"
-                piece = self._branch(st, walls, t, seed, tree, parts, *full, mode, connected)
+                piece = self._branch(
+                    st, walls, t, seed, tree, walled, parts, *full, mode, connected
+                )
             if piece is None:
                 return False
             st.pieces.append(piece)
             connected.add(t)
             tree = np.concatenate([tree, piece.cells])
+            walled |= near_tree(piece.cells, origin, shape, clear, grid.pitch)
             parts.append(stubs(piece.cells, run, clear, grid.pitch))
             for label, reach in labels.values():
                 reach |= set(label[piece.cells[:, 0], piece.cells[:, 1]].tolist()) - {0}
@@ -691,12 +698,13 @@ class Negotiator:
                 out.append(port)
         return out
 
-    def _branch(self, st, walls, t, seed, tree, parts, rows, cols, mode, connected):
+    def _branch(self, st, walls, t, seed, tree, near, parts, rows, cols, mode, connected):
         """The cheapest branch in the window from terminal t's ports to the tree (or the seed
         terminal): through free cells only (``mode`` "free"), around other nets' centrelines
         ("around") or, failing all else, across them at a price ("across"). The tree is met
-        at a stub or at a free port of a terminal it already joins (:meth:`_joints`). Returns
-        the piece from the tree to the port, or None."""
+        at a stub or at a free port of a terminal it already joins (:meth:`_joints`); the cells
+        ``near`` the tree (a mask of the die, kept up to date as the tree grows) are walls.
+        Returns the piece from the tree to the port, or None."""
         first = not st.pieces and seed is not None
         joints = [] if first else self._joints(st, connected, mode, tree)
         used = [p for u in ([t, seed] if first else [t]) for p in self._open(st, u, mode)]
@@ -723,8 +731,7 @@ class Negotiator:
             costs, ends = base, within(_cells(self._open(st, seed, mode)))
         else:
             joined = Stubs.join(parts)
-            clear = st.net.width + self.space
-            costs, ends, idx = branch_costs(base, tree, joined, off, clear, self.grid.pitch)
+            costs, ends, idx = branch_costs(base, near[rows, cols], joined, off)
             ends = np.concatenate([ends, within(st.fixed_cells), within(_cells(joints))])
             if not len(ends) and (rows.stop - rows.start, cols.stop - cols.start) == (
                 self.grid.ny,
@@ -784,7 +791,8 @@ class Negotiator:
         clear, pitch = width + self.space, self.grid.pitch
         cells = np.concatenate(tree) if tree else np.zeros((0, 2), np.int64)
         parts = Stubs.join([stubs(c, self.clear_run(width), clear, pitch) for c in tree])
-        costs, ends, idx = branch_costs(base, cells, parts, off, clear, pitch)
+        near = near_tree(cells, off, base.shape, clear, pitch)
+        costs, ends, idx = branch_costs(base, near, parts, off)
         if not len(ends):
             return base, cells - off, {}
         junction = {

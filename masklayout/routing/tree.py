@@ -88,27 +88,36 @@ def stubs(path: np.ndarray, clear_run: int, clear: float, pitch: float) -> Stubs
     )
 
 
-def branch_costs(
-    base: np.ndarray,
-    tree: np.ndarray,
-    tree_stubs: Stubs,
-    off: np.ndarray,
-    clear: float,
-    pitch: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Costs for a branch to the tree in the window ``base`` (whose cell (0, 0) is ``off``): the
-    cells within ``clear`` of the tree are walls, each usable stub end is open and reached only
-    from its far side. Returns the costs, the usable stub ends (window cells) and their indices
-    in ``tree_stubs``."""
-    shape = np.array(base.shape)
-    costs = base.copy()
+def near_tree(
+    tree: np.ndarray, off: np.ndarray, shape: tuple[int, int], clear: float, pitch: float
+) -> np.ndarray:
+    """The cells of the window of ``shape`` whose cell (0, 0) is ``off`` that lie within
+    ``clear`` of a tree cell, as a boolean mask (a tree that grows adds its new cells' mask)."""
+    mask = np.zeros(shape, bool)
     disk = disk_offsets(clear, pitch)
+    size = np.array(shape)
     local = tree - off
-    local = local[np.all((local >= disk.min(0)) & (local < shape + disk.max(0)), 1)]
+    local = local[np.all((local >= disk.min(0)) & (local < size + disk.max(0)), 1)]
     if len(local):
         ring = (local[:, None, :] + disk[None]).reshape(-1, 2)
-        ring = ring[np.all((ring >= 0) & (ring < shape), 1)]
-        costs[ring[:, 0], ring[:, 1]] = -1.0
+        ring = ring[np.all((ring >= 0) & (ring < size), 1)]
+        mask[ring[:, 0], ring[:, 1]] = True
+    return mask
+
+
+def branch_costs(
+    base: np.ndarray,
+    near: np.ndarray,
+    tree_stubs: Stubs,
+    off: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Costs for a branch to the tree in the window ``base`` (whose cell (0, 0) is ``off``): the
+    cells ``near`` the tree (a mask of the window, see ``near_tree``) are walls, each usable
+    stub end is open and reached only from its far side. Returns the costs, the usable stub
+    ends (window cells) and their indices in ``tree_stubs``."""
+    shape = np.array(base.shape)
+    costs = base.copy()
+    costs[near] = -1.0
     none = np.zeros((0, 2), np.int64)
     cells = tree_stubs.cells - off
     idx = np.flatnonzero(np.all((cells >= 0) & (cells < shape), axis=(1, 2)))
