@@ -63,16 +63,20 @@ def test_footprints_finds_exactly_the_nets_covering_the_cells():
             assert feet.covering(cells, w) == expected
 
 
+@pytest.mark.parametrize("tall", [True, False])
 @pytest.mark.parametrize("count", [10, MANY_ENDS + 50])
-def test_the_search_stops_at_the_nearest_of_many_ends(count):
+def test_the_search_stops_at_the_nearest_of_many_ends(count, tall):
     """From (0, 0) on a 600 x 4 grid at price 1 to a column of ``count`` ends in column 3 from
-    row 150 on: three diagonal steps, then 147 straight, to (150, 3). Past ``MANY_ENDS`` the
-    search finds its ends another way; the array is not square, so cells numbered in the
-    wrong order (row by row, not column by column) would stop it near the start."""
+    row 150 on (or all of it transposed): three diagonal steps, then 147 straight, to (150, 3).
+    Past ``MANY_ENDS`` the search finds its ends another way; the array is not square, so
+    cells numbered in the wrong order would stop it near the start in one of the two."""
     costs = np.ones((600, 4))
     ends = np.array([(150 + k, 3) for k in range(count)])
+    nearest = (150, 3)
+    if not tall:
+        costs, ends, nearest = costs.T, ends[:, ::-1], nearest[::-1]
     found = cheapest(costs, np.array([[0, 0]]), ends, diagonal=True)
     assert found is not None
     path, cost = found
-    assert tuple(path[0]) == (0, 0) and tuple(path[-1]) == (150, 3)
+    assert tuple(path[0]) == (0, 0) and tuple(path[-1]) == nearest
     assert cost == pytest.approx(3 * np.sqrt(2) + 147)
