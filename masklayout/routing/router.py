@@ -148,24 +148,27 @@ def route(problem: RoutingProblem) -> RoutingResult:
         neg, order = again
     states = sorted(order, key=lambda st: st.index)
 
+    # the nets lost in the negotiation are explained from its outcome, before the smoother
+    # moves the traces that cut them
+    lost = [st for st in states if st.congested and st.failure is None and not st.net.plane]
+    explained = {}
+    if lost:
+        diagnosis = Diagnosis(neg, states)
+        explained = {st.index: diagnosis.explain(st) for st in lost}
+
     smoother = Smoother(neg)
     for st in order:
         if st.failure is None and not st.congested and st.pieces:
             smoother.smooth(st)
 
     unrouted: dict[int, Unrouted] = {}
-    diagnosis: Diagnosis | None = None  # built when the first net lost the negotiation
     lines: dict[int, list[np.ndarray]] = {}
     regions: dict[int, kdb.Region] = {}
     for st in states:
         if st.net.plane and (st.failure is not None or st.congested):
             continue  # no skeleton: the pour alone must join the plane's terminals
         if st.failure is not None or st.congested:
-            if st.failure is not None:
-                at, reason = st.failure
-            else:
-                diagnosis = diagnosis or Diagnosis(neg, states)
-                at, reason = diagnosis.explain(st)
+            at, reason = st.failure if st.failure is not None else explained[st.index]
             unrouted[st.index] = Unrouted(net=st.net.name, at=at, reason=reason)
             continue
         n = st.net
