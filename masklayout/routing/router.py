@@ -301,13 +301,13 @@ def _fill_notches(
                 filled = (metals[i] + fill).merged()
                 trial = [filled if j == i else m for j, m in enumerate(metals)]
                 # only the net's own checks can change: a fill only adds metal, and metal too
-                # close to another net is this net's fault as much as the other's
+                # close to another net is this net's fault as much as the other's (so no other
+                # net can become illegal)
                 after = {j: v for j, v in bad.items() if j != i}
                 after |= violations(trial, widths, obstacles, inner, space, only={i})
-                fewer = i not in after or (
+                if i not in after or (
                     "notch" in after[i][1] and filled.notch_check(s).count() < notches.count()
-                )
-                if fewer and set(after) <= set(bad):
+                ):
                     metals, bad = trial, after
                     regions[keys[i]] = filled
                     break
