@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from masklayout.routing.negotiate import Footprints
-from masklayout.routing.search import MANY_ENDS, cheapest, cheapest_path
+from masklayout.routing.search import MANY_ENDS, REUSE_CELLS, cheapest, cheapest_path
 
 
 @pytest.mark.parametrize("wall", [-1.0, np.inf])
@@ -80,3 +80,32 @@ def test_the_search_stops_at_the_nearest_of_many_ends(count, tall):
     path, cost = found
     assert tuple(path[0]) == (0, 0) and tuple(path[-1]) == nearest
     assert cost == pytest.approx(3 * np.sqrt(2) + 147)
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_searches_of_one_large_window_each_see_their_own_prices_and_ends(many):
+    """Large windows reuse one search per shape (``REUSE_CELLS``), so each search of the same
+    shape must read its own prices and ends. A 500 x 250 grid at price 1 with a wall across
+    column 120 but for one gap, from (250, 0) to column 249 (one end in row 250, or every cell
+    of the column, past ``MANY_ENDS``), 4-connected: 249 steps across plus the way to the gap,
+    and back for one end. First the ends in column 60, before the wall (60 steps); then in
+    column 249 with the gap in row 10 (249 + 240 or 2 x 240), then in row 200 (249 + 50 or
+    2 x 50): a search that kept the last prices, or stopped at the last ends, fails one."""
+    assert REUSE_CELLS <= 500 * 250 and (not many or MANY_ENDS < 500)
+    rows = np.arange(500) if many else np.array([250])
+
+    def search(gap: int, column: int) -> float:
+        costs = np.ones((500, 250))
+        costs[:, 120] = -1.0
+        costs[gap, 120] = 1.0
+        ends = np.stack([rows, np.full(len(rows), column)], axis=1)
+        found = cheapest(costs, np.array([[250, 0]]), ends, diagonal=False)
+        assert found is not None
+        path, cost = found
+        assert tuple(path[0]) == (250, 0) and path[-1][1] == column
+        return cost
+
+    back = 1 if many else 2
+    assert search(200, 60) == pytest.approx(60)
+    assert search(10, 249) == pytest.approx(249 + back * 240)
+    assert search(200, 249) == pytest.approx(249 + back * 50)

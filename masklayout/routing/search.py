@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 from skimage.graph import MCP_Geometric
 
@@ -45,11 +47,12 @@ def cheapest(
     # whole window for every search (1,000 x 1,000 cells: set-up 31 -> 18 ms)
     costs, starts, ends = costs.T, starts[:, ::-1], ends[:, ::-1]
     from_starts = [tuple(s) for s in starts.tolist()]
-    if len(ends) > MANY_ENDS:
-        mcp = _ToFirstEnd(costs, ends, diagonal)
+    mcp = _search(costs, diagonal, len(ends) > MANY_ENDS)
+    if isinstance(mcp, _ToFirstEnd):
+        # the search numbers cells column by column
+        mcp.ends = frozenset((ends[:, 0] + ends[:, 1] * costs.shape[0]).tolist())
         cumulative, _ = mcp.find_costs(from_starts)
     else:
-        mcp = MCP_Geometric(costs, fully_connected=diagonal)
         cumulative, _ = mcp.find_costs(
             from_starts, [tuple(e) for e in ends.tolist()], find_all_ends=False
         )
@@ -62,13 +65,42 @@ def cheapest(
 
 
 class _ToFirstEnd(MCP_Geometric):
-    """The search that stops at the first of ``ends`` it settles, found by a set lookup."""
+    """The search that stops at the first of ``ends`` (cells numbered column by column) it
+    settles, found by a set lookup."""
 
-    def __init__(self, costs: np.ndarray, ends: np.ndarray, diagonal: bool) -> None:
-        super().__init__(costs, fully_connected=diagonal)
-        # the search numbers cells column by column
-        self.ends = frozenset((ends[:, 0] + ends[:, 1] * costs.shape[0]).tolist())
+    ends: frozenset[int] = frozenset()
 
     def goal_reached(self, index: int, cumcost: float) -> int:
         """2 (stop) at an end, else 0 (go on)."""
         return 2 if index in self.ends else 0
+
+
+# Building a search costs more than many a search: scikit-image maps the borders of every cell
+# of the window (13 ms for a whole 810 x 810 die), and a tree's branches search the whole die
+# hundreds of times. A search is built once per large window shape and kept: it reads its
+# prices from the array it was built on (a column-ordered float64 array is not copied), so
+# refilling that array re-prices it.
+REUSE_CELLS = 100_000
+_KEEP = 4  # window shapes kept (the largest windows are the die's, one or two widths)
+_kept: OrderedDict[tuple[tuple[int, ...], bool, bool], tuple[np.ndarray, MCP_Geometric]] = (
+    OrderedDict()
+)
+
+
+def _search(costs: np.ndarray, diagonal: bool, many: bool) -> MCP_Geometric:
+    """A search over the prices ``costs`` (in scikit-image's order), stopping by set lookup
+    when ``many``: built anew for a small window, else kept for the window's shape."""
+    kind = _ToFirstEnd if many else MCP_Geometric
+    if costs.size < REUSE_CELLS:
+        return kind(costs, fully_connected=diagonal)
+    key = (costs.shape, diagonal, many)
+    if key in _kept:
+        _kept.move_to_end(key)
+    else:
+        prices = np.empty(costs.shape[::-1]).T  # column order: the search's own prices
+        _kept[key] = (prices, kind(prices, fully_connected=diagonal))
+        if len(_kept) > _KEEP:
+            _kept.popitem(last=False)
+    prices, mcp = _kept[key]
+    prices[...] = costs
+    return mcp
