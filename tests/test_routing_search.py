@@ -8,8 +8,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from masklayout.routing import Net, RoutingProblem, route, search
 from masklayout.routing.negotiate import Footprints
 from masklayout.routing.search import MANY_ENDS, REUSE_CELLS, cheapest, cheapest_path
+from tests.test_routing_router import S, W, box, bump, pad
 
 
 @pytest.mark.parametrize("wall", [-1.0, np.inf])
@@ -109,3 +111,14 @@ def test_searches_of_one_large_window_each_see_their_own_prices_and_ends(many):
     assert search(200, 60) == pytest.approx(60)
     assert search(10, 249) == pytest.approx(249 + back * 240)
     assert search(200, 249) == pytest.approx(249 + back * 50)
+
+
+def test_routing_lets_go_of_the_searches_it_kept():
+    """Kept searches hold several arrays of the die's size; a script that routes die after die
+    must not keep them: ``route`` forgets them when it returns (here, one kept before it)."""
+    cheapest(np.ones((500, 250)), np.array([[0, 0]]), np.array([[499, 249]]), diagonal=True)
+    assert search._kept
+    net = Net(name="A", terminals=(pad("P", 100, 300), bump("B", 700, 300)), width=W)
+    p = RoutingProblem(outline=box(0, 0, 1000, 600), edge_clearance=20.0, space=S, nets=(net,))
+    assert len(route(p).routed) == 1
+    assert not search._kept

@@ -19,6 +19,7 @@ from masklayout.routing.model import (
 )
 from masklayout.routing.negotiate import LATTICE_CELLS, Negotiator, NetState
 from masklayout.routing.plane import pour
+from masklayout.routing.search import release_searches
 from masklayout.routing.shapes import (
     DBU,
     bends,
@@ -64,6 +65,13 @@ def _centrelines(st: NetState, grid: Grid) -> list[np.ndarray]:
 
 def route(problem: RoutingProblem) -> RoutingResult:
     """Route every net of the problem; report each one that cannot be routed, and why."""
+    try:
+        return _route(problem)
+    finally:
+        release_searches()  # the searches kept for this die's windows (tens of MB each)
+
+
+def _route(problem: RoutingProblem) -> RoutingResult:
     nets, space, ec = problem.nets, problem.space, problem.edge_clearance
     outline = np.asarray(problem.outline, dtype=float)
     pitch = problem.grid or default_pitch(problem)

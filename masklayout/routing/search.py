@@ -104,3 +104,8 @@ def _search(costs: np.ndarray, diagonal: bool, many: bool) -> MCP_Geometric:
     prices, mcp = _kept[key]
     prices[...] = costs
     return mcp
+
+
+def release_searches() -> None:
+    """Forget the kept searches (``route`` does when it is done)."""
+    _kept.clear()
