@@ -142,8 +142,8 @@ def _route(problem: RoutingProblem) -> RoutingResult:
     # the first pass routes each net around those before it. Trees first: their branches then
     # stake out the teeth between pads that the signals must keep to (signals first lost 4 of
     # 86 nets on the 11 x 11 fan-in, trees first none). A net lost to a tangle may fit when it
-    # goes first: negotiate again with every net lost so far in front, while that loses fewer
-    # (and only when few were lost: ``RESTART_FEW``)
+    # goes first: negotiate again with every net lost so far in front, while that leaves fewer
+    # unrouted (and only when few were lost: ``RESTART_FEW``)
     neg, order = attempt(frozenset())
     first: frozenset[int] = frozenset()
     for _ in range(RESTARTS):
@@ -151,7 +151,7 @@ def _route(problem: RoutingProblem) -> RoutingResult:
             break
         first |= _lost(order)
         again = attempt(first)
-        if len(_lost(again[1])) >= len(_lost(order)):
+        if _unrouted(again[1]) >= _unrouted(order):
             break
         neg, order = again
     states = sorted(order, key=lambda st: st.index)
@@ -327,6 +327,12 @@ def _fill_notches(
 def _lost(states: list[NetState]) -> frozenset[int]:
     """The nets (by index) the negotiation dropped."""
     return frozenset(st.index for st in states if st.congested)
+
+
+def _unrouted(states: list[NetState]) -> int:
+    """How many nets the negotiation leaves unrouted: dropped, or (but for a plane's skeleton,
+    whose pour may still join the plane) without a path at all."""
+    return sum(st.congested or (st.failure is not None and not st.net.plane) for st in states)
 
 
 def _rank(st: NetState) -> int:
