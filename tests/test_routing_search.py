@@ -122,3 +122,18 @@ def test_routing_lets_go_of_the_searches_it_kept():
     p = RoutingProblem(outline=box(0, 0, 1000, 600), edge_clearance=20.0, space=S, nets=(net,))
     assert len(route(p).routed) == 1
     assert not search._kept
+
+
+def test_a_search_with_many_ends_stops_at_the_first_end_it_settles():
+    """Past ``MANY_ENDS`` the search stops by its own test, not scikit-image's: it must stop
+    where the first end is settled, not settle the whole window (the path would be the same,
+    only slower). From (0, 0) on a 2,000 x 4 grid to ends in rows 150-599 of column 3: the
+    first end is reached at cost 3√2 + 147, so no cell from row 200 on is settled."""
+    costs = np.ones((2000, 4))
+    ends = np.array([(150 + k, 3) for k in range(MANY_ENDS + 50)])
+    mcp = search._search(costs.T, True, True)
+    assert isinstance(mcp, search._ToFirstEnd)
+    mcp.ends = frozenset((ends[:, 1] + ends[:, 0] * 4).tolist())  # column by column of costs.T
+    cumulative, _ = mcp.find_costs([(0, 0)])
+    assert cumulative[3, 150] == pytest.approx(3 * np.sqrt(2) + 147)
+    assert np.isinf(cumulative[:, 200:]).all()
