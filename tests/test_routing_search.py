@@ -3,6 +3,7 @@ the nets' footprints that negotiation and diagnosis ask which nets cover a cell.
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -117,11 +118,11 @@ def test_routing_lets_go_of_the_searches_it_kept():
     """Kept searches hold several arrays of the die's size; a script that routes die after die
     must not keep them: ``route`` forgets them when it returns (here, one kept before it)."""
     cheapest(np.ones((500, 250)), np.array([[0, 0]]), np.array([[499, 249]]), diagonal=True)
-    assert search._kept
+    assert search.kept_searches()
     net = Net(name="A", terminals=(pad("P", 100, 300), bump("B", 700, 300)), width=W)
     p = RoutingProblem(outline=box(0, 0, 1000, 600), edge_clearance=20.0, space=S, nets=(net,))
     assert len(route(p).routed) == 1
-    assert not search._kept
+    assert not search.kept_searches()
 
 
 def test_a_search_with_many_ends_stops_at_the_first_end_it_settles():
@@ -137,3 +138,24 @@ def test_a_search_with_many_ends_stops_at_the_first_end_it_settles():
     cumulative, _ = mcp.find_costs([(0, 0)])
     assert cumulative[3, 150] == pytest.approx(3 * np.sqrt(2) + 147)
     assert np.isinf(cumulative[:, 200:]).all()
+
+
+def test_each_thread_keeps_its_own_searches():
+    """A kept search is refilled with each search's prices: two threads routing at once must
+    not share one. A search kept in this thread is not seen from another, and one kept there
+    is not seen here."""
+    cheapest(np.ones((500, 250)), np.array([[0, 0]]), np.array([[499, 249]]), diagonal=True)
+    here = set(search.kept_searches())
+    there: list[set] = []
+
+    def other() -> None:
+        there.append(set(search.kept_searches()))
+        cheapest(np.ones((400, 300)), np.array([[0, 0]]), np.array([[399, 299]]), diagonal=True)
+        there.append(set(search.kept_searches()))
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    worker.join()
+    assert here and there[0] == set() and there[1] and not there[1] & here
+    assert set(search.kept_searches()) == here
+    search.release_searches()

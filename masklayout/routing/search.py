@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -82,9 +83,16 @@ class _ToFirstEnd(MCP_Geometric):
 # refilling that array re-prices it.
 REUSE_CELLS = 100_000
 _KEEP = 4  # window shapes kept (the largest windows are the die's, one or two widths)
-_kept: OrderedDict[tuple[tuple[int, ...], bool, bool], tuple[np.ndarray, MCP_Geometric]] = (
-    OrderedDict()
-)
+_local = threading.local()  # each thread its own: a kept search is refilled for every search
+
+Kept = OrderedDict[tuple[tuple[int, ...], bool, bool], tuple[np.ndarray, MCP_Geometric]]
+
+
+def kept_searches() -> Kept:
+    """This thread's kept searches, by window shape, connectivity and kind."""
+    if not hasattr(_local, "kept"):
+        _local.kept = OrderedDict()
+    return _local.kept
 
 
 def _search(costs: np.ndarray, diagonal: bool, many: bool) -> MCP_Geometric:
@@ -93,19 +101,20 @@ def _search(costs: np.ndarray, diagonal: bool, many: bool) -> MCP_Geometric:
     kind = _ToFirstEnd if many else MCP_Geometric
     if costs.size < REUSE_CELLS:
         return kind(costs, fully_connected=diagonal)
+    kept = kept_searches()
     key = (costs.shape, diagonal, many)
-    if key in _kept:
-        _kept.move_to_end(key)
+    if key in kept:
+        kept.move_to_end(key)
     else:
         prices = np.empty(costs.shape[::-1]).T  # column order: the search's own prices
-        _kept[key] = (prices, kind(prices, fully_connected=diagonal))
-        if len(_kept) > _KEEP:
-            _kept.popitem(last=False)
-    prices, mcp = _kept[key]
+        kept[key] = (prices, kind(prices, fully_connected=diagonal))
+        if len(kept) > _KEEP:
+            kept.popitem(last=False)
+    prices, mcp = kept[key]
     prices[...] = costs
     return mcp
 
 
 def release_searches() -> None:
-    """Forget the kept searches (``route`` does when it is done)."""
-    _kept.clear()
+    """Forget this thread's kept searches (``route`` does when it is done)."""
+    kept_searches().clear()
