@@ -9,7 +9,7 @@ import klayout.db as kdb
 import numpy as np
 import pytest
 
-from masklayout.routing import Net, Obstacle, RoutingProblem, Terminal, route, router
+from masklayout.routing import Net, Obstacle, RoutingProblem, Terminal, negotiate, route, router
 from masklayout.routing.negotiate import LATTICE_CELLS, Negotiator
 from tests.routing_check import problems, region
 
@@ -383,3 +383,122 @@ def test_a_restart_that_leaves_more_nets_unrouted_is_not_kept(monkeypatch):
     assert len(calls) >= 2
     assert len(result.unrouted) == 3
     assert not any("made up" in u.reason for u in result.unrouted)
+
+
+def _two_gaps() -> RoutingProblem:
+    """A wall from die edge to die edge with two one-track gaps, A (y 300) and B (y 500). X's
+    pad and bump touch the die-edge clearance, so nothing passes round them; X is nearer gap A
+    and routes first (smaller extent), D lies below X and can reach gap A only."""
+
+    # gaps 40 µm wide: floor(30 / 20) = 1 track
+    return _gapped_wall(600, [(0, 280), (320, 480), (520, 600)], [("X", 380, 380), ("D", 100, 200)])
+
+
+def _gapped_wall(height: float, walls, nets) -> RoutingProblem:
+    """A die 1000 wide with a wall across it at x 480-520 in pieces (y from, to); each net
+    (name, y left, y right) joins a pad on the left edge to one on the right edge."""
+    return RoutingProblem(
+        outline=box(0, 0, 1000, height),
+        edge_clearance=20.0,
+        space=S,
+        nets=tuple(
+            Net(name=n, terminals=(pad(f"{n}1", 40, y0), pad(f"{n}2", 960, y1)), width=W)
+            for n, y0, y1 in nets
+        ),
+        obstacles=tuple(
+            Obstacle(name=f"wall {i}", polygon=box(480, lo, 520, hi))
+            for i, (lo, hi) in enumerate(walls)
+        ),
+    )
+
+
+def _through(result, name: str, y0: float, y1: float) -> bool:
+    (net,) = [r for r in result.routed if r.name == name]
+    return not (region(net.polygons) & region([box(480, y0, 520, y1)])).is_empty()
+
+
+def test_a_dropped_net_takes_the_gap_of_a_net_that_can_move_to_another(monkeypatch):
+    # No negotiation passes and no restart: X takes gap A first, D (which has no other way)
+    # shares it and is dropped. The repair routes D through A, rips X up and reroutes it where
+    # no other net is: through gap B.
+    monkeypatch.setattr(negotiate, "PASSES", 0)
+    monkeypatch.setattr(router, "RESTARTS", 0)
+    p = _two_gaps()
+    result = route(p)
+    assert not result.unrouted
+    assert problems(p, result) == []
+    assert _through(result, "D", 280, 320) and _through(result, "X", 480, 520)
+
+
+def test_a_repair_that_leaves_a_net_without_a_way_is_undone(monkeypatch):
+    # As above, but gap B closed: X has nowhere to go, so D stays dropped and X keeps gap A.
+    monkeypatch.setattr(negotiate, "PASSES", 0)
+    monkeypatch.setattr(router, "RESTARTS", 0)
+    p = _two_gaps()
+    p = dataclasses.replace(
+        p, obstacles=(*p.obstacles, Obstacle(name="plug", polygon=box(480, 470, 520, 530)))
+    )
+    result = route(p)
+    assert [u.net for u in result.unrouted] == ["D"]
+    assert problems(p, result) == []
+    assert _through(result, "X", 280, 320)
+
+
+def test_a_repair_that_fails_one_way_tries_the_dropped_net_another_way(monkeypatch):
+    # Three one-track gaps (y 200, 400, 600). Y (below) takes the lowest, X the middle one;
+    # D, between them, is dropped. D's cheapest way is Y's gap, but Y cannot move (it cannot
+    # cross D to another gap): that repair is undone, and D is routed again clear of Y: through
+    # X's gap, and X moves up to the top gap.
+    monkeypatch.setattr(negotiate, "PASSES", 0)
+    monkeypatch.setattr(router, "RESTARTS", 0)
+
+    walls = [(0, 180), (220, 380), (420, 580), (620, 700)]
+    p = _gapped_wall(700, walls, [("Y", 100, 100), ("X", 470, 470), ("D", 260, 280)])
+    result = route(p)
+    assert not result.unrouted
+    assert problems(p, result) == []
+    assert _through(result, "Y", 180, 220)
+    assert _through(result, "D", 380, 420) and _through(result, "X", 580, 620)
+
+
+def _tree_problem() -> RoutingProblem:
+    terms = (pad("P", 100, 300), bump("B1", 700, 120), bump("B2", 700, 480), bump("B3", 850, 300))
+    return RoutingProblem(
+        outline=box(0, 0, 1000, 600),
+        edge_clearance=20.0,
+        space=S,
+        nets=(Net(name="VDD", terminals=terms, width=W),),
+    )
+
+
+def test_a_tree_branch_that_went_round_a_net_since_moved_is_regrown_straight(monkeypatch):
+    # The tree is negotiated with a block across the pad's way in (standing for a net that
+    # moved away afterwards) and its branches marked as having gone round other nets; once the
+    # block is gone, those branches are regrown where the die is free: as long as the tree
+    # routed with no block at all. Left as it was, the detour round the block's end 130 µm off
+    # the pad's axis stays: about 2 x 130 x (sqrt 2 - 1) = 108 µm longer at 45°.
+    # (Grid paths as negotiated: the smoother would shortcut a detour this simple.)
+    monkeypatch.setattr(router.Smoother, "smooth", lambda self, st: None)
+    straight = route(_tree_problem()).routed[0].length
+    original = Negotiator._negotiate
+
+    def negotiate(self, states):
+        blocked = {w: m.copy() for w, m in self.blocked.items()}
+        for w, mask in self.blocked.items():
+            self.grid.mark_near(mask, box(300, 170, 340, 430), w / 2 + S)
+        self._walls.clear()
+        original(self, states)
+        self.blocked = blocked
+        self._walls.clear()
+        for st in states:
+            for piece in st.pieces:
+                piece.free = False
+
+    monkeypatch.setattr(Negotiator, "_negotiate", negotiate)
+    p = _tree_problem()
+    result = route(p)
+    assert not result.unrouted
+    assert problems(p, result) == []
+    assert result.routed[0].length == pytest.approx(straight, abs=1.0)
+    monkeypatch.setattr(Negotiator, "_mend_detours", lambda self, states: None)
+    assert route(p).routed[0].length > straight + 80

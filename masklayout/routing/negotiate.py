@@ -56,6 +56,9 @@ SQUEEZE = 50.0  # price of a cell of another net's centreline that hugs a wall, 
 # between a bump and a tree's branch pushes the branch over instead of crossing its neighbour.
 TREE_SHARE = 0.5
 STRICT_REACH = 4  # a dropped net's strict retry searches within this many margins of its box
+REPAIR_VICTIMS = 30  # most nets a dropped net's repair may rip up (see ``Negotiator._repair``)
+REPAIR_DEPTH = 8  # ... and how many levels deep
+REPAIR_TRIES = 3  # ... and how many ways for the dropped net
 HUG = 2  # cells from a wall within which a centreline hugs it (see ``Negotiator._hard``)
 
 
@@ -66,6 +69,7 @@ class Piece:
     start: Port | None
     cells: np.ndarray
     end: Port
+    free: bool = True  # found through free cells only (a tree's branch may squeeze or cross)
 
 
 class Footprints:
@@ -200,6 +204,15 @@ class Negotiator:
         self.hard = np.zeros((grid.ny, grid.nx), np.int16)
         self.trees = False  # any multi-terminal net: keep the centreline grids for them
         self._hugs: dict[float, np.ndarray] = {}
+        self.fence: np.ndarray | None = None  # more walls, for the repair of a dropped net
+
+    def _fenced(self, nets: list[NetState], width: float) -> np.ndarray:
+        """The cells the placed ``nets`` cover in the occupancy of ``width``, as a mask."""
+        fence = np.zeros((self.grid.ny, self.grid.nx), bool)
+        for n in nets:
+            if n.foot:
+                fence.reshape(-1)[n.foot[width]] = True
+        return fence
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -488,6 +501,8 @@ class Negotiator:
             crowd = occ - (1.0 - TREE_SHARE) * self.tree_occ[st.net.width][rows, cols]
         costs = (1.0 + self.hist[rows, cols]) * (1.0 + present * crowd)
         costs[walls[rows, cols]] = -1.0
+        if self.fence is not None:
+            costs[self.fence[rows, cols]] = -1.0
         if strict:
             costs[occ > 0] = -1.0
         h, w = costs.shape
@@ -517,7 +532,8 @@ class Negotiator:
             return 0.0
         flat = cells[:, 0] * self.grid.nx + cells[:, 1]
         occ = self.occ[st.net.width].reshape(-1)[flat]
-        if strict and occ.any():
+        fenced = self.fence is not None and self.fence.reshape(-1)[flat].any()
+        if (strict and occ.any()) or fenced:
             return math.inf
         hist = self.hist.reshape(-1)[flat]
         return float(((1.0 + hist) * (1.0 + present * occ) - 1.0).sum())
@@ -755,7 +771,7 @@ class Negotiator:
             cells = np.concatenate([joined.cells[i, : joined.lengths[i] - 1], cells])
         elif any(p.cell == tuple(cells[0].tolist()) for p in joints):
             start = self._cheapest(joints, cells[0])
-        return Piece(start=start, cells=cells, end=end)
+        return Piece(start=start, cells=cells, end=end, free=mode == "free")
 
     def _joints(self, st: NetState, connected: set[int], mode: str, tree: np.ndarray) -> list[Port]:
         """The ports of the terminals the tree joins that a branch may end at: open in this
@@ -807,6 +823,10 @@ class Negotiator:
         """Route every net, then rip up and reroute the sharing ones until none share, for
         ``PASSES`` passes or until the reroutes would pass ``REROUTES_PER_NET`` per net (a
         tangled pin map); then drop the fewest nets that leave the others clear."""
+        self._negotiate(states)
+        self._mend_detours(states)
+
+    def _negotiate(self, states: list[NetState]) -> None:
         for st in states:
             self.route(st)
             self.place(st)
@@ -855,7 +875,8 @@ class Negotiator:
     def _drop(self, states: list[NetState]) -> None:
         """Drop as few nets as leave none sharing (greedily, the net that meets the most
         others first; ties to the later net in routing order), then retry each dropped net
-        where no other net is, keeping it when it fits."""
+        where no other net is, keeping it when it fits, and else try to make room for it by
+        moving the nets in its way (:meth:`_repair`)."""
         rivals = self._rivals(states)
         dropped = []
         while any(rivals.values()):
@@ -876,3 +897,91 @@ class Negotiator:
             else:
                 st.pieces = keep
                 st.congested = True
+        for st in dropped:
+            if st.congested:
+                self._repair(st, states)
+
+    def _mend_detours(self, states: list[NetState]) -> None:
+        """Regrow, where no other net is, each tree's branches that squeezed past or crossed
+        other nets (and those hanging from them): those nets may have moved away since, and
+        the branch's detour round them stayed. Kept when the new tree is whole and no longer."""
+        for st in states:
+            if not st.tree or st.congested or st.failure is not None:
+                continue
+            if all(p.free for p in st.pieces):
+                continue
+            keep = st.pieces
+            self.rip_up(st)
+            st.pieces = [p for p in keep if p.free]
+            self.route(st, strict=True)
+            if (
+                not st.pieces
+                or st.failure is not None
+                or sum(len(p.cells) for p in st.pieces) > sum(len(p.cells) for p in keep)
+            ):
+                st.pieces, st.failure = keep, None
+            self.place(st)
+
+    def _repair(self, st: NetState, states: list[NetState]) -> None:
+        """Rip up and reroute around a dropped net (:meth:`_ripple`); when that fails, again
+        with the nets its path met walled off, so that it takes another way
+        (``REPAIR_TRIES`` ways at most)."""
+        banned: list[NetState] = []
+        for _ in range(REPAIR_TRIES):
+            hit = self._ripple(st, states, banned)
+            if hit is None:
+                st.congested, st.shared = False, np.zeros(0, np.int64)
+                return
+            if not hit:
+                return
+            banned += hit
+
+    def _ripple(
+        self, st: NetState, states: list[NetState], banned: list[NetState]
+    ) -> list[NetState] | None:
+        """Route the dropped net at the present prices clear of the ``banned`` nets, rip up the
+        nets its path meets and place it; reroute each of those where no other net is or else,
+        clear of the dropped net, the same way in turn (``REPAIR_DEPTH`` levels deep,
+        ``REPAIR_VICTIMS`` rip-ups at most). Returns None when every net fits; else puts all
+        back as it was and returns the nets the dropped net's path met."""
+        saved: dict[int, tuple[NetState, list[Piece], bool]] = {st.index: (st, st.pieces, False)}
+        queue = [(st, REPAIR_DEPTH)]
+        first: list[NetState] = []
+        budget = REPAIR_VICTIMS
+        while queue:
+            net, depth = queue.pop(0)
+            if net is not st:
+                self.route(net, strict=True)
+                if net.pieces and net.failure is None:
+                    self.place(net)
+                    continue
+            if depth == 0:
+                break
+            self.fence = self._fenced(banned if net is st else [st], net.net.width)
+            self.route(net)
+            self.fence = None
+            if not net.pieces or net.failure is not None:
+                break
+            used, _ = self.footprint(net)
+            width = net.net.width
+            hit = [states[i] for i in sorted(Footprints(states, (width,)).covering(used, width))]
+            hit.sort(key=lambda v: not v.tree)  # trees first: they have the more ways
+            if net is st:
+                first = hit
+            budget -= len(hit)
+            if budget < 0:
+                break
+            for v in hit:
+                saved.setdefault(v.index, (v, v.pieces, True))
+                self.rip_up(v)
+                queue.append((v, depth - 1))
+            self.place(net)
+        else:
+            return None
+        for net, pieces, was_placed in saved.values():
+            if net.foot:
+                self.rip_up(net)
+            net.pieces, net.failure = pieces, None
+            if was_placed:
+                self.place(net)
+        return first
