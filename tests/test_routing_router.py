@@ -502,3 +502,12 @@ def test_a_tree_branch_that_went_round_a_net_since_moved_is_regrown_straight(mon
     assert result.routed[0].length == pytest.approx(straight, abs=1.0)
     monkeypatch.setattr(Negotiator, "_mend_detours", lambda self, states: None)
     assert route(p).routed[0].length > straight + 80
+
+
+def test_no_repair_when_more_nets_are_dropped_than_a_few(monkeypatch):
+    # The first repair case with REPAIR_FEW 0: its one dropped net is more than "a few", so it
+    # stays dropped (a die that loses a hundred nets must not spend minutes moving them about).
+    monkeypatch.setattr(negotiate, "PASSES", 0)
+    monkeypatch.setattr(negotiate, "REPAIR_FEW", 0)
+    monkeypatch.setattr(router, "RESTARTS", 0)
+    assert [u.net for u in route(_two_gaps()).unrouted] == ["D"]

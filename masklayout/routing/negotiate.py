@@ -59,6 +59,9 @@ STRICT_REACH = 4  # a dropped net's strict retry searches within this many margi
 REPAIR_VICTIMS = 30  # most nets a dropped net's repair may rip up (see ``Negotiator._repair``)
 REPAIR_DEPTH = 8  # ... and how many levels deep
 REPAIR_TRIES = 3  # ... and how many ways for the dropped net
+# ... and only when at most this many nets are dropped: a repair makes room for a few nets
+# that cross others; on a die that loses a hundred it costs minutes and moves the loss about
+REPAIR_FEW = 8
 HUG = 2  # cells from a wall within which a centreline hugs it (see ``Negotiator._hard``)
 
 
@@ -875,8 +878,8 @@ class Negotiator:
     def _drop(self, states: list[NetState]) -> None:
         """Drop as few nets as leave none sharing (greedily, the net that meets the most
         others first; ties to the later net in routing order), then retry each dropped net
-        where no other net is, keeping it when it fits, and else try to make room for it by
-        moving the nets in its way (:meth:`_repair`)."""
+        where no other net is, keeping it when it fits; when few are left dropped
+        (``REPAIR_FEW``), make room for each by moving the nets in its way (:meth:`_repair`)."""
         rivals = self._rivals(states)
         dropped = []
         while any(rivals.values()):
@@ -897,8 +900,9 @@ class Negotiator:
             else:
                 st.pieces = keep
                 st.congested = True
-        for st in dropped:
-            if st.congested:
+        lost = [st for st in dropped if st.congested]
+        if len(lost) <= REPAIR_FEW:
+            for st in lost:
                 self._repair(st, states)
 
     def _mend_detours(self, states: list[NetState]) -> None:
