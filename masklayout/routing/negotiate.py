@@ -9,7 +9,9 @@ Nets pay ``(1 + history) · (1 + present · sharing)`` per unit length (a two-te
 tree's cover at ``TREE_SHARE``: a tree can move a branch over); after each pass the nets that
 still share cells are ripped up and rerouted with a higher present factor and the shared cells'
 history raised, until no cell is shared. Nets still sharing after the last pass are dropped,
-most-shared first, and reported.
+most-shared first; when only a few are, each is repaired by rip-up and reroute (the nets in its
+way move over where they can), and the rest are reported. Last, a tree's branches that went
+round other nets are regrown where those nets have since left the die free.
 """
 
 from __future__ import annotations
