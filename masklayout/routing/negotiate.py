@@ -211,14 +211,6 @@ class Negotiator:
         self._hugs: dict[float, np.ndarray] = {}
         self.fence: np.ndarray | None = None  # more walls, for the repair of a dropped net
 
-    def _fenced(self, nets: list[NetState], width: float) -> np.ndarray:
-        """The cells the placed ``nets`` cover in the occupancy of ``width``, as a mask."""
-        fence = np.zeros((self.grid.ny, self.grid.nx), bool)
-        for n in nets:
-            if n.foot:
-                fence.reshape(-1)[n.foot[width]] = True
-        return fence
-
     # -- setup -------------------------------------------------------------------------------
 
     def walls(self, k: int, width: float) -> np.ndarray:
@@ -950,7 +942,7 @@ class Negotiator:
         clear of the dropped net, the same way in turn (``REPAIR_DEPTH`` levels deep,
         ``REPAIR_VICTIMS`` rip-ups at most). Returns None when every net fits; else puts all
         back as it was and returns the nets the dropped net's path met."""
-        saved: dict[int, tuple[NetState, list[Piece], bool]] = {st.index: (st, st.pieces, False)}
+        saved = {st.index: (st, st.pieces)}  # every net the repair moves, as it was
         queue = [(st, REPAIR_DEPTH)]
         first: list[NetState] = []
         budget = REPAIR_VICTIMS
@@ -963,14 +955,15 @@ class Negotiator:
                     continue
             if depth == 0:
                 break
-            self.fence = self._fenced(banned if net is st else [st], net.net.width)
+            width = net.net.width
+            self.fence = self._fenced(banned if net is st else [st], width)
             self.route(net)
             self.fence = None
             if not net.pieces or net.failure is not None:
                 break
-            used, _ = self.footprint(net)
-            width = net.net.width
-            hit = [states[i] for i in sorted(Footprints(states, (width,)).covering(used, width))]
+            self.place(net)
+            covering = Footprints(states, (width,)).covering(net.used, width)
+            hit = [states[i] for i in sorted(covering) if states[i] is not net]
             hit.sort(key=lambda v: not v.tree)  # trees first: they have the more ways
             if net is st:
                 first = hit
@@ -978,16 +971,23 @@ class Negotiator:
             if budget < 0:
                 break
             for v in hit:
-                saved.setdefault(v.index, (v, v.pieces, True))
+                saved.setdefault(v.index, (v, v.pieces))
                 self.rip_up(v)
                 queue.append((v, depth - 1))
-            self.place(net)
         else:
             return None
-        for net, pieces, was_placed in saved.values():
+        for net, pieces in saved.values():
             if net.foot:
                 self.rip_up(net)
             net.pieces, net.failure = pieces, None
-            if was_placed:
+            if net is not st:  # every other net was placed before the repair
                 self.place(net)
         return first
+
+    def _fenced(self, nets: list[NetState], width: float) -> np.ndarray:
+        """The cells the placed ``nets`` cover in the occupancy of ``width``, as a mask."""
+        fence = np.zeros((self.grid.ny, self.grid.nx), bool)
+        for n in nets:
+            if n.foot:
+                fence.reshape(-1)[n.foot[width]] = True
+        return fence

@@ -78,9 +78,9 @@ class _ToFirstEnd(MCP_Geometric):
 
 # Building a search costs more than many a search: scikit-image maps the borders of every cell
 # of the window (about 30 ms for the 1,049 x 1,049 cells of the 12 x 12 fan-in die), and a
-# tree's branches search the whole die hundreds of times. A search is built once per large window shape and kept: it reads its
-# prices from the array it was built on (a column-ordered float64 array is not copied), so
-# refilling that array re-prices it.
+# tree's branches search the whole die hundreds of times. A search is built once per large
+# window shape and kept: it reads its prices from the array it was built on (a column-ordered
+# float64 array is not copied), so refilling that array re-prices it.
 REUSE_CELLS = 100_000
 _KEEP = 4  # window shapes kept (the largest windows are the die's, one or two widths)
 _local = threading.local()  # each thread its own: a kept search is refilled for every search
