@@ -72,6 +72,7 @@ def test_fanin_signal_nets_of_planned_and_clockwise_maps_all_route_legally(case,
     ("case", "order"),
     [
         ("10x10", "planned"),
+        ("10x10", "clockwise"),
         ("11x11", "planned"),
         ("12x12", "planned"),
         ("11x11", "auto"),
@@ -91,7 +92,10 @@ def test_fanin_with_both_power_trees_routes_every_net_legally(case, order):
     VDD's teeth between S16 and S18: the trees now go first. With the tool's own map on the
     11 x 11, a VDD branch went round the end of a signal that later moved away, and the
     hairpin it left notched (a router fault): such branches are regrown once the negotiation
-    ends; and three nets the negotiation dropped fit once the nets in their way move over."""
+    ends; and three nets the negotiation dropped fit once the nets in their way move over.
+    With the plain clockwise map on the 10 x 10 and the trees first, VDD found no way past S12
+    and S13 and VSS walled S99 off its bump: when nets are lost, the die is negotiated again
+    with the trees last."""
     p, _ = problem(case, order)
     assert {"VDD", "VSS"} <= {n.name for n in p.nets if len(n.terminals) > 2}
     result = route(p)

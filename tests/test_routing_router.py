@@ -511,3 +511,56 @@ def test_no_repair_when_more_nets_are_dropped_than_a_few(monkeypatch):
     monkeypatch.setattr(negotiate, "REPAIR_FEW", 0)
     monkeypatch.setattr(router, "RESTARTS", 0)
     assert [u.net for u in route(_two_gaps()).unrouted] == ["D"]
+
+
+def _tooth_problem() -> RoutingProblem:
+    """Two VDD pads on the top edge with a signal pad S between them; VDD's bump lies right
+    below S's pad and S's bump below that: the shortest VDD tree (a tooth from each pad to the
+    VDD bump) walls S's pad off from its bump, a tree going round S's bump does not."""
+    top = 660
+    vdd = (pad("PA", 300, top), pad("PB", 700, top), bump("V", 500, 420))
+    s = (pad("S", 500, top), bump("BS", 500, 150))
+    return RoutingProblem(
+        outline=box(0, 0, 1000, 700),
+        edge_clearance=20.0,
+        space=S,
+        nets=(Net(name="VDD", terminals=vdd, width=W), Net(name="S", terminals=s, width=W)),
+    )
+
+
+def test_a_signal_a_tree_walls_off_is_routed_when_the_trees_go_last(monkeypatch):
+    # No negotiation passes, no repair, no restart: trees first, VDD's teeth wall S in and S is
+    # dropped; the second negotiation routes S first and VDD round S's bump (its metal passes
+    # below the bump), and that one is kept.
+    monkeypatch.setattr(negotiate, "PASSES", 0)
+    monkeypatch.setattr(negotiate, "REPAIR_FEW", 0)
+    monkeypatch.setattr(router, "RESTARTS", 0)
+    p = _tooth_problem()
+    result = route(p)
+    assert not result.unrouted
+    assert problems(p, result) == []
+    (vdd,) = [r for r in result.routed if r.name == "VDD"]
+    assert not (region(vdd.polygons) & region([box(480, 20, 520, 100)])).is_empty()
+
+
+def test_trees_last_is_not_kept_when_it_leaves_more_nets_unrouted(monkeypatch):
+    # As above, but the second negotiation (trees last) is made to leave both nets without a
+    # path: the first one's outcome, S dropped and VDD routed, stands.
+    monkeypatch.setattr(negotiate, "PASSES", 0)
+    monkeypatch.setattr(negotiate, "REPAIR_FEW", 0)
+    monkeypatch.setattr(router, "RESTARTS", 0)
+    calls = []
+    original = Negotiator.negotiate
+
+    def negotiate_(self, states):
+        original(self, states)
+        calls.append([st.net.name for st in states])
+        if len(calls) == 2:
+            for st in states:
+                st.failure, st.pieces = ((0.0, 0.0), "no path (made up by the test)"), []
+
+    monkeypatch.setattr(Negotiator, "negotiate", negotiate_)
+    result = route(_tooth_problem())
+    assert calls == [["VDD", "S"], ["S", "VDD"]]
+    assert [u.net for u in result.unrouted] == ["S"]
+    assert not any("made up" in u.reason for u in result.unrouted)
