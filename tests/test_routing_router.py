@@ -461,6 +461,37 @@ def test_a_repair_that_fails_one_way_tries_the_dropped_net_another_way(monkeypat
     assert _through(result, "D", 380, 420) and _through(result, "X", 580, 620)
 
 
+def _wound_problem() -> RoutingProblem:
+    """On the top edge, A's pad left of D's: A's bump lies right, D's far left against the die
+    edge (nothing passes round it), so D can only go round A's bump, inside C, which hugs it."""
+    top = 660
+    nets = [("A", 400, (650, 450)), ("C", 700, (500, 180)), ("D", 500, (80, 250))]
+    return RoutingProblem(
+        outline=box(0, 0, 1000, 700),
+        edge_clearance=20.0,
+        space=S,
+        nets=tuple(
+            Net(name=n, terminals=(pad(n, x, top), bump(f"B{n}", *at)), width=W)
+            for n, x, at in nets
+        ),
+    )
+
+
+def test_a_dropped_net_that_must_wind_round_a_bump_is_routed_round_it(monkeypatch):
+    # No negotiation passes, no restart: D is dropped (its way crosses A). Routed across A or
+    # walled off it, D's path cuts A's pad from A's bump or C's from C's, and no net can move
+    # over. Routed without crossing any net, D squeezes between A's bump and C round the right
+    # of the bump; C moves out.
+    monkeypatch.setattr(negotiate, "PASSES", 0)
+    monkeypatch.setattr(router, "RESTARTS", 0)
+    p = _wound_problem()
+    result = route(p)
+    assert not result.unrouted
+    assert problems(p, result) == []
+    (d,) = [r for r in result.routed if r.name == "D"]
+    assert not (region(d.polygons) & region([box(700, 400, 800, 500)])).is_empty()
+
+
 def _tree_problem() -> RoutingProblem:
     terms = (pad("P", 100, 300), bump("B1", 700, 120), bump("B2", 700, 480), bump("B3", 850, 300))
     return RoutingProblem(

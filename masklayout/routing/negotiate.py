@@ -9,9 +9,10 @@ Nets pay ``(1 + history) · (1 + present · sharing)`` per unit length (a two-te
 tree's cover at ``TREE_SHARE``: a tree can move a branch over); after each pass the nets that
 still share cells are ripped up and rerouted with a higher present factor and the shared cells'
 history raised, until no cell is shared. Nets still sharing after the last pass are dropped,
-most-shared first; when only a few are, each is repaired by rip-up and reroute (the nets in its
-way move over where they can), and the rest are reported. Last, a tree's branches that went
-round other nets are regrown where those nets have since left the die free.
+most-shared first; when only a few are, each is repaired by rip-up and reroute (routed across
+no other net if it can, else across them; the nets in its way move over where they can), and
+the rest are reported. Last, a tree's branches that went round other nets are regrown where
+those nets have since left the die free.
 """
 
 from __future__ import annotations
@@ -921,9 +922,14 @@ class Negotiator:
             self.place(st)
 
     def _repair(self, st: NetState, states: list[NetState]) -> None:
-        """Rip up and reroute around a dropped net (:meth:`_ripple`); when that fails, again
-        with the nets its path met walled off, so that it takes another way
-        (``REPAIR_TRIES`` ways at most)."""
+        """Rip up and reroute around a dropped net (:meth:`_ripple`). First the net is routed
+        across no other net, squeezing past them where it must (a net whose way winds round a
+        bump past other nets' pads then leaves each of them a way to its bump); then at the
+        present prices and, when that fails, again with the nets its path met walled off, so
+        that it takes another way (``REPAIR_TRIES`` ways at most)."""
+        if self._ripple(st, states, [], self._barriers(st, states)) is None:
+            st.congested, st.shared = False, np.zeros(0, np.int64)
+            return
         banned: list[NetState] = []
         for _ in range(REPAIR_TRIES):
             hit = self._ripple(st, states, banned)
@@ -934,14 +940,28 @@ class Negotiator:
                 return
             banned += hit
 
+    def _barriers(self, st: NetState, states: list[NetState]) -> np.ndarray:
+        """Every other placed net's centreline as a barrier (see :meth:`_hard`), as a mask."""
+        mask = np.zeros((self.grid.ny, self.grid.nx), bool)
+        for v in states:
+            if v is not st and v.foot:
+                hard = v.hard if len(v.hard) else self._hard(v, self.centreline(v))
+                mask.reshape(-1)[hard] = True
+        return mask
+
     def _ripple(
-        self, st: NetState, states: list[NetState], banned: list[NetState]
+        self,
+        st: NetState,
+        states: list[NetState],
+        banned: list[NetState],
+        around: np.ndarray | None = None,
     ) -> list[NetState] | None:
-        """Route the dropped net at the present prices clear of the ``banned`` nets, rip up the
-        nets its path meets and place it; reroute each of those where no other net is or else,
-        clear of the dropped net, the same way in turn (``REPAIR_DEPTH`` levels deep,
-        ``REPAIR_VICTIMS`` rip-ups at most). Returns None when every net fits; else puts all
-        back as it was and returns the nets the dropped net's path met."""
+        """Route the dropped net at the present prices clear of the ``banned`` nets (and of the
+        cells ``around`` marks), rip up the nets its path meets and place it; reroute each of
+        those where no other net is or else, clear of the dropped net, the same way in turn
+        (``REPAIR_DEPTH`` levels deep, ``REPAIR_VICTIMS`` rip-ups at most). Returns None when
+        every net fits; else puts all back as it was and returns the nets the dropped net's
+        path met."""
         saved = {st.index: (st, st.pieces)}  # every net the repair moves, as it was
         queue = [(st, REPAIR_DEPTH)]
         first: list[NetState] = []
@@ -957,6 +977,8 @@ class Negotiator:
                 break
             width = net.net.width
             self.fence = self._fenced(banned if net is st else [st], width)
+            if net is st and around is not None:
+                self.fence |= around
             self.route(net)
             self.fence = None
             if not net.pieces or net.failure is not None:
