@@ -385,6 +385,22 @@ def test_a_restart_that_leaves_more_nets_unrouted_is_not_kept(monkeypatch):
     assert not any("made up" in u.reason for u in result.unrouted)
 
 
+@pytest.fixture
+def first_pass(monkeypatch):
+    """One pass of negotiation and no restart: the nets dropped after the first pass are
+    left to the repair and the second negotiation (trees last)."""
+    monkeypatch.setattr(negotiate, "PASSES", 0)
+    monkeypatch.setattr(router, "RESTARTS", 0)
+
+
+def _routes_whole(p: RoutingProblem):
+    """Route ``p``, check every net routed and the metal legal; the result."""
+    result = route(p)
+    assert not result.unrouted, result.unrouted
+    assert problems(p, result) == []
+    return result
+
+
 def _two_gaps() -> RoutingProblem:
     """A wall from die edge to die edge with two one-track gaps, A (y 300) and B (y 500). X's
     pad and bump touch the die-edge clearance, so nothing passes round them; X is nearer gap A
@@ -412,28 +428,27 @@ def _gapped_wall(height: float, walls, nets) -> RoutingProblem:
     )
 
 
-def _through(result, name: str, y0: float, y1: float) -> bool:
+def _meets(result, name: str, area: np.ndarray) -> bool:
+    """Whether the routed metal of net ``name`` overlaps the polygon ``area``."""
     (net,) = [r for r in result.routed if r.name == name]
-    return not (region(net.polygons) & region([box(480, y0, 520, y1)])).is_empty()
+    return not (region(net.polygons) & region([area])).is_empty()
 
 
-def test_a_dropped_net_takes_the_gap_of_a_net_that_can_move_to_another(monkeypatch):
+def _through(result, name: str, y0: float, y1: float) -> bool:
+    return _meets(result, name, box(480, y0, 520, y1))
+
+
+def test_a_dropped_net_takes_the_gap_of_a_net_that_can_move_to_another(first_pass):
     # No negotiation passes and no restart: X takes gap A first, D (which has no other way)
     # shares it and is dropped. The repair routes D through A, rips X up and reroutes it where
     # no other net is: through gap B.
-    monkeypatch.setattr(negotiate, "PASSES", 0)
-    monkeypatch.setattr(router, "RESTARTS", 0)
     p = _two_gaps()
-    result = route(p)
-    assert not result.unrouted
-    assert problems(p, result) == []
+    result = _routes_whole(p)
     assert _through(result, "D", 280, 320) and _through(result, "X", 480, 520)
 
 
-def test_a_repair_that_leaves_a_net_without_a_way_is_undone(monkeypatch):
+def test_a_repair_that_leaves_a_net_without_a_way_is_undone(first_pass):
     # As above, but gap B closed: X has nowhere to go, so D stays dropped and X keeps gap A.
-    monkeypatch.setattr(negotiate, "PASSES", 0)
-    monkeypatch.setattr(router, "RESTARTS", 0)
     p = _two_gaps()
     p = dataclasses.replace(
         p, obstacles=(*p.obstacles, Obstacle(name="plug", polygon=box(480, 470, 520, 530)))
@@ -444,19 +459,14 @@ def test_a_repair_that_leaves_a_net_without_a_way_is_undone(monkeypatch):
     assert _through(result, "X", 280, 320)
 
 
-def test_a_repair_that_fails_one_way_tries_the_dropped_net_another_way(monkeypatch):
+def test_a_repair_that_fails_one_way_tries_the_dropped_net_another_way(first_pass):
     # Three one-track gaps (y 200, 400, 600). Y (below) takes the lowest, X the middle one;
     # D, between them, is dropped. D's cheapest way is Y's gap, but Y cannot move (it cannot
     # cross D to another gap): that repair is undone, and D is routed again clear of Y: through
     # X's gap, and X moves up to the top gap.
-    monkeypatch.setattr(negotiate, "PASSES", 0)
-    monkeypatch.setattr(router, "RESTARTS", 0)
-
     walls = [(0, 180), (220, 380), (420, 580), (620, 700)]
     p = _gapped_wall(700, walls, [("Y", 100, 100), ("X", 470, 470), ("D", 260, 280)])
-    result = route(p)
-    assert not result.unrouted
-    assert problems(p, result) == []
+    result = _routes_whole(p)
     assert _through(result, "Y", 180, 220)
     assert _through(result, "D", 380, 420) and _through(result, "X", 580, 620)
 
@@ -477,19 +487,14 @@ def _wound_problem() -> RoutingProblem:
     )
 
 
-def test_a_dropped_net_that_must_wind_round_a_bump_is_routed_round_it(monkeypatch):
+def test_a_dropped_net_that_must_wind_round_a_bump_is_routed_round_it(first_pass):
     # No negotiation passes, no restart: D is dropped (its way crosses A). Routed across A or
     # walled off it, D's path cuts A's pad from A's bump or C's from C's, and no net can move
     # over. Routed without crossing any net, D squeezes between A's bump and C round the right
     # of the bump; C moves out.
-    monkeypatch.setattr(negotiate, "PASSES", 0)
-    monkeypatch.setattr(router, "RESTARTS", 0)
     p = _wound_problem()
-    result = route(p)
-    assert not result.unrouted
-    assert problems(p, result) == []
-    (d,) = [r for r in result.routed if r.name == "D"]
-    assert not (region(d.polygons) & region([box(700, 400, 800, 500)])).is_empty()
+    result = _routes_whole(p)
+    assert _meets(result, "D", box(700, 400, 800, 500))
 
 
 def _tree_problem() -> RoutingProblem:
@@ -527,20 +532,16 @@ def test_a_tree_branch_that_went_round_a_net_since_moved_is_regrown_straight(mon
 
     monkeypatch.setattr(Negotiator, "_negotiate", negotiate)
     p = _tree_problem()
-    result = route(p)
-    assert not result.unrouted
-    assert problems(p, result) == []
+    result = _routes_whole(p)
     assert result.routed[0].length == pytest.approx(straight, abs=1.0)
     monkeypatch.setattr(Negotiator, "_mend_detours", lambda self, states: None)
     assert route(p).routed[0].length > straight + 80
 
 
-def test_no_repair_when_more_nets_are_dropped_than_a_few(monkeypatch):
+def test_no_repair_when_more_nets_are_dropped_than_a_few(monkeypatch, first_pass):
     # The first repair case with REPAIR_FEW 0: its one dropped net is more than "a few", so it
     # stays dropped (a die that loses a hundred nets must not spend minutes moving them about).
-    monkeypatch.setattr(negotiate, "PASSES", 0)
     monkeypatch.setattr(negotiate, "REPAIR_FEW", 0)
-    monkeypatch.setattr(router, "RESTARTS", 0)
     assert [u.net for u in route(_two_gaps()).unrouted] == ["D"]
 
 
@@ -559,27 +560,20 @@ def _tooth_problem() -> RoutingProblem:
     )
 
 
-def test_a_signal_a_tree_walls_off_is_routed_when_the_trees_go_last(monkeypatch):
+def test_a_signal_a_tree_walls_off_is_routed_when_the_trees_go_last(monkeypatch, first_pass):
     # No negotiation passes, no repair, no restart: trees first, VDD's teeth wall S in and S is
     # dropped; the second negotiation routes S first and VDD round S's bump (its metal passes
     # below the bump), and that one is kept.
-    monkeypatch.setattr(negotiate, "PASSES", 0)
     monkeypatch.setattr(negotiate, "REPAIR_FEW", 0)
-    monkeypatch.setattr(router, "RESTARTS", 0)
     p = _tooth_problem()
-    result = route(p)
-    assert not result.unrouted
-    assert problems(p, result) == []
-    (vdd,) = [r for r in result.routed if r.name == "VDD"]
-    assert not (region(vdd.polygons) & region([box(480, 20, 520, 100)])).is_empty()
+    result = _routes_whole(p)
+    assert _meets(result, "VDD", box(480, 20, 520, 100))
 
 
-def test_trees_last_is_not_kept_when_it_leaves_more_nets_unrouted(monkeypatch):
+def test_trees_last_is_not_kept_when_it_leaves_more_nets_unrouted(monkeypatch, first_pass):
     # As above, but the second negotiation (trees last) is made to leave both nets without a
     # path: the first one's outcome, S dropped and VDD routed, stands.
-    monkeypatch.setattr(negotiate, "PASSES", 0)
     monkeypatch.setattr(negotiate, "REPAIR_FEW", 0)
-    monkeypatch.setattr(router, "RESTARTS", 0)
     calls = []
     original = Negotiator.negotiate
 
