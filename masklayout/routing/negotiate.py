@@ -928,15 +928,11 @@ class Negotiator:
         present prices and, when that fails, again with the nets its path met walled off, so
         that it takes another way (``REPAIR_TRIES`` ways at most)."""
         if self._ripple(st, states, [], self._barriers(st, states)) is None:
-            st.congested, st.shared = False, np.zeros(0, np.int64)
             return
         banned: list[NetState] = []
         for _ in range(REPAIR_TRIES):
             hit = self._ripple(st, states, banned)
-            if hit is None:
-                st.congested, st.shared = False, np.zeros(0, np.int64)
-                return
-            if not hit:
+            if not hit:  # None: it fits; []: it has no way at all
                 return
             banned += hit
 
@@ -945,7 +941,7 @@ class Negotiator:
         mask = np.zeros((self.grid.ny, self.grid.nx), bool)
         for v in states:
             if v is not st and v.foot:
-                hard = v.hard if len(v.hard) else self._hard(v, self.centreline(v))
+                hard = v.hard if self.trees else self._hard(v, self.centreline(v))
                 mask.reshape(-1)[hard] = True
         return mask
 
@@ -960,8 +956,8 @@ class Negotiator:
         cells ``around`` marks), rip up the nets its path meets and place it; reroute each of
         those where no other net is or else, clear of the dropped net, the same way in turn
         (``REPAIR_DEPTH`` levels deep, ``REPAIR_VICTIMS`` rip-ups at most). Returns None when
-        every net fits; else puts all back as it was and returns the nets the dropped net's
-        path met."""
+        every net fits (the dropped net is routed); else puts all back as it was and returns
+        the nets the dropped net's path met."""
         saved = {st.index: (st, st.pieces)}  # every net the repair moves, as it was
         queue = [(st, REPAIR_DEPTH)]
         first: list[NetState] = []
@@ -997,6 +993,7 @@ class Negotiator:
                 self.rip_up(v)
                 queue.append((v, depth - 1))
         else:
+            st.congested, st.shared = False, np.zeros(0, np.int64)
             return None
         for net, pieces in saved.values():
             if net.foot:
