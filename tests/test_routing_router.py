@@ -589,3 +589,61 @@ def test_trees_last_is_not_kept_when_it_leaves_more_nets_unrouted(monkeypatch, f
     assert calls == [["VDD", "S"], ["S", "VDD"]]
     assert [u.net for u in result.unrouted] == ["S"]
     assert not any("made up" in u.reason for u in result.unrouted)
+
+
+def _enclosed_pad_problem() -> RoutingProblem:
+    """VDD joins pad PA on the top edge to bump V and pad PB at the bottom edge; S1 and S2 join
+    pads on the top edge left of PA to pads right of it, S2's inside S1's. On one layer each
+    signal's trace, with the edge between its pads, encloses PA, and V and PB lie against the
+    bottom edge where no trace can pass round them: every way from PA crosses S2, then S1."""
+    top = 560
+    vdd = (pad("PA", 500, top), bump("V", 500, 70), pad("PB", 800, 40))
+    s1 = (pad("L1", 150, top), pad("R1", 850, top))
+    s2 = (pad("L2", 250, top), pad("R2", 750, top))
+    return RoutingProblem(
+        outline=box(0, 0, 1000, 600),
+        edge_clearance=20.0,
+        space=S,
+        nets=(
+            Net(name="VDD", terminals=vdd, width=W),
+            Net(name="S1", terminals=s1, width=W),
+            Net(name="S2", terminals=s2, width=W),
+        ),
+    )
+
+
+def test_a_tree_pad_walled_in_names_the_pad_and_the_traces_in_the_order_crossed():
+    result = route(_enclosed_pad_problem())
+    (u,) = result.unrouted
+    assert u.net == "VDD" and u.at == (500.0, 560.0)
+    assert "walled off" in u.reason and ": pad PA by S2, S1 (" in u.reason, u.reason
+    assert "bump V" not in u.reason and "pad PB" not in u.reason
+
+
+def test_a_tree_lost_to_a_full_channel_is_reported_as_full_not_walled_off(monkeypatch):
+    # Three signals and tree T (a pad left, two bumps right) through a two-track gap, the tree
+    # routed last: T is lost, but the corridor between the two traces in the gap still joins
+    # its pad to its bumps (no trace walls it off), so the gap is reported: 4 nets, 2 tracks.
+    def net(name, *terminals):
+        return Net(name=name, terminals=terminals, width=W)
+
+    signals = [
+        net(f"N{i}", pad(f"P{i}", 100, y), bump(f"B{i}", 850, y))
+        for i, y in ((0, 120), (1, 240), (2, 360))
+    ]
+    tree = net("T", pad("PT", 100, 480), bump("BT", 850, 480), bump("BU", 700, 150))
+    p = RoutingProblem(
+        outline=box(0, 0, 1000, 600),
+        edge_clearance=20.0,
+        space=S,
+        nets=(tree, *signals),
+        obstacles=(
+            Obstacle(name="wall low", polygon=box(480, 0, 520, 270)),
+            Obstacle(name="wall high", polygon=box(480, 330, 520, 600)),
+        ),
+    )
+    rank = router._rank
+    monkeypatch.setattr(router, "_rank", lambda st, trees_first: rank(st, False))
+    lost = {u.net: u.reason for u in route(p).unrouted}
+    assert "T" in lost and len(lost) == 2
+    assert "walled off" not in lost["T"] and "is full: needs 4 tracks, has 2" in lost["T"]

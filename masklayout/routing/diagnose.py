@@ -1,10 +1,12 @@
-"""Why a net did not route: the narrowest shared passage on its best path, and its capacity."""
+"""Why a net did not route: for a tree, the terminals other nets' traces wall off from the rest
+of it; else the narrowest shared passage on its best path, and its capacity."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+from scipy import ndimage
 
 from masklayout.routing.grid import edges, segment_distance
 from masklayout.routing.negotiate import Footprints, Negotiator, NetState
@@ -54,14 +56,88 @@ class Diagnosis:
         )
 
     def explain(self, st: NetState) -> tuple[tuple[float, float], str]:
-        """Locate and explain why the net could not be routed: of the gaps beside its shared
-        cells, the one that most nets overfill (needs N tracks, has M)."""
+        """Locate and explain why the net could not be routed: for a tree, the terminals other
+        nets' traces wall off from the rest (:meth:`walled_off`); else, of the gaps beside its
+        shared cells, the one that most nets overfill (needs N tracks, has M)."""
+        if st.tree:
+            found = self.walled_off(st)
+            if found is not None:
+                return found
         return _congestion(self, st)
+
+    def walled_off(self, st: NetState) -> tuple[tuple[float, float], str] | None:
+        """For a tree that lost: the terminals from which no path reaches the area most of its
+        other terminals open onto without crossing a routed net's trace, and the traces the
+        shortest way out crosses; None when every terminal reaches it (then a channel is short
+        of room, not of a way)."""
+        neg = self.neg
+        barrier = neg.walls(st.index, st.net.width) | (neg.hard > 0)
+        label = ndimage.label(~barrier, structure=np.ones((3, 3), bool))[0]
+        reach = [{int(label[port.cell]) for port in ports} - {0} for ports in st.ports]
+        count: dict[int, int] = {}
+        for areas in reach:
+            for a in areas:
+                count[a] = count.get(a, 0) + 1
+        if not count:
+            return None
+        main = max(count, key=lambda a: (count[a], -a))
+        cut = [t for t, areas in enumerate(reach) if main not in areas]
+        if not cut:
+            return None
+        joins = self._joins(label, st)
+        walled = "; ".join(
+            f"{st.net.terminals[t].name} by "
+            + (", ".join(_way_out(joins, reach[t], main)) or "keep-outs, pads or fixed traces")
+            for t in cut
+        )
+        at = tuple(np.round(st.net.terminals[cut[0]].polygon.mean(0), 3).tolist())
+        return (
+            at,
+            f"walled off from the net's other terminals (every way out crosses the traces "
+            f"named, in order): {walled} (swap pins or move pads to open a way)",
+        )
+
+    def _joins(self, label: np.ndarray, st: NetState) -> dict[int, list[tuple[int, str]]]:
+        """For each area of ``label``, the areas across one routed net's trace, and the net."""
+        grid = self.neg.grid
+        joins: dict[int, list[tuple[int, str]]] = {}
+        for other in self.states:
+            if other is st or not len(other.hard):
+                continue
+            r, c = np.divmod(other.hard, grid.nx)
+            rr = np.clip(r[:, None] + np.array([-1, -1, -1, 0, 0, 1, 1, 1]), 0, grid.ny - 1)
+            cc = np.clip(c[:, None] + np.array([-1, 0, 1, -1, 1, -1, 0, 1]), 0, grid.nx - 1)
+            areas = set(np.unique(label[rr, cc]).tolist()) - {0}
+            for a in areas:
+                joins.setdefault(a, []).extend((b, other.net.name) for b in areas if b != a)
+        return joins
 
     def in_the_way(self, st: NetState) -> list[str]:
         """The routed nets whose footprint covers the cells the failed net shared (only placed
         nets have footprints: a net that lost was ripped up)."""
         return sorted(self.states[i].net.name for i in self.feet.covering(st.shared, st.net.width))
+
+
+def _way_out(joins: dict[int, list[tuple[int, str]]], start: set[int], goal: int) -> list[str]:
+    """The nets whose traces the way from the areas ``start`` to the area ``goal`` crosses
+    fewest (areas joined across a trace as in ``joins``), in the order crossed."""
+    came: dict[int, tuple[int, str] | None] = {a: None for a in start}
+    queue = sorted(start)
+    while queue and goal not in came:
+        nxt = []
+        for a in queue:
+            for b, name in joins.get(a, []):
+                if b not in came:
+                    came[b] = (a, name)
+                    nxt.append(b)
+        queue = nxt
+    if goal not in came:
+        return []
+    names, at = [], goal
+    while (step := came[at]) is not None:
+        at, name = step
+        names.append(name)
+    return names[::-1]
 
 
 def _congestion(diagnosis: Diagnosis, st: NetState) -> tuple[tuple[float, float], str]:
