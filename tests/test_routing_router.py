@@ -647,3 +647,21 @@ def test_a_tree_lost_to_a_full_channel_is_reported_as_full_not_walled_off(monkey
     lost = {u.net: u.reason for u in route(p).unrouted}
     assert "T" in lost and len(lost) == 2
     assert "walled off" not in lost["T"] and "is full: needs 4 tracks, has 2" in lost["T"]
+
+
+@pytest.mark.parametrize(("top", "where"), [(570, "10.000 µm from the die edge"), (600, "outside")])
+def test_a_net_with_a_terminal_in_the_edge_clearance_is_reported_and_the_rest_route(top, where):
+    # A's pad reaches y = top + 20 in a die 600 high with a 20 µm edge clearance: no metal
+    # joined to it is legal, so A is reported at the pad's corner nearest the edge (the first
+    # of its corners there), not routed into a "router fault"; B, whose straight way runs
+    # through A's pad when it lies 10 µm from the edge, routes round it.
+    a = Net(name="A", terminals=(pad("PA", 500, top), bump("BA", 500, 250)), width=W)
+    b = Net(name="B", terminals=(pad("PB", 100, 545), pad("PC", 900, 545)), width=W)
+    p = RoutingProblem(outline=box(0, 0, 1000, 600), edge_clearance=20.0, space=S, nets=(a, b))
+    result = route(p)
+    (u,) = result.unrouted
+    assert u.net == "A" and u.at == (520.0, top + 20.0)
+    assert f"pad PA reaches {where}" in u.reason and "clearance of 20 µm" in u.reason, u.reason
+    assert [r.name for r in result.routed] == ["B"]
+    b_metal = region(result.routed[0].polygons)
+    assert b_metal.separation_check(region([a.terminals[0].polygon]), int(S / 0.001)).is_empty()

@@ -3,14 +3,25 @@ pours, then the exact check."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import klayout.db as kdb
 import numpy as np
 
 from masklayout.routing.diagnose import Diagnosis
-from masklayout.routing.grid import Grid, halo, polyline_polygon_distance, sample
+from masklayout.routing.grid import (
+    Grid,
+    edges,
+    halo,
+    polygon_distance,
+    polyline_polygon_distance,
+    sample,
+    segment_distance,
+)
 from masklayout.routing.group import group_terminals, has_neighbours
 from masklayout.routing.model import (
     Net,
+    Obstacle,
     RoutedNet,
     RoutingProblem,
     RoutingResult,
@@ -64,11 +75,53 @@ def _centrelines(st: NetState, grid: Grid) -> list[np.ndarray]:
 
 
 def route(problem: RoutingProblem) -> RoutingResult:
-    """Route every net of the problem; report each one that cannot be routed, and why."""
+    """Route every net of the problem; report each one that cannot be routed, and why. A net
+    with a terminal inside the die-edge clearance is reported so, not routed (no metal joined
+    to that terminal can be legal); its terminals are obstacles to the others."""
+    breaches = _edge_breaches(problem)
+    nets = tuple(n for k, n in enumerate(problem.nets) if k not in breaches)
+    walls = tuple(
+        Obstacle(name=t.name, polygon=t.polygon)
+        for k in breaches
+        for t in problem.nets[k].terminals
+    )
     try:
-        return _route(problem)
+        result = (
+            _route(dataclasses.replace(problem, nets=nets, obstacles=problem.obstacles + walls))
+            if nets
+            else RoutingResult(routed=(), unrouted=())
+        )
     finally:
         release_searches()  # kept for this die's windows: ~24 MB each on the 12 x 12 fan-in
+    if not breaches:
+        return result
+    order = {n.name: k for k, n in enumerate(problem.nets)}
+    unrouted = sorted([*result.unrouted, *breaches.values()], key=lambda u: order[u.net])
+    return RoutingResult(routed=result.routed, unrouted=tuple(unrouted))
+
+
+def _edge_breaches(problem: RoutingProblem) -> dict[int, Unrouted]:
+    """The nets with a terminal closer to the die edge than its clearance (or outside the
+    die), each reported at the terminal's point nearest the edge."""
+    outline = np.asarray(problem.outline, float)
+    ec = problem.edge_clearance
+    out: dict[int, Unrouted] = {}
+    for k, net in enumerate(problem.nets):
+        for t in net.terminals:
+            polygon = np.asarray(t.polygon, float)
+            gap = segment_distance(polygon, *edges(outline))
+            outside = polygon_distance(polygon, outline) > 0
+            if outside.any() or gap.min() < ec - 1e-6:
+                i = int(np.argmax(outside)) if outside.any() else int(np.argmin(gap))
+                where = "outside the die" if outside.any() else f"{gap[i]:.3f} µm from the die edge"
+                out[k] = Unrouted(
+                    net=net.name,
+                    at=(round(float(polygon[i, 0]), 3), round(float(polygon[i, 1]), 3)),
+                    reason=f"{t.name} reaches {where}, inside the die-edge clearance of "
+                    f"{ec:g} µm: no metal joined to it can be legal (move it inward)",
+                )
+                break
+    return out
 
 
 def _route(problem: RoutingProblem) -> RoutingResult:
