@@ -271,7 +271,13 @@ def _explicit(
     for name, entry in spec.die.nets.items():
         for k, pad in enumerate(entry.pads):
             loc: Loc = ["die", "nets", name, "pads", k]
-            if pad not in pads:
+            if pad in entry.pads[:k]:
+                problems.add(
+                    loc,
+                    f"pad '{pad}' is listed twice on net '{name}' (first as pads"
+                    f"[{entry.pads.index(pad)}]): a typo for another pad?",
+                )
+            elif pad not in pads:
                 problems.add(
                     loc, f"unknown pad '{pad}'{did_you_mean(pad, pads)} (known: {_known(pads)})"
                 )
@@ -280,7 +286,13 @@ def _explicit(
         if isinstance(entry.bumps, list):
             for k, bump in enumerate(entry.bumps):
                 loc = ["die", "nets", name, "bumps", k]
-                if bump not in named:
+                if bump in entry.bumps[:k]:
+                    problems.add(
+                        loc,
+                        f"bump '{bump}' is listed twice on net '{name}' (first as bumps"
+                        f"[{entry.bumps.index(bump)}]): a typo for another bump?",
+                    )
+                elif bump not in named:
                     problems.add(
                         loc,
                         f"unknown bump '{bump}'{did_you_mean(bump, named)} (known: {_summary(named)})",

@@ -95,6 +95,27 @@ def test_unknown_bump_in_the_nets_table_is_located():
     assert "die.nets.PWR.bumps[0]: unknown bump 'A22' (did you mean 'A2'?)" in message
 
 
+@pytest.mark.parametrize(
+    ("entry", "key", "what"),
+    [
+        (
+            "{pads: [VDD, VDD]}",
+            "pads[1]",
+            "pad 'VDD' is listed twice on net 'PWR' (first as pads[0])",
+        ),
+        (
+            "{pads: [VDD], bumps: [A2, B2, A2]}",
+            "bumps[2]",
+            "bump 'A2' is listed twice on net 'PWR' (first as bumps[0])",
+        ),
+    ],
+)
+def test_a_terminal_listed_twice_on_one_net_is_an_error_at_the_repeat(entry, key, what):
+    # a repeat in a list is a typo for another terminal, not a second connection
+    message = _error((RDL, f"  nets:\n    PWR: {entry}\n" + RDL))
+    assert f"die.nets.PWR.{key}: {what}" in message
+
+
 def test_a_pad_on_two_nets_is_an_error_at_the_second():
     text = _spec(
         ("{name: VDD, at:", "{name: VDD, net: PWR, at:"),
