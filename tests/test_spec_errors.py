@@ -146,6 +146,19 @@ def test_waypoint_route_crossing_another_names_both(spec_file):
         build(load(path))
 
 
+@pytest.mark.parametrize("y", [1400, 1285])  # past the die edge (1300); 5 µm inside it
+def test_waypoint_route_into_the_die_edge_clearance_is_located(spec_file, y):
+    path = spec_file(("{pad: VDD, bump: A2}", f"{{pad: VDD, bump: A2, via: [[-1300, {y}]]}}"))
+    with pytest.raises(
+        SpecError,
+        match=r"23:9: die.rdl.routes\[0\]: route VDD -> A2 through its via points crosses the "
+        r"die-edge clearance \(\d+ µm from the die edge\)",
+    ):
+        from masklayout.layout import build
+
+        build(load(path))
+
+
 def test_several_errors_are_reported_together(spec_file):
     path = spec_file(
         ("{pad: VDD, bump: A2}", "{pad: VCC, bump: A2}"),

@@ -149,8 +149,9 @@ def keepout_clashes(design: Design, problem: RoutingProblem) -> list[Problem]:
 
 
 def fixed_clashes(design: Design, problem: RoutingProblem) -> list[Problem]:
-    """Routes through ``via`` waypoints closer than RDL.S to another net's capture pads or
-    waypoint routes, or to an obstacle: the router takes them as they are."""
+    """Routes through ``via`` waypoints that cross the die-edge clearance, or come closer than
+    RDL.S to another net's capture pads or waypoint routes, or to an obstacle: the router
+    takes them as they are."""
     metal: list[tuple[str, str, gdstk.Polygon]] = []  # (net or "", what, polygon)
     for net in problem.nets:
         metal += [(net.name, t.name, gdstk.Polygon(t.polygon)) for t in net.terminals]
@@ -162,8 +163,19 @@ def fixed_clashes(design: Design, problem: RoutingProblem) -> list[Problem]:
             path = gdstk.FlexPath(line, die_net.width, simple_path=True).to_polygons()
             lines.append((die_net.name, index, f"route {route.pad} -> {route.bump}", path))
             metal += [(die_net.name, f"the route of die.rdl.routes[{index}]", p) for p in path]
+    inner = gdstk.offset(gdstk.Polygon(problem.outline), -problem.edge_clearance)
     problems = []
     for name, index, what, path in lines:
+        if gdstk.boolean(path, inner, "not"):
+            problems.append(
+                design.source.problem(
+                    ["die", "rdl", "routes", index],
+                    f"{what} through its via points crosses the die-edge clearance "
+                    f"({problem.edge_clearance:g} µm from the die edge): move its via points "
+                    "inward",
+                )
+            )
+            continue
         grown = gdstk.offset(path, problem.space - 1e-3)
         hit = next(
             (
