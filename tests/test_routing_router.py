@@ -665,3 +665,31 @@ def test_a_net_with_a_terminal_in_the_edge_clearance_is_reported_and_the_rest_ro
     assert [r.name for r in result.routed] == ["B"]
     b_metal = region(result.routed[0].polygons)
     assert b_metal.separation_check(region([a.terminals[0].polygon]), int(S / 0.001)).is_empty()
+
+
+def test_a_wide_net_elsewhere_does_not_widen_the_room_kept_round_a_waypoint_trace():
+    # F's waypoint trace runs edge to edge at y 500 (metal 495-505); A must pass between it and
+    # a wall whose top is 40 µm below F's metal: room for a 10 µm trace at 10 µm spacing
+    # (centreline 470-480). B, 50 µm wide and far away, must not make F's trace keep a 50 µm
+    # trace's distance from A too.
+    f = Net(
+        name="F",
+        terminals=(pad("F1", 40, 500), pad("F2", 960, 500)),
+        width=W,
+        fixed=(np.array([[40.0, 500.0], [960.0, 500.0]]),),
+    )
+    a = Net(name="A", terminals=(pad("A1", 100, 200), pad("A2", 900, 200)), width=W)
+    b_pads = (
+        Terminal(name="pad B1", polygon=box(60, 40, 140, 120)),
+        Terminal(name="pad B2", polygon=box(260, 40, 340, 120)),
+    )
+    b = Net(name="B", terminals=b_pads, width=50.0)
+    p = RoutingProblem(
+        outline=box(0, 0, 1000, 600),
+        edge_clearance=20.0,
+        space=S,
+        nets=(f, a, b),
+        obstacles=(Obstacle(name="wall", polygon=box(400, 0, 600, 455)),),
+    )
+    result = _routes_whole(p)
+    assert _meets(result, "A", box(400, 455, 600, 495))

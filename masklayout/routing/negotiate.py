@@ -172,7 +172,7 @@ class Negotiator:
         grid: Grid,
         space: float,
         blocked: dict[float, np.ndarray],
-        fixed_owner: np.ndarray,
+        fixed_owner: dict[float, np.ndarray],
         statics: list[tuple[str, np.ndarray, int]],
         outline: np.ndarray,
         edge_clearance: float,
@@ -182,7 +182,7 @@ class Negotiator:
         self.space = space
         self.blocked = blocked
         self.fixed_owner = fixed_owner
-        self._any_fixed = bool((fixed_owner != -1).any())
+        self._any_fixed = any(bool((o != -1).any()) for o in fixed_owner.values())
         self.statics = statics
         self.outline = outline
         self.edge_clearance = edge_clearance
@@ -217,7 +217,7 @@ class Negotiator:
     def walls(self, k: int, width: float) -> np.ndarray:
         """Cells net k may not use: the static mask for its width and other nets' fixed traces."""
         if k not in self._walls:
-            owner = self.fixed_owner
+            owner = self.fixed_owner[width]
             foreign = (owner != -1) & (owner != k) if self._any_fixed else None
             self._walls[k] = (
                 self.blocked[width] | foreign

@@ -132,7 +132,6 @@ def _route(problem: RoutingProblem) -> RoutingResult:
     # on the grid: the signal nets, and each plane's skeleton (a tree joining its terminals
     # that the pour then surrounds: a pour alone is cut apart where signals wall its pads in)
     signal = [k for k, n in enumerate(nets) if not n.plane or len(n.terminals) > 1]
-    wmax = max((nets[k].width for k in signal), default=1.0)
 
     fixed_metal = [
         metal([], [np.asarray(f, float) for f in n.fixed], n.width) if n.fixed else kdb.Region()
@@ -154,14 +153,16 @@ def _route(problem: RoutingProblem) -> RoutingResult:
         mask = grid.outside(outline, halo(ec + w / 2, pitch))
         grid.mark_all(mask, [poly for _, poly, _ in statics], halo(w / 2 + space, pitch))
         blocked[w] = mask
-    owner = np.full((grid.ny, grid.nx), -1, np.int32)
-    for _, poly, k in fixed_statics:
-        near = np.zeros_like(owner, bool)
-        grid.mark_near(near, poly, halo(wmax / 2 + space, pitch))
-        owner[near & (owner == -1)] = k
-        owner[near & (owner != -1) & (owner != k)] = -2
-
     widths = tuple(sorted({nets[k].width for k in signal}))
+    # per trace width, the net whose fixed trace each cell is too near for a centreline of
+    # that width (-2: two nets'; -1: none)
+    owner = {w: np.full((grid.ny, grid.nx), -1, np.int32) for w in widths}
+    for w, grid_owner in owner.items():
+        for _, poly, k in fixed_statics:
+            near = np.zeros_like(grid_owner, bool)
+            grid.mark_near(near, poly, halo(w / 2 + space, pitch))
+            grid_owner[near & (grid_owner == -1)] = k
+            grid_owner[near & (grid_owner != -1) & (grid_owner != k)] = -2
 
     def attempt(first: frozenset[int], trees_first: bool) -> tuple[Negotiator, list[NetState]]:
         """A negotiation from scratch: the nets ``first`` routed first, then by ``_rank`` (a
