@@ -441,8 +441,9 @@ class Negotiator:
                 term = net.terminals[t]
                 st.failure = (
                     tuple(np.round(term.polygon.mean(0), 3).tolist()),
-                    f"no way out of {term.name}: every straight exit from its centre comes "
-                    f"within space of other metal, a keep-out or the die edge",
+                    f"no way out of {term.name}: every straight exit from its centre, "
+                    f"{net.width:g} µm wide, comes within {self.space:g} µm of other metal, a "
+                    "keep-out or the die edge",
                 )
                 return
         walls = self.walls(st.index, net.width)
