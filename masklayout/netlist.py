@@ -268,44 +268,33 @@ def _explicit(
 
     from masklayout.spec import _known, _summary
 
-    for name, entry in spec.die.nets.items():
-        for k, pad in enumerate(entry.pads):
-            loc: Loc = ["die", "nets", name, "pads", k]
-            if pad in entry.pads[:k]:
+    def listed(net: str, kind: str, names: Sequence[str], known, unknown: str) -> None:
+        """A net's pads or bumps (``kind``): each put on the net, or an error where it is
+        repeated or unknown (``unknown``: the error's text after the name)."""
+        for k, item in enumerate(names):
+            loc: Loc = ["die", "nets", net, f"{kind}s", k]
+            if item in names[:k]:
                 problems.add(
                     loc,
-                    f"pad '{pad}' is listed twice on net '{name}' (first as pads"
-                    f"[{entry.pads.index(pad)}]): a typo for another pad?",
+                    f"{kind} '{item}' is listed twice on net '{net}' (first as {kind}s"
+                    f"[{names.index(item)}]): a typo for another {kind}?",
                 )
-            elif pad not in pads:
-                problems.add(
-                    loc, f"unknown pad '{pad}'{did_you_mean(pad, pads)} (known: {_known(pads)})"
-                )
+            elif item not in known:
+                problems.add(loc, f"unknown {kind} '{item}'{did_you_mean(item, known)}{unknown}")
             else:
-                put(f"pad {pad}", name, loc)
+                put(f"{kind} {item}", net, loc)
+
+    for name, entry in spec.die.nets.items():
+        listed(name, "pad", entry.pads, pads, f" (known: {_known(pads)})")
         if isinstance(entry.bumps, list):
-            for k, bump in enumerate(entry.bumps):
-                loc = ["die", "nets", name, "bumps", k]
-                if bump in entry.bumps[:k]:
-                    problems.add(
-                        loc,
-                        f"bump '{bump}' is listed twice on net '{name}' (first as bumps"
-                        f"[{entry.bumps.index(bump)}]): a typo for another bump?",
-                    )
-                elif bump not in named:
-                    problems.add(
-                        loc,
-                        f"unknown bump '{bump}'{did_you_mean(bump, named)} (known: {_summary(named)})",
-                    )
-                else:
-                    put(f"bump {bump}", name, loc)
+            listed(name, "bump", entry.bumps, named, f" (known: {_summary(named)})")
     for i, die_pad in enumerate(spec.die.pads):
         if die_pad.net is not None:
             put(f"pad {die_pad.name}", die_pad.net, ["die", "pads", i, "net"])
     for site in sites:
         if site.net is not None:
             bump_entry = spec.die.bumps[site.entry]
-            loc = ["die", "bumps", site.entry]
+            loc: Loc = ["die", "bumps", site.entry]
             if getattr(bump_entry, "nets", None):
                 loc = [*loc, "nets", site.name]
             elif getattr(bump_entry, "net", None):
