@@ -649,7 +649,28 @@ def _check_pads(spec: Spec, problems: _Problems) -> dict[str, int]:
                 f"pad name '{pad.name}' is already used by die.pads[{index[pad.name]}]",
             )
         index.setdefault(pad.name, i)
+    _check_pad_overlaps(spec, problems)
     return index
+
+
+def _check_pad_overlaps(spec: Spec, problems: _Problems) -> None:
+    """No two pads overlap (reported at the later one, for the first :data:`MAX_REPORTED`)."""
+    pads = spec.die.pads
+    sizes = sorted({tuple(pad.size) for pad in pads})
+    outlines = [np.array([[-w, -h], [w, -h], [w, h], [-w, h]]) / 2 for w, h in sizes]
+    kind = np.array([sizes.index(tuple(pad.size)) for pad in pads], dtype=np.int64)
+    xy = np.array([pad.at for pad in pads], dtype=float).reshape(-1, 2)
+    found = overlapping_pairs(xy, kind, outlines)
+    pairs = sorted(zip(np.maximum(found.i, found.j), np.minimum(found.i, found.j), strict=True))
+    for j, i in pairs[:MAX_REPORTED]:
+        a, b = pads[i], pads[j]
+        problems.add(
+            ["die", "pads", int(j), "at"],
+            f"pad '{b.name}' at ({b.at[0]:g}, {b.at[1]:g}) overlaps pad '{a.name}' at "
+            f"({a.at[0]:g}, {a.at[1]:g})",
+        )
+    if len(pairs) > MAX_REPORTED:
+        problems.add(["die", "pads"], f"and {len(pairs) - MAX_REPORTED} more overlapping pads")
 
 
 def _resolve_sites(

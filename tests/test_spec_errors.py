@@ -96,6 +96,11 @@ CASES = {
         "31:10: stacks.std.openings[1].mask",
         ["unknown mask 'SM4'", "known: SM1, SM2"],
     ),
+    "pads overlap": (
+        ("{name: GND, at: [1300, 1200]", "{name: GND, at: [-1250, 1200]"),
+        "13:19: die.pads[1].at",
+        ["pad 'GND' at (-1250, 1200) overlaps pad 'VDD' at (-1300, 1200)"],
+    ),
     "bump not over its pad": (
         (
             "{name: X1, stack: std, on_pad: IO}",
