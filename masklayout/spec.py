@@ -661,11 +661,11 @@ def _check_pad_overlaps(spec: Spec, problems: _Problems) -> None:
     kind = np.array([sizes.index(tuple(pad.size)) for pad in pads], dtype=np.int64)
     xy = np.array([pad.at for pad in pads], dtype=float).reshape(-1, 2)
     found = overlapping_pairs(xy, kind, outlines)
-    pairs = sorted(zip(np.maximum(found.i, found.j), np.minimum(found.i, found.j), strict=True))
+    pairs = sorted(zip(found.j.tolist(), found.i.tolist(), strict=True))  # i < j: by later pad
     for j, i in pairs[:MAX_REPORTED]:
         a, b = pads[i], pads[j]
         problems.add(
-            ["die", "pads", int(j), "at"],
+            ["die", "pads", j, "at"],
             f"pad '{b.name}' at ({b.at[0]:g}, {b.at[1]:g}) overlaps pad '{a.name}' at "
             f"({a.at[0]:g}, {a.at[1]:g})",
         )

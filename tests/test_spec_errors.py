@@ -151,7 +151,8 @@ def test_waypoint_route_crossing_another_names_both(spec_file):
         build(load(path))
 
 
-@pytest.mark.parametrize("y", [1400, 1285])  # past the die edge (1300); 5 µm inside it
+# the via point past the die edge (y 1300), or the 20 µm trace's metal 5 µm short of it
+@pytest.mark.parametrize("y", [1400, 1285])
 def test_waypoint_route_into_the_die_edge_clearance_is_located(spec_file, y):
     path = spec_file(("{pad: VDD, bump: A2}", f"{{pad: VDD, bump: A2, via: [[-1300, {y}]]}}"))
     with pytest.raises(

@@ -4,6 +4,7 @@ of it; else the narrowest shared passage on its best path, and its capacity."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 from scipy import ndimage
@@ -74,10 +75,7 @@ class Diagnosis:
         barrier = neg.walls(st.index, st.net.width) | (neg.hard > 0)
         label = ndimage.label(~barrier, structure=np.ones((3, 3), bool))[0]
         reach = [{int(label[port.cell]) for port in ports} - {0} for ports in st.ports]
-        count: dict[int, int] = {}
-        for areas in reach:
-            for a in areas:
-                count[a] = count.get(a, 0) + 1
+        count = Counter(a for areas in reach for a in areas)
         if not count:
             return None
         main = max(count, key=lambda a: (count[a], -a))

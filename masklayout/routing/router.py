@@ -13,7 +13,7 @@ from masklayout.routing.grid import (
     Grid,
     edges,
     halo,
-    polygon_distance,
+    inside,
     polyline_polygon_distance,
     sample,
     segment_distance,
@@ -102,7 +102,7 @@ def route(problem: RoutingProblem) -> RoutingResult:
 
 def _edge_breaches(problem: RoutingProblem) -> dict[int, Unrouted]:
     """The nets with a terminal closer to the die edge than its clearance (or outside the
-    die), each reported at the terminal's point nearest the edge."""
+    die), each reported at the terminal's corner nearest the edge (or first outside it)."""
     outline = np.asarray(problem.outline, float)
     ec = problem.edge_clearance
     out: dict[int, Unrouted] = {}
@@ -110,7 +110,7 @@ def _edge_breaches(problem: RoutingProblem) -> dict[int, Unrouted]:
         for t in net.terminals:
             polygon = np.asarray(t.polygon, float)
             gap = segment_distance(polygon, *edges(outline))
-            outside = polygon_distance(polygon, outline) > 0
+            outside = (gap > 0) & ~inside(polygon, outline)
             if outside.any() or gap.min() < ec - 1e-6:
                 i = int(np.argmax(outside)) if outside.any() else int(np.argmin(gap))
                 where = "outside the die" if outside.any() else f"{gap[i]:.3f} µm from the die edge"
