@@ -114,6 +114,26 @@ def test_searches_of_one_large_window_each_see_their_own_prices_and_ends(many):
     assert search(200, 249) == pytest.approx(249 + back * 50)
 
 
+def test_a_large_window_searched_after_a_larger_one_sees_none_of_its_cells():
+    """Large windows are searched on one kept grid as large as the largest window yet, the
+    rest walls: the cells a larger window filled before must be walls again, past its rows
+    and past its columns. After a 600 x 400 window at price 1, a 500 x 250 window walled
+    across column 120 has no path from column 0 to column 249 (with the old rows 500-599
+    open, one would go round); after a 400 x 600 one, a 250 x 500 window walled across row
+    120 none from row 0 to row 249."""
+    assert REUSE_CELLS <= 500 * 250
+    walled = np.ones((500, 250))
+    walled[:, 120] = -1.0
+    for costs, start, end in (
+        (walled, [[250, 0]], [[250, 249]]),
+        (walled.T.copy(), [[0, 250]], [[249, 250]]),
+    ):
+        larger = np.ones((costs.shape[0] + 100, costs.shape[1] + 150))
+        assert cheapest(larger, np.array(start), np.array(end), diagonal=True) is not None
+        assert cheapest(costs, np.array(start), np.array(end), diagonal=True) is None
+        search.release_searches()
+
+
 def test_routing_lets_go_of_the_searches_it_kept():
     """Kept searches hold several arrays of the die's size; a script that routes die after die
     must not keep them: ``route`` forgets them when it returns (here, one kept before it)."""
@@ -132,7 +152,7 @@ def test_a_search_with_many_ends_stops_at_the_first_end_it_settles():
     first end is reached at cost 3√2 + 147, so no cell from row 200 on is settled."""
     costs = np.ones((2000, 4))
     ends = np.array([(150 + k, 3) for k in range(MANY_ENDS + 50)])
-    mcp = search._search(costs.T, True, True)
+    mcp, _ = search._search(costs.T, True, True)
     assert isinstance(mcp, search._ToFirstEnd)
     mcp.ends = frozenset((ends[:, 1] + ends[:, 0] * 4).tolist())  # column by column of costs.T
     cumulative, _ = mcp.find_costs([(0, 0)])
@@ -145,17 +165,17 @@ def test_each_thread_keeps_its_own_searches():
     not share one. A search kept in this thread is not seen from another, and one kept there
     is not seen here."""
     cheapest(np.ones((500, 250)), np.array([[0, 0]]), np.array([[499, 249]]), diagonal=True)
-    here = set(search.kept_searches())
+    here = {id(k) for k in search.kept_searches().values()}
     there: list[set] = []
 
     def other() -> None:
-        there.append(set(search.kept_searches()))
+        there.append({id(k) for k in search.kept_searches().values()})
         cheapest(np.ones((400, 300)), np.array([[0, 0]]), np.array([[399, 299]]), diagonal=True)
-        there.append(set(search.kept_searches()))
+        there.append({id(k) for k in search.kept_searches().values()})
 
     worker = threading.Thread(target=other)
     worker.start()
     worker.join()
     assert here and there[0] == set() and there[1] and not there[1] & here
-    assert set(search.kept_searches()) == here
+    assert {id(k) for k in search.kept_searches().values()} == here
     search.release_searches()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 from skimage.graph import MCP_Geometric
@@ -48,10 +48,10 @@ def cheapest(
     # whole window for every search (1,000 x 1,000 cells: set-up 31 -> 18 ms)
     costs, starts, ends = costs.T, starts[:, ::-1], ends[:, ::-1]
     from_starts = [tuple(s) for s in starts.tolist()]
-    mcp = _search(costs, diagonal, len(ends) > MANY_ENDS)
+    mcp, column = _search(costs, diagonal, len(ends) > MANY_ENDS)
     if isinstance(mcp, _ToFirstEnd):
-        # the search numbers cells column by column
-        mcp.ends = frozenset((ends[:, 0] + ends[:, 1] * costs.shape[0]).tolist())
+        # the search numbers cells column by column, ``column`` cells to a column
+        mcp.ends = frozenset((ends[:, 0] + ends[:, 1] * column).tolist())
         cumulative, _ = mcp.find_costs(from_starts)
     else:
         cumulative, _ = mcp.find_costs(
@@ -77,42 +77,57 @@ class _ToFirstEnd(MCP_Geometric):
 
 
 # Building a search costs more than many a search: scikit-image maps the borders of every cell
-# of the window (about 30 ms for the 1,049 x 1,049 cells of the 12 x 12 fan-in die), and a
-# tree's branches search the whole die hundreds of times. A search is built once per large
-# window shape and kept: it reads its prices from the array it was built on (a column-ordered
-# float64 array is not copied), so refilling that array re-prices it.
+# of the grid it is given (about 30 ms for the 1,049 x 1,049 cells of the 12 x 12 fan-in die),
+# and a tree's branches search large windows of ever new shapes hundreds of times. So a large
+# window is searched on a kept grid at least its size, the window in its first rows and
+# columns and walls elsewhere: walls are never entered, so the search and its path are those
+# of the window alone. One grid is kept per connectivity and kind, grown to the largest window
+# seen; it reads its prices from the array it was built on (a column-ordered float64 array is
+# not copied), so refilling the window's part of that array re-prices it.
 REUSE_CELLS = 100_000
-_KEEP = 4  # window shapes kept (the largest windows are the die's, one or two widths)
 _local = threading.local()  # each thread its own: a kept search is refilled for every search
 
-Kept = OrderedDict[tuple[tuple[int, ...], bool, bool], tuple[np.ndarray, MCP_Geometric]]
+
+@dataclass
+class Kept:
+    """A search kept for large windows: its prices and the extent the last window filled."""
+
+    prices: np.ndarray
+    mcp: MCP_Geometric
+    used: tuple[int, int]
 
 
-def kept_searches() -> Kept:
-    """This thread's kept searches, by window shape, connectivity and kind."""
+def kept_searches() -> dict[tuple[bool, bool], Kept]:
+    """This thread's kept searches, by connectivity and kind."""
     if not hasattr(_local, "kept"):
-        _local.kept = OrderedDict()
+        _local.kept = {}
     return _local.kept
 
 
-def _search(costs: np.ndarray, diagonal: bool, many: bool) -> MCP_Geometric:
+def _search(costs: np.ndarray, diagonal: bool, many: bool) -> tuple[MCP_Geometric, int]:
     """A search over the prices ``costs`` (in scikit-image's order), stopping by set lookup
-    when ``many``: built anew for a small window, else kept for the window's shape."""
+    when ``many``, and the number of cells in a column of its grid: built anew for a small
+    window, else a kept one refilled (grown first if the window does not fit)."""
     kind = _ToFirstEnd if many else MCP_Geometric
     if costs.size < REUSE_CELLS:
-        return kind(costs, fully_connected=diagonal)
+        return kind(costs, fully_connected=diagonal), costs.shape[0]
     kept = kept_searches()
-    key = (costs.shape, diagonal, many)
-    if key in kept:
-        kept.move_to_end(key)
-    else:
-        prices = np.empty(costs.shape[::-1]).T  # column order: the search's own prices
-        kept[key] = (prices, kind(prices, fully_connected=diagonal))
-        if len(kept) > _KEEP:
-            kept.popitem(last=False)
-    prices, mcp = kept[key]
-    prices[...] = costs
-    return mcp
+    key = (diagonal, many)
+    h, w = costs.shape
+    old = kept.get(key)
+    if old is None or old.prices.shape[0] < h or old.prices.shape[1] < w:
+        shape = (
+            (h, w) if old is None else (max(h, old.prices.shape[0]), max(w, old.prices.shape[1]))
+        )
+        prices = np.full(shape[::-1], -1.0).T  # column order: the search's own prices
+        kept[key] = Kept(prices=prices, mcp=kind(prices, fully_connected=diagonal), used=(0, 0))
+    k = kept[key]
+    a, b = k.used
+    k.prices[h:a, :b] = -1.0  # the last window's cells outside this one are walls again
+    k.prices[:h, w:b] = -1.0
+    k.prices[:h, :w] = costs
+    k.used = (h, w)
+    return k.mcp, k.prices.shape[0]
 
 
 def release_searches() -> None:
