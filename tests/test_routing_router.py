@@ -667,6 +667,21 @@ def test_a_net_with_a_terminal_in_the_edge_clearance_is_reported_and_the_rest_ro
     assert b_metal.separation_check(region([a.terminals[0].polygon]), int(S / 0.001)).is_empty()
 
 
+def test_a_terminal_near_a_reflex_corner_of_the_die_is_reported_there():
+    # An L-shaped die (the square 500-1000 x 500-1000 cut out of a 1000 square) and a pad
+    # turned 45°, centred at (440, 440), half-diagonal 100: every corner of the pad keeps 60 µm
+    # from the die edge, but its edge x + y = 980 passes the die's inner corner (500, 500) at
+    # 20 / sqrt(2) µm, nearest at (490, 490): inside a 25 µm clearance.
+    outline = np.array([[0, 0], [1000, 0], [1000, 500], [500, 500], [500, 1000], [0, 1000]], float)
+    diamond = np.array([[540, 440], [440, 540], [340, 440], [440, 340]], float)
+    terminals = (Terminal(name="pad PA", polygon=diamond), bump("BA", 200, 200))
+    a = Net(name="A", terminals=terminals, width=W)
+    p = RoutingProblem(outline=outline, edge_clearance=25.0, space=S, nets=(a,))
+    (u,) = route(p).unrouted
+    assert u.at == (490.0, 490.0)
+    assert f"pad PA reaches {20 / np.sqrt(2):.3f} µm from the die edge" in u.reason, u.reason
+
+
 def test_a_wide_net_elsewhere_does_not_widen_the_room_kept_round_a_waypoint_trace():
     # F's waypoint trace runs edge to edge at y 500 (metal 495-505); A must pass between it and
     # a wall whose top is 40 µm below F's metal: room for a 10 µm trace at 10 µm spacing

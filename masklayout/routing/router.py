@@ -102,7 +102,8 @@ def route(problem: RoutingProblem) -> RoutingResult:
 
 def _edge_breaches(problem: RoutingProblem) -> dict[int, Unrouted]:
     """The nets with a terminal closer to the die edge than its clearance (or outside the
-    die), each reported at the terminal's corner nearest the edge (or first outside it)."""
+    die), each reported at the terminal's point nearest the edge (or first corner outside
+    it): a corner of the terminal, or where a reflex corner of the die comes nearest."""
     outline = np.asarray(problem.outline, float)
     ec = problem.edge_clearance
     out: dict[int, Unrouted] = {}
@@ -111,17 +112,36 @@ def _edge_breaches(problem: RoutingProblem) -> dict[int, Unrouted]:
             polygon = np.asarray(t.polygon, float)
             gap = segment_distance(polygon, *edges(outline))
             outside = (gap > 0) & ~inside(polygon, outline)
-            if outside.any() or gap.min() < ec - 1e-6:
-                i = int(np.argmax(outside)) if outside.any() else int(np.argmin(gap))
-                where = "outside the die" if outside.any() else f"{gap[i]:.3f} µm from the die edge"
-                out[k] = Unrouted(
-                    net=net.name,
-                    at=(round(float(polygon[i, 0]), 3), round(float(polygon[i, 1]), 3)),
-                    reason=f"{t.name} reaches {where}, inside the die-edge clearance of "
-                    f"{ec:g} µm: no metal joined to it can be legal (move it inward)",
+            if outside.any():
+                at, where = polygon[int(np.argmax(outside))], "outside the die"
+            else:
+                corner = segment_distance(outline, *edges(polygon))
+                i, j = int(np.argmin(gap)), int(np.argmin(corner))
+                if min(gap[i], corner[j]) >= ec - 1e-6:
+                    continue
+                at, nearest = (
+                    (polygon[i], gap[i])
+                    if gap[i] <= corner[j]
+                    else (_nearest_on(polygon, outline[j]), corner[j])
                 )
-                break
+                where = f"{nearest:.3f} µm from the die edge"
+            out[k] = Unrouted(
+                net=net.name,
+                at=(round(float(at[0]), 3), round(float(at[1]), 3)),
+                reason=f"{t.name} reaches {where}, inside the die-edge clearance of "
+                f"{ec:g} µm: no metal joined to it can be legal (move it inward)",
+            )
+            break
     return out
+
+
+def _nearest_on(polygon: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """The point of the polygon's boundary nearest ``point``."""
+    a, b = edges(polygon)
+    d = b - a
+    t = np.clip(((point - a) * d).sum(1) / np.maximum((d * d).sum(1), 1e-300), 0.0, 1.0)
+    foot = a + t[:, None] * d
+    return foot[int(np.argmin(np.hypot(*(foot - point).T)))]
 
 
 def _route(problem: RoutingProblem) -> RoutingResult:
