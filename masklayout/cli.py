@@ -325,25 +325,24 @@ def build(
     out = files.OutputSet(spec_inputs(design, spec_file))
     out.add(path, "-o", "the layout output")
     lyp = out.add(outputs.layer_properties_path(path), "", "the layer properties beside -o")
+    markers = nets_report.unrouted_rdb_path(path)
+    if allow_unrouted:  # refused before the routing, which may take minutes
+        out.add(markers, "", "the unrouted nets' markers beside -o")
     if bumpmap:
         out.add(bumpmap, "--bumpmap", "the bump map output")
     if wafermap:
         out.add(wafermap, "--wafermap", "the wafer map output")
     if split_dir:
         out.add(split_dir, "--split", "the mask set folder", directory=True)
+    if pinmap:
+        out.add(pinmap, "--pinmap", "the pin map output")
     with progress.step("building the layout"):
         built = layout.build(
             design, die_only=die_only, revision=revision, allow_unrouted=allow_unrouted
         )
     routing = built.routing
     assert routing is not None  # a layout built (not read back) always carries its routing
-    if pinmap:
-        out.add(pinmap, "--pinmap", "the pin map output")
-    unrouted_rdb = None
-    if routing.result.unrouted:
-        unrouted_rdb = out.add(
-            nets_report.unrouted_rdb_path(path), "", "the unrouted nets' markers beside -o"
-        )
+    unrouted_rdb = markers if routing.result.unrouted else None
     with out:
         with progress.step(f"writing {path}"):
             size = layout.write(built, out.temporary(path))
@@ -369,6 +368,14 @@ def build(
             )
         elif split_dir:
             masks = split.write_split(design, built, out.temporary(split_dir), progress)
+    # an earlier build's markers, not this build's other output of that name
+    stale = unrouted_rdb is None and (allow_unrouted or not out.declares(markers))
+    if stale and markers.is_file():
+        click.echo(
+            f"note: {markers} is from an earlier build: every net routes now, so its markers "
+            "are stale (delete it)",
+            err=True,
+        )
     summary = {
         "output": str(path),
         "top_cell": built.top.name,

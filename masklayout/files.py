@@ -280,6 +280,10 @@ class OutputSet:
         self._outputs[path] = _Output(path, role, what, directory)
         return path
 
+    def declares(self, path: str | Path) -> bool:
+        """Whether ``path`` is one of the declared outputs (the same file by any name)."""
+        return any(_same(Path(path), out.path) for out in self._outputs.values())
+
     def temporary(self, path: str | Path) -> Path:
         """The hidden temporary to write the declared output ``path`` to (made on first use):
         a file, or for a folder output an empty folder whose files are moved into ``path``."""

@@ -200,6 +200,48 @@ def test_allow_unrouted_names_each_net_where_the_spec_does_and_exits_1(spec_file
     )
 
 
+def test_a_build_routing_every_net_says_the_markers_left_by_an_earlier_one_are_stale(
+    spec_file, tmp_path
+):
+    out = tmp_path / "die.gds"
+    markers = tmp_path / "die.unrouted.lyrdb"
+    walled = spec_file((RDL, WALLS + RDL), name="walled.yaml")
+    first = CliRunner().invoke(
+        main, ["build", str(walled), "-o", str(out), "--die-only", "--allow-unrouted"]
+    )
+    assert first.exit_code == 1 and markers.is_file(), first.output
+    earlier = markers.read_bytes()
+    for extra in ([], ["--allow-unrouted"], ["--allow-unrouted", "--json"]):
+        result = CliRunner().invoke(
+            main, ["build", str(spec_file()), "-o", str(out), "--die-only", *extra]
+        )
+        assert result.exit_code == 0, result.output
+        assert f"note: {markers} is from an earlier build: every net routes now" in result.stderr
+        assert markers.read_bytes() == earlier  # named, not deleted
+    markers.unlink()
+    result = CliRunner().invoke(main, ["build", str(spec_file()), "-o", str(out), "--die-only"])
+    assert result.exit_code == 0 and "note:" not in result.stderr, result.output
+
+
+def test_an_output_onto_the_unrouted_markers_is_refused_before_the_routing(
+    spec_file, tmp_path, monkeypatch
+):
+    def no_build(*args, **kwargs):
+        raise AssertionError("routed before the outputs were checked")
+
+    monkeypatch.setattr(layout, "build", no_build)
+    path = spec_file((RDL, WALLS + RDL))
+    markers = tmp_path / "out" / "die.unrouted.lyrdb"
+    result = CliRunner().invoke(
+        main,
+        ["build", str(path), "-o", str(tmp_path / "out" / "die.gds"), "--die-only",
+         "--allow-unrouted", "--pinmap", str(markers)],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert f"--pinmap {markers} is also the unrouted nets' markers beside -o" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_route_with_bump_auto_gets_a_free_bump_routed_and_in_the_pin_map(spec_file, tmp_path):
     path = spec_file(("{pad: GND, bump: A6}", "{pad: GND, bump: auto}"))
     out, pins = tmp_path / "die.gds", tmp_path / "pins.csv"
