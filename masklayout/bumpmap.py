@@ -7,7 +7,8 @@ Accepted formats (a malformed line is an error at ``file:line:column``; all are 
 
 CSV
     A header line naming the columns, then one bump per line. Columns ``name``, ``x``, ``y``
-    (required) and ``net``, ``stack`` (optional: cells may be empty, trailing ones left out), in
+    (required) and ``net``, ``stack`` (optional: cells may be empty, trailing ones left out; a
+    net of ``-`` is no net, as in AIF), in
     any order, separated by commas (or semicolons or tabs, as the header uses). Blank lines and lines starting with
     ``#`` are skipped; a UTF-8 byte-order mark is ignored. The file states no units or origin:
     micrometres and the die centre unless the entry says otherwise.
@@ -64,6 +65,7 @@ UNIT_UM: dict[str, float] = {
 }
 _UNIT_ALIASES = {"µm": "um", "micron": "um", "microns": "um", "in": "inch", "inches": "inch"}
 NM_PER_UM = 1000
+NO_NET = "-"  # a net cell of a bump on no net (AIF's unknown net, and CSV's the same)
 CSV_COLUMNS = ("name", "x", "y", "net", "stack")
 
 
@@ -177,7 +179,9 @@ def parse_csv(text: str, file: str) -> BumpMap:
             continue
         net = cell.get("net", (None, ""))[1]
         stack_col, stack = cell.get("stack", (None, ""))
-        rows.append(Row(name, x, y, net or None, stack or None, number, stack_col))
+        rows.append(
+            Row(name, x, y, None if net in ("", NO_NET) else net, stack or None, number, stack_col)
+        )
     if columns is None and not problems:
         problems.append(
             Problem(file, None, None, "", f"no header line (expected {','.join(CSV_COLUMNS)})")
@@ -417,7 +421,7 @@ def _aif_row(
     named = ball if names == "ball" else pad
     if _duplicate(named, seen, file, line, problems, "ball" if names == "ball" else "die pad"):
         return None
-    return Row(named[1], x, y, None if net[1] == "-" else net[1], None, line)
+    return Row(named[1], x, y, None if net[1] == NO_NET else net[1], None, line)
 
 
 def _words(line: str) -> list[tuple[int, str]]:

@@ -179,6 +179,14 @@ def test_csv_accepts_quotes_semicolons_bom_and_missing_trailing_cells() -> None:
     ]
 
 
+def test_csv_net_dash_is_no_net_as_in_aif_so_the_bump_stays_free() -> None:
+    # '-' is AIF's "no net"; a CSV exported the same way must not put its bumps on a net
+    # named '-', which would take them from bumps: auto and from the count of free bumps
+    bump_map = parse_csv("name,x,y,net\nA1,0,0,-\nA2,400,0, - \nA3,800,0,-VDD\n", "d.csv")
+    assert not bump_map.problems
+    assert [(r.name, r.net) for r in bump_map.rows] == [("A1", None), ("A2", None), ("A3", "-VDD")]
+
+
 def test_csv_quoted_name_keeps_its_delimiter_and_doubled_quote() -> None:
     text = 'name,x,y,net\n"A,1""x", 10 ,-20,"V,DD"\n'
     bump_map = parse_csv(text, "q.csv")
