@@ -276,8 +276,11 @@ def _tag_key(err: ErrorDetails) -> list[str]:
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """`` (did you mean 'VDD'?)`` when a known name is close to ``name``, else nothing."""
-    close = difflib.get_close_matches(name, list(known), n=1)
+    """`` (did you mean 'VDD'?)`` when a known name is close to ``name`` (the same but for
+    case first: 'Vdd' is not close to 'VDD' letter by letter), else nothing."""
+    known = list(known)
+    close = [k for k in known if k.casefold() == name.casefold()]
+    close = close or difflib.get_close_matches(name, known, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

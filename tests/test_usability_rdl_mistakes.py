@@ -93,6 +93,21 @@ CASES = {
         "die.pads[3].net",
         ["net 'PWRR' has only pad TP and joins nothing", "did you mean 'PWR'?"],
     ),
+    "a pad's net named like a table net but for case": (
+        [
+            ("  bumps:\n", TP_PAD.replace("PWRR", "Pwr") + "  bumps:\n"),
+            (RDL, "  nets:\n    PWR: {pads: [VDD], bumps: [B2]}\n" + RDL),
+        ],
+        ("name: TP", "net"),
+        "die.pads[3].net",
+        ["net 'Pwr' has only pad TP and joins nothing", "did you mean 'PWR'?"],
+    ),
+    "a net's pad named but for case": (
+        [(RDL, "  nets:\n    PWR: {pads: [vdd], bumps: [B2]}\n" + RDL)],
+        ("PWR: {pads", "vdd"),
+        "die.nets.PWR.pads[0]",
+        ["unknown pad 'vdd'", "did you mean 'VDD'?"],
+    ),
     "a free bump that does not exist": (
         [(RDL, "  nets:\n    P: {pads: [VDD], bumps: {any: [B2, Z9]}}\n" + RDL)],
         ("P: {pads", "Z9"),
