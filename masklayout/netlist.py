@@ -318,7 +318,8 @@ def _assign(
     together, in table order, the routes' pads with ``auto``."""
     from masklayout.spec import _summary
 
-    taken = {k[5:] for keys in members.values() for k in keys if k.startswith("bump ")}
+    owner = {k[5:]: net for net, keys in members.items() for k in keys if k.startswith("bump ")}
+    taken = set(owner)
     groups: dict[tuple[str, ...] | None, list[str]] = {}
     for name, entry in spec.die.nets.items():
         if isinstance(entry.bumps, list):
@@ -368,8 +369,10 @@ def _assign(
             problems.add(
                 ["die", "nets", nets[0], "bumps"] if nets else ["die", "rdl", "routes"],
                 f"{_plural(len(wanting), 'pad')} of net{'s' if len(names) > 1 else ''} "
-                f"{', '.join(names)} need{'s' if len(wanting) == 1 else ''} a bump each; "
-                f"{_plural(len(pool), 'free bump')} to choose from",
+                f"{', '.join(names)} "
+                f"{'needs a bump' if len(wanting) == 1 else 'need a bump each'}; "
+                f"{_plural(len(pool), 'free bump')} to choose from"
+                f"{_owners(candidates or (), owner)}",
             )
             continue
         if not wanting:
@@ -379,7 +382,18 @@ def _assign(
         for (net, pad), k in zip(wanting, assign_bumps(pad_xy, bump_xy), strict=True):
             chosen.setdefault(net, []).append((pad, pool[k].name))
             taken.add(pool[k].name)
+            owner[pool[k].name] = net
     return chosen
+
+
+def _owners(candidates: Sequence[str], owner: dict[str, str], most: int = 4) -> str:
+    """``: B2 is on net VDD, C1 on net P4`` for the listed bumps another net has, else nothing."""
+    busy = [bump for bump in candidates if bump in owner]
+    if not busy:
+        return ""
+    rest = "".join(f", {bump} on net {owner[bump]}" for bump in busy[1:most])
+    more = f" and {len(busy) - most} more" if len(busy) > most else ""
+    return f": {busy[0]} is on net {owner[busy[0]]}{rest}{more}"
 
 
 def _plural(n: int, noun: str) -> str:

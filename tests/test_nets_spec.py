@@ -174,6 +174,22 @@ def test_free_assignment_among_listed_bumps_and_too_few():
     )
 
 
+def test_free_bumps_all_taken_say_which_net_has_each():
+    # E5 is put on net PWR by the table, E6 by a route from GND (its net named after the pad)
+    message = _error(
+        ("      - {pad: VDD, bump: A2}\n", ""),
+        ("{pad: GND, bump: A6}", "{pad: GND, bump: E6}"),
+        (
+            RDL,
+            "  nets:\n    PWR: {bumps: [E5]}\n    P: {pads: [VDD], bumps: {any: [E6, E5]}}\n" + RDL,
+        ),
+    )
+    assert (
+        "die.nets.P.bumps: 1 pad of net P needs a bump; 0 free bumps to choose from: "
+        "E5 is on net PWR, E6 on net GND"
+    ) in message
+
+
 def test_keepout_is_a_rect_or_a_polygon_on_known_layers():
     message = _error((RDL, "  keepout:\n    - {rect: [[0, 0], [10, 10]], layers: [RDLL]}\n" + RDL))
     assert "die.keepout[0].layers[0]: unknown layer 'RDLL' (did you mean 'RDL'?)" in message
