@@ -256,17 +256,19 @@ def _explicit(
     a terminal named on two different nets is an error."""
     found: dict[str, tuple[str, Loc]] = {}
 
-    def put(key: str, net: str, loc: Loc) -> None:
+    def put(key: str, net: str, loc: Loc, line: str = "") -> None:
+        """Put terminal ``key`` on ``net``, named at ``loc`` (``line``: where in a bump file)."""
         if key in found and found[key][0] != net:
             other, where = found[key]
             problems.add(
                 loc,
-                f"{key} is already on net '{other}' ({format_path(where)}); a terminal has one net",
+                f"{key}{line} is already on net '{other}' ({format_path(where)}), and here on "
+                f"net '{net}'; a terminal has one net",
             )
             return
         found.setdefault(key, (net, loc))
 
-    from masklayout.spec import _known, _summary
+    from masklayout.spec import BumpFile, _known, _summary
 
     def listed(net: str, kind: str, names: Sequence[str], known, unknown: str) -> None:
         """A net's pads or bumps (``kind``): each put on the net, or an error where it is
@@ -299,7 +301,10 @@ def _explicit(
                 loc = [*loc, "nets", site.name]
             elif getattr(bump_entry, "net", None):
                 loc = [*loc, "net"]
-            put(f"bump {site.name}", site.net, loc)
+            line = ""
+            if isinstance(bump_entry, BumpFile):
+                line = f" ({bump_entry.file} line {site.line})"
+            put(f"bump {site.name}", site.net, loc, line)
     return found
 
 

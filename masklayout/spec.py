@@ -393,7 +393,8 @@ def row_name(row: int) -> str:
 
 @dataclass(frozen=True)
 class Site:
-    """A resolved bump site on the die. ``entry`` is its index in ``die.bumps``."""
+    """A resolved bump site on the die. ``entry`` is its index in ``die.bumps``; ``line`` its
+    line in the entry's bump file (None: given in the spec)."""
 
     name: str
     x: float
@@ -402,6 +403,7 @@ class Site:
     entry: int
     on_pad: str | None = None
     net: str | None = None
+    line: int | None = None
 
 
 def _pitch(grid: Grid) -> tuple[float, float]:
@@ -689,7 +691,9 @@ def _resolve_sites(
             )
             problems.found.extend(found)
             file_lost = file_lost or (bool(found) and not imported)
-            sites.extend(Site(b.name, b.x, b.y, b.stack, i, net=b.net) for b in imported)
+            sites.extend(
+                Site(b.name, b.x, b.y, b.stack, i, net=b.net, line=b.line) for b in imported
+            )
             continue
         stack = entry.stack or default_stack
         if stack is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from masklayout import SpecError, loads
+from masklayout import SpecError, load, loads
 from tests.helpers import BASE_SPEC
 
 RDL = "  rdl:\n    width: 20\n"
@@ -221,6 +221,24 @@ def test_bump_map_nets_name_routed_nets_and_bump_only_nets_join_nothing():
     assert design.wired_nets["IO1"] == {"pad PA1", "bump A1"}  # CSV: A1 is on net IO1
     assert "VSS" not in design.wired_nets  # eight VSS bumps and no pad: not routed
     assert len(design.net("VSS").bumps) == 8
+
+
+def test_bump_map_net_against_the_table_names_the_file_line_and_both_nets(tmp_path):
+    from tests.helpers import SAMPLES
+
+    rows = (SAMPLES / "bumps_from_csv.csv").read_text().splitlines()
+    line = next(k + 1 for k, row in enumerate(rows) if row.startswith("A1,"))
+    csv_net = rows[line - 1].split(",")[3]
+    (tmp_path / "bumps_from_csv.csv").write_text("\n".join(rows) + "\n")
+    text = (SAMPLES / "bumps_from_csv.yaml").read_text()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text.replace("  rdl:\n", "  nets:\n    IOX: {bumps: [A1]}\n  rdl:\n", 1))
+    with pytest.raises(SpecError) as caught:
+        load(spec)
+    assert (
+        f"die.bumps[0]: bump A1 (bumps_from_csv.csv line {line}) is already on net 'IOX' "
+        f"(die.nets.IOX.bumps[0]), and here on net '{csv_net}'; a terminal has one net"
+    ) in str(caught.value)
 
 
 @pytest.mark.parametrize(
