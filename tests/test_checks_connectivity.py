@@ -12,6 +12,7 @@ from pathlib import Path
 import klayout.db as kdb
 import klayout.rdb as rdb
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from masklayout import layout, spec
@@ -299,3 +300,23 @@ def test_of_two_necks_in_series_the_short_is_marked_at_the_narrower(tmp_path):
     margin = 10  # a pixel or two of the search's raster either side of the cut
     assert narrow[0] - margin <= x0 <= x1 <= narrow[2] + margin
     assert narrow[1] - margin <= y0 <= y1 <= narrow[3] + margin
+
+
+def test_a_gds_checked_with_a_spec_of_another_die_is_refused_not_found_clean(tmp_path):
+    _, gds = built(tmp_path, BASE_SPEC)
+    wafer = yaml.safe_load(BASE_SPEC)["wafer"]
+    (sx, sy), scribe = wafer["die_step"], wafer["scribe"]
+    edited = tmp_path / "edited.yaml"  # the die made 400 µm wider after the build
+    edited.write_text(BASE_SPEC.replace(f"die_step: [{sx}, {sy}]", f"die_step: [{sx + 400}, {sy}]"))
+    result = CliRunner().invoke(main, ["check", str(gds), "--spec", str(edited), "--json"])
+    assert result.exit_code == 2, result.output
+    assert (
+        f"{gds}: the layout's die is {sx - scribe} x {sy - scribe} µm, the spec's "
+        f"{sx + 400 - scribe} x {sy - scribe} (die_step less scribe)"
+    ) in json.loads(result.stdout)["error"]
+    other = tmp_path / "other.yaml"
+    other.write_text(BASE_SPEC.replace("name: small", "name: other"))
+    result = CliRunner().invoke(main, ["check", str(gds), "--spec", str(other)])
+    assert result.exit_code == 2, result.output
+    assert "the layout was built from spec 'small', not 'other'" in result.stderr
+    assert "Traceback" not in result.output

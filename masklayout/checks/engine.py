@@ -127,7 +127,36 @@ def check_gds(
         kl.read(str(path))
     except RuntimeError as exc:
         raise _input_error(str(path), f"cannot read the layout: {exc}") from None
+    if design is not None:
+        _refuse_other_die(kl, design, str(path))
     return check_layout(kl, design.tech if design else tech, design, str(path), top)
+
+
+def _refuse_other_die(kl: db.Layout, design: Design, source: str) -> None:
+    """A layout checked with a spec is the spec's: built from a spec of its name, its die cell
+    outlined at the spec's die size. A spec edited since the build (or another die's) would
+    otherwise check clean, its nets and balls taken for the layout's."""
+    built_from = layout_module.recorded(kl).get("spec")
+    if built_from is not None and built_from != design.spec.name:
+        raise _input_error(
+            source,
+            f"the layout was built from spec '{built_from}', not '{design.spec.name}': "
+            "give --spec the spec it was built from",
+        )
+    cell = kl.cell(f"{design.spec.name}_DIE")
+    index = kl.find_layer(*design.tech.layer("DIE"))
+    if cell is None or index is None or cell.shapes(index).is_empty():
+        return  # not a masklayout die: the stack cells and nets say what they can
+    box = cell.bbox_per_layer(index)
+    found = (box.width() * kl.dbu, box.height() * kl.dbu)
+    wanted = design.die_size
+    if any(abs(f - w) > kl.dbu for f, w in zip(found, wanted, strict=True)):
+        raise _input_error(
+            source,
+            f"the layout's die is {found[0]:g} x {found[1]:g} µm, the spec's "
+            f"{wanted[0]:g} x {wanted[1]:g} (die_step less scribe): the spec changed since "
+            "the build? build it again, or give --spec the spec it was built from",
+        )
 
 
 def is_layout_file(path: str | Path) -> bool:
