@@ -21,6 +21,7 @@ from masklayout.routing.assign import assign_bumps
 from masklayout.source import did_you_mean, format_path
 
 AUTO = "auto"  # a route's bump chosen by the tool
+FREE_FORMS = {AUTO: AUTO, "any": "{any: [names]}"}  # a net's free bumps, by their keyword
 
 if TYPE_CHECKING:
     from masklayout.source import Loc
@@ -282,7 +283,11 @@ def _explicit(
                     f"[{names.index(item)}]): a typo for another {kind}?",
                 )
             elif item not in known:
-                problems.add(loc, f"unknown {kind} '{item}'{did_you_mean(item, known)}{unknown}")
+                free = FREE_FORMS.get(item.lower()) if kind == "bump" else None
+                hint = f"; for a free bump write bumps: {free}, not in a list" if free else ""
+                problems.add(
+                    loc, f"unknown {kind} '{item}'{did_you_mean(item, known)}{unknown}{hint}"
+                )
             else:
                 put(f"{kind} {item}", net, loc)
 

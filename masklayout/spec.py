@@ -46,7 +46,7 @@ from masklayout.fields import (
 )
 from masklayout.geometry.overlaps import overlapping_pairs
 from masklayout.geometry.shapes import ShapeName, contains, shape_points
-from masklayout.netlist import AUTO, DieNet, resolve_nets
+from masklayout.netlist import AUTO, FREE_FORMS, DieNet, resolve_nets
 from masklayout.reading import MAX_SITES_PER_DIE, MAX_SITES_PER_WAFER
 from masklayout.source import Loc, Problem, SourceMap, SpecError, did_you_mean
 from masklayout.tech import MASK_LAYERS, DepositMethodName, Exposure, Film, Tech, load_tech
@@ -858,9 +858,12 @@ def _check_routes(
                     "a route through waypoints ends at a bump it names (found bump: auto)",
                 )
         elif route.bump not in named:
+            free = route.bump.lower() in FREE_FORMS
+            hint = "; a route's free bump is bump: auto" if free else ""
             if not file_lost:
                 problems.add(
-                    [*loc, "bump"], f"unknown bump '{route.bump}' (known: {_summary(named)})"
+                    [*loc, "bump"],
+                    f"unknown bump '{route.bump}' (known: {_summary(named)}){hint}",
                 )
         elif named[route.bump].on_pad:
             problems.add(

@@ -140,6 +140,24 @@ CASES = {
         "die.nets.VSS.plane",
         ["net 'VSS' has bumps and no pad: nothing is poured"],
     ),
+    "bumps: [auto] as a list": (
+        [(RDL, "  nets:\n    P: {pads: [VDD], bumps: [auto]}\n" + RDL)],
+        ("P: {pads", "auto"),
+        "die.nets.P.bumps[0]",
+        ["unknown bump 'auto'", "; for a free bump write bumps: auto, not in a list"],
+    ),
+    "bumps: [any] as a list": (
+        [(RDL, "  nets:\n    P: {pads: [VDD], bumps: [any]}\n" + RDL)],
+        ("P: {pads", "any"),
+        "die.nets.P.bumps[0]",
+        ["unknown bump 'any'", "; for a free bump write bumps: {any: [names]}, not in a list"],
+    ),
+    "a route's bump: Auto": (
+        [("{pad: GND, bump: A6}", "{pad: GND, bump: Auto}")],
+        ("{pad: GND, bump: Auto", "bump"),
+        "die.rdl.routes[1].bump",
+        ["unknown bump 'Auto'", "; a route's free bump is bump: auto"],
+    ),
     "bumps: any without the list": (
         [(RDL, "  nets:\n    P: {pads: [VDD], bumps: any}\n" + RDL)],
         ("P: {pads", "bumps"),
