@@ -416,6 +416,10 @@ def build(
             loose = nets_report.bumps_on_no_net(design)
             shown = ", ".join(loose[:6]) + (", ..." if len(loose) > 6 else "")
             click.echo(f"bumps on no net     {len(loose)} ({shown}): capture pad only")
+    if totals["nets_of_one_pad"]:
+        alone = nets_report.nets_of_one_pad(design)
+        shown = ", ".join(alone[:6]) + (", ..." if len(alone) > 6 else "")
+        click.echo(f"nets of one pad     {len(alone)} ({shown}): no bump, nothing routed")
     for net in design.nets:
         if net.assigned:
             pins = ", ".join(f"{pad} -> {bump}" for pad, bump in net.assigned)

@@ -61,6 +61,7 @@ def nets_json(
             "length": round(float(sum(n.length for n in routed.values())), 3),
             "bends": int(sum(n.bends for n in routed.values())),
             "bumps_on_no_net": len(bumps_on_no_net(design)),
+            "nets_of_one_pad": len(nets_of_one_pad(design)),
         },
     }
 
@@ -68,6 +69,12 @@ def nets_json(
 def bumps_on_no_net(design: Design) -> list[str]:
     """The bumps of no net, in bump order: each keeps its capture pad, joined to nothing."""
     return [s.name for s in design.sites if design.net_of(f"bump {s.name}") is None]
+
+
+def nets_of_one_pad(design: Design) -> list[str]:
+    """The nets of one pad and no bump, in net order: named, but with nothing to route to (a
+    net's forgotten bumps)."""
+    return [net.name for net in design.nets if len(net.pads) == 1 and not net.bumps]
 
 
 def pin_map_rows(design: Design) -> list[tuple[str, str, str, float, float]]:

@@ -387,3 +387,21 @@ def test_build_counts_the_bumps_on_no_net_so_a_forgotten_one_shows(spec_file, tm
     assert f"bumps on no net     27 ({', '.join(loose)}, ...): capture pad only" in shown.output
     report = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
     assert report["totals"]["bumps_on_no_net"] == 27
+
+
+def test_build_counts_the_nets_of_one_pad_so_forgotten_bumps_show(spec_file, tmp_path):
+    """A table net naming a pad and no bump is allowed (a pad on a net on purpose) but routes
+    nothing: build names it, as it counts the bumps on no net."""
+    path = spec_file(
+        ("  bumps:\n", "    - {name: TP, at: [0, 1200], size: [80, 80]}\n  bumps:\n"),
+        (RDL, "  nets:\n    SIG: {pads: [TP]}\n" + RDL),
+    )
+    args = ["build", str(path), "-o", str(tmp_path / "die.gds"), "--die-only"]
+    shown = CliRunner().invoke(main, args)
+    assert shown.exit_code == 0, shown.output
+    assert "nets of one pad     1 (SIG): no bump, nothing routed" in shown.output
+    report = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
+    assert report["totals"]["nets_of_one_pad"] == 1
+    assert [n["routed"] for n in report["nets"] if n["name"] == "SIG"] == [None]
+    plain = CliRunner().invoke(main, ["build", str(spec_file()), "-o", str(tmp_path / "b.gds")])
+    assert plain.exit_code == 0 and "nets of one pad" not in plain.output
