@@ -15,6 +15,7 @@ import klayout.rdb as rdb
 from masklayout.files import atomic_write, write_bytes
 from masklayout.geometry.rdl import Routing, points, unrouted_message
 from masklayout.layout import MaskLayout
+from masklayout.outputs import layer_properties_path
 from masklayout.spec import Design
 
 PINMAP_COLUMNS = ("pad", "bump", "net", "x", "y")
@@ -102,9 +103,9 @@ def write_pinmap(design: Design, path: str | Path) -> Path:
 
 
 def unrouted_rdb_path(layout_path: str | Path) -> Path:
-    """The marker database beside a layout: ``die.gds`` -> ``die.unrouted.lyrdb``."""
-    path = Path(layout_path)
-    return path.with_name(f"{path.stem}.unrouted.lyrdb")
+    """The marker database beside a layout, same stem as its ``.lyp``: ``die.gds`` (or
+    ``die.gds.gz``) -> ``die.unrouted.lyrdb``."""
+    return layer_properties_path(layout_path).with_suffix(".unrouted.lyrdb")
 
 
 def write_unrouted_rdb(

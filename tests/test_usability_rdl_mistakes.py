@@ -405,3 +405,14 @@ def test_build_counts_the_nets_of_one_pad_so_forgotten_bumps_show(spec_file, tmp
     assert [n["routed"] for n in report["nets"] if n["name"] == "SIG"] == [None]
     plain = CliRunner().invoke(main, ["build", str(spec_file()), "-o", str(tmp_path / "b.gds")])
     assert plain.exit_code == 0 and "nets of one pad" not in plain.output
+
+
+@pytest.mark.parametrize("name", ["die.gds", "die.oas", "die.gds.gz"])
+def test_the_unrouted_markers_take_the_layouts_stem_as_its_lyp_does(spec_file, tmp_path, name):
+    path = spec_file((RDL, WALLS + RDL))
+    args = ["build", str(path), "-o", str(tmp_path / name), "--die-only", "--allow-unrouted"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    stem = name.split(".")[0]  # every suffix off: die.gds.gz is a die
+    beside = sorted(p.name for p in tmp_path.iterdir() if p.name != path.name)
+    assert beside == sorted([name, f"{stem}.lyp", f"{stem}.unrouted.lyrdb"])
