@@ -846,9 +846,17 @@ def _more(problems: _Problems, what: str, count: int) -> None:
 def _check_routes(
     spec: Spec, pads: dict[str, int], named: dict[str, Site], file_lost: bool, problems: _Problems
 ) -> None:
-    """Each route joins a known pad to a known bump that has no pad of its own."""
+    """Each route joins a known pad to a known bump that has no pad of its own, once."""
+    first: dict[tuple[str, str], int] = {}
     for i, route in enumerate(spec.die.rdl.routes):
         loc: Loc = ["die", "rdl", "routes", i]
+        if route.bump != AUTO and (route.pad, route.bump) in first:
+            problems.add(
+                loc,
+                f"route {route.pad} -> {route.bump} is listed twice (first as "
+                f"die.rdl.routes[{first[route.pad, route.bump]}]): a copy left unedited?",
+            )
+        first.setdefault((route.pad, route.bump), i)
         if route.pad not in pads:
             problems.add([*loc, "pad"], f"unknown pad '{route.pad}' (known: {_known(pads)})")
         if route.bump == AUTO:

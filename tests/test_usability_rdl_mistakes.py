@@ -152,6 +152,17 @@ CASES = {
         "die.nets.P.bumps[0]",
         ["unknown bump 'any'", "; for a free bump write bumps: {any: [names]}, not in a list"],
     ),
+    "a route listed twice": (
+        [
+            (
+                "{pad: GND, bump: A6}\n",
+                "{pad: GND, bump: A6}\n      - {pad: GND, bump: A6, width: 30}\n",
+            )
+        ],
+        ("{pad: GND, bump: A6, width: 30}", "{pad"),
+        "die.rdl.routes[2]",
+        ["route GND -> A6 is listed twice (first as die.rdl.routes[1]): a copy left unedited?"],
+    ),
     "a route's bump: Auto": (
         [("{pad: GND, bump: A6}", "{pad: GND, bump: Auto}")],
         ("{pad: GND, bump: Auto", "bump"),
