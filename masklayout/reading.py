@@ -19,18 +19,32 @@ MAX_BUMP_FILE_BYTES = 256 * MiB  # a bump map: millions of rows
 MAX_DEPTH = 64  # nesting levels of a YAML document; a spec needs about 8
 MAX_SITES_PER_DIE = 1_000_000  # bump sites on one die, counted before they are made
 MAX_SITES_PER_WAFER = 1e9  # bump sites on a wafer: sites per die x dies that fit
+# how layouts begin: a GDSII HEADER record, OASIS's magic, gzip's (a .gds.gz)
+LAYOUT_STARTS = (b"\x00\x06\x00\x02", b"%SEMI-OASIS", b"\x1f\x8b")
 
 
 def read_bytes(path: str | Path, cap: int, what: str = "file") -> tuple[bytes, str]:
     """The bytes of ``path`` (``-``: standard input) and the name to report it by; at most
-    ``cap + 1`` bytes are read, and a larger input is a SpecError (``/dev/zero`` ends too).
-    OSError when the file cannot be read."""
+    ``cap + 1`` bytes are read, and a larger input, or a layout, is a SpecError (``/dev/zero``
+    ends too). OSError when the file cannot be read."""
     if str(path) == "-":
         data, name = sys.stdin.buffer.read(cap + 1), "<stdin>"
     else:
         name = str(path)
         with open(path, "rb") as stream:
             data = stream.read(cap + 1)
+    if data.startswith(LAYOUT_STARTS):
+        raise SpecError(
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    "",
+                    f"a layout (GDSII or OASIS), not {what}",
+                )
+            ]
+        )
     if len(data) > cap:
         raise SpecError(
             [Problem(name, None, None, "", f"{what} larger than {cap:,} bytes: refused")]

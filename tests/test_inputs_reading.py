@@ -31,6 +31,18 @@ def test_a_byte_that_is_not_utf8_is_located_at_its_line_and_column(tmp_path):
     )
 
 
+def test_a_layout_given_for_the_spec_is_named_a_layout_not_a_bad_byte(tmp_path):
+    gds = tmp_path / "die.gds"
+    built = CliRunner().invoke(
+        main, ["build", "-", "-q", "--die-only", "-o", str(gds)], input=BASE_SPEC
+    )
+    assert built.exit_code == 0, built.output
+    assert _error(gds) == f"{gds}: a layout (GDSII or OASIS), not a YAML file"
+    result = CliRunner().invoke(main, ["check", str(gds), "--spec", str(gds)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.startswith(f"{gds}: a layout (GDSII or OASIS), not a YAML file")
+
+
 def test_a_control_character_is_located(tmp_path):
     path = tmp_path / "ctrl.yaml"
     path.write_text(BASE_SPEC.replace("name: small", "name: sm\x07all"))
