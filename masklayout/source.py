@@ -251,6 +251,12 @@ def _message(err: ErrorDetails) -> str:
         return f"expected a pair [x, y], found {shown}"
     if kind in ("too_long", "too_short") and err.get("ctx", {}).get("field_type") == "Tuple":
         return f"expected a pair [x, y], found {err['ctx'].get('actual_length', 'a wrong number of')} items"
+    if kind in ("too_long", "too_short"):  # a list's length, without pydantic's jargon
+        ctx = err.get("ctx", {})
+        bound = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        least = "at least" if kind == "too_short" else "at most"
+        items = "item" if bound == 1 else "items"
+        return f"expected {least} {bound} {items}, found {ctx.get('actual_length')}"
     if kind == "finite_number":
         return f"expected a finite number, found {found!r}"
     if kind == "union_tag_invalid" and _tag_key(err):

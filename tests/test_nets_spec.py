@@ -248,6 +248,7 @@ def test_bump_map_net_against_the_table_names_the_file_line_and_both_nets(tmp_pa
          "(found 'autoo'; did you mean 'auto'?)"),
         ("{anyy: [A2]}", "die.nets.P.bumps.anyy: unknown key 'anyy' (did you mean 'any'?"),
         ("{any: A3}", "die.nets.P.bumps.any: input should be a valid list"),
+        ("{any: []}", "die.nets.P.bumps.any: expected at least 1 item, found 0"),
         ("{any: [A22]}", "die.nets.P.bumps.any[0]: unknown bump 'A22' (did you mean 'A2'?)"),
         ("{any: [X1]}", "die.nets.P.bumps.any[0]: bump 'X1' sits on pad 'IO'"),
     ],
