@@ -269,7 +269,14 @@ class OutputSet:
 
     def add(self, path: str | Path, role: str, what: str, directory: bool = False) -> Path:
         """Declare an output (``role`` the option that names it, ``what`` the kind of output);
-        refuse it when it is an input, another output, a non-regular file or lies under a file."""
+        refuse it when it is an input, another output, a non-regular file, lies under a file,
+        or is ``-`` (standard output carries the command's summary, not a file named -)."""
+        if str(path) == "-":
+            raise OutputError(
+                Path(path),
+                reason=f"{role or what} is written to a file, not to standard output (which "
+                "carries the summary): give a file name",
+            )
         named = f"{role or what} {path}"  # as given: Path would drop a leading ./
         path = Path(path)
         self._refuse_clash(path, named)

@@ -186,6 +186,23 @@ def test_check_o_must_be_a_marker_database(work, monkeypatch):
     assert snapshot(work) == before
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["build", "spec.yaml", "-q", "--pinmap", "-"],
+        ["build", "spec.yaml", "-q", "--bumpmap", "-"],
+        ["run", "spec.yaml", "--csv", "-"],
+    ],
+    ids=["build --pinmap", "build --bumpmap", "run --csv"],
+)
+def test_an_output_named_dash_is_refused_not_written_to_a_file_named_dash(work, monkeypatch, args):
+    before = snapshot(work)
+    result = invoke(args, work, monkeypatch)
+    assert_refused(result, "cannot write -", "not to standard output")
+    assert not (work / "-").exists()
+    assert snapshot(work) == before
+
+
 # --------------------------------------------------------------------------- formats
 def test_a_gds_gz_layout_is_the_gds_gzipped_with_its_lyp_beside(work, monkeypatch):
     args = ["build", "spec.yaml", "-q", "-o", "plain.gds"]
