@@ -329,15 +329,16 @@ class Negotiator:
             self._legs[key] = (port, pts[~deep])
         return self._legs[key][1]
 
-    def _clear_of(self, st: NetState, port: Port, tree: np.ndarray) -> bool:
+    def _clear_of(self, st: NetState, port: Port, tree_xy: np.ndarray) -> bool:
         """Whether the port's leg, where it leaves its terminal, keeps ``width + space`` from
-        the tree's cells (else its metal notches against the tree's)."""
+        the tree's cells (their centres ``tree_xy``, µm; else its metal notches against the
+        tree's)."""
         net, clear = st.net, st.net.width + self.space
         tail = self.leg_tail(port, net.width, net.terminals[port.terminal].polygon)
-        if len(tail) < 2 or not len(tree):
+        if len(tail) < 2 or not len(tree_xy):
             return True
-        xy = self.grid.xy(tree[:, 0], tree[:, 1])
-        xy = xy[np.all((xy > tail.min(0) - clear) & (xy < tail.max(0) + clear), 1)]
+        near = np.all((tree_xy > tail.min(0) - clear) & (tree_xy < tail.max(0) + clear), 1)
+        xy = tree_xy[near]
         return not len(xy) or segment_distance(xy, tail[:-1], tail[1:]).min() >= clear - 1e-6
 
     def footprint(self, st: NetState) -> tuple[np.ndarray, dict[float, np.ndarray]]:
@@ -727,7 +728,8 @@ class Negotiator:
         ``near`` the tree (a mask of the die, kept up to date as the tree grows) are walls.
         Returns the piece from the tree to the port, or None."""
         first = not st.pieces and seed is not None
-        joints = [] if first else self._joints(st, connected, mode, tree)
+        tree_xy = self.grid.xy(tree[:, 0], tree[:, 1])
+        joints = [] if first else self._joints(st, connected, mode, tree_xy)
         used = [p for u in ([t, seed] if first else [t]) for p in self._open(st, u, mode)]
         used += joints
         base = self._costs(st, walls, rows, cols, mode == "free", TREE_PRESENT, used)
@@ -745,7 +747,8 @@ class Negotiator:
             local = cells - off
             return local[np.all((local >= 0) & (local < shape), 1)]
 
-        starts = within(_cells([p for p in self._open(st, t, mode) if self._clear_of(st, p, tree)]))
+        clear = [p for p in self._open(st, t, mode) if self._clear_of(st, p, tree_xy)]
+        starts = within(_cells(clear))
         idx = np.zeros(0, np.int64)
         joined = Stubs.none()
         if not st.pieces and seed is not None:
@@ -778,7 +781,9 @@ class Negotiator:
             start = self._cheapest(joints, cells[0])
         return Piece(start=start, cells=cells, end=end, free=mode == "free")
 
-    def _joints(self, st: NetState, connected: set[int], mode: str, tree: np.ndarray) -> list[Port]:
+    def _joints(
+        self, st: NetState, connected: set[int], mode: str, tree_xy: np.ndarray
+    ) -> list[Port]:
         """The ports of the terminals the tree joins that a branch may end at: open in this
         ``mode``, with a leg clear of the tree (:meth:`_clear_of`) that leaves its terminal in
         a direction none of the tree's legs there takes."""
@@ -792,7 +797,7 @@ class Negotiator:
             port
             for u in sorted(connected)
             for port in self._open(st, u, mode)
-            if (u, *_heading(port)) not in taken and self._clear_of(st, port, tree)
+            if (u, *_heading(port)) not in taken and self._clear_of(st, port, tree_xy)
         ]
 
     def _cheapest(self, ports: list[Port], cell: np.ndarray) -> Port:
