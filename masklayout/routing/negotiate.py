@@ -155,6 +155,16 @@ def _heading(port: Port) -> tuple[float, float, int, int]:
     return port.origin[0], port.origin[1], int(d[0]), int(d[1])
 
 
+def _unique(flat: np.ndarray) -> np.ndarray:
+    """The cell indices ``flat`` sorted, each once: ``np.unique`` by a sort and a comparison of
+    neighbours (``np.unique`` hashes integers first, about 20 times slower for the thousands
+    of cells of a footprint)."""
+    cells = np.sort(flat)
+    keep = np.ones(len(cells), bool)
+    np.not_equal(cells[1:], cells[:-1], out=keep[1:])
+    return cells[keep]
+
+
 def _count(counts: np.ndarray, cells: np.ndarray, step: int) -> None:
     """Add ``step`` to ``counts`` at the flat indices ``cells``, each listed once (footprints
     and centrelines are unique cells: a plain indexed add, not the slower ``np.add.at``)."""
@@ -217,7 +227,6 @@ class Negotiator:
         self.trees = False  # any multi-terminal net: keep the centreline grids for them
         self._hugs: dict[float, np.ndarray] = {}
         self.fence: np.ndarray | None = None  # more walls, for the repair of a dropped net
-        self._mark = np.zeros(grid.ny * grid.nx, bool)  # all False between uses (``_unique``)
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -303,20 +312,11 @@ class Negotiator:
 
     # -- footprints --------------------------------------------------------------------------
 
-    def _unique(self, flat: np.ndarray) -> np.ndarray:
-        """The flat cell indices ``flat`` (of the grid) sorted, each once: marked on a mask of
-        the grid and read back (for the thousands of cells of a footprint, several times
-        faster than ``np.unique``)."""
-        self._mark[flat] = True
-        out = np.flatnonzero(self._mark)
-        self._mark[out] = False
-        return out
-
     def _flat(self, cells: np.ndarray) -> np.ndarray:
         g = self.grid
         ok = (cells[:, 0] >= 0) & (cells[:, 0] < g.ny) & (cells[:, 1] >= 0) & (cells[:, 1] < g.nx)
         cells = cells[ok]
-        return self._unique(cells[:, 0] * g.nx + cells[:, 1])
+        return _unique(cells[:, 0] * g.nx + cells[:, 1])
 
     def leg_cells(self, port: Port, width: float, polygon: np.ndarray) -> np.ndarray:
         """Cells along a leg where its metal reaches outside its terminal."""
@@ -371,7 +371,7 @@ class Negotiator:
             foot = [self._flat((grid_cells[:, None, :] + disk[None]).reshape(-1, 2))]
             if len(leg_cells):
                 foot.append(self._flat((leg_cells[:, None, :] + leg_disk[None]).reshape(-1, 2)))
-            feet[other] = self._unique(np.concatenate(foot))
+            feet[other] = _unique(np.concatenate(foot))
         return used, feet
 
     def place(self, st: NetState) -> None:
@@ -420,7 +420,7 @@ class Negotiator:
         cells = np.stack([line[hug] // grid.nx, line[hug] % grid.nx], axis=1)
         pushed = self._flat((cells[:, None, :] + disk_offsets(HUG + 1.5, 1.0)[None]).reshape(-1, 2))
         pushed = pushed[~self._hugs[width][pushed]]
-        return self._unique(np.concatenate([line[~hug], pushed]))
+        return _unique(np.concatenate([line[~hug], pushed]))
 
     def centreline(self, st: NetState) -> np.ndarray:
         """The cells of the net's centrelines, legs included, 4-connected (flat indices): a
@@ -880,7 +880,7 @@ class Negotiator:
         near = near[
             (near[:, 0] >= 0) & (near[:, 0] < g.ny) & (near[:, 1] >= 0) & (near[:, 1] < g.nx)
         ]
-        hit = self._unique(near[:, 0] * g.nx + near[:, 1])  # each cell once, however many shared
+        hit = _unique(near[:, 0] * g.nx + near[:, 1])  # each cell once, however many shared
         self.hist.reshape(-1)[hit] += HISTORY_STEP
 
     def _rivals(self, states: list[NetState]) -> dict[int, set[int]]:
