@@ -7,6 +7,9 @@ import numpy as np
 from scipy import ndimage
 
 from masklayout.routing import Net, RoutingProblem, Terminal, route
+from masklayout.routing.grid import Grid
+from masklayout.routing.negotiate import Negotiator, NetState
+from masklayout.routing.ports import Port
 from masklayout.routing.tree import four_connected, near_tree, stubs
 from tests.fanin import problem
 from tests.routing_check import problems, region
@@ -145,3 +148,47 @@ def test_the_cells_near_a_tree_are_those_within_the_clearance_whether_grown_or_w
     window = near_tree(cells, np.array([23, 0]), (20, 60), clear, pitch)
     assert window[0, 10]
     np.testing.assert_array_equal(window, whole[23:43, 0:60])
+
+
+def test_a_branch_leg_keeps_width_and_space_from_the_tree_where_it_leaves_its_pad():
+    # A 30 um net at 10 um space: a leg from the centre of a 60 um pad straight down to
+    # y = -55. Its metal reaches outside the pad from y = -15 (half the width inside the edge)
+    # down; a tree cell nearer than 30 + 10 um to that part would notch against it, one
+    # deeper inside the pad would not.
+    width, space, outline = 30.0, 10.0, box(-200, -200, 200, 200)
+    grid = Grid.covering(outline, 5.0)
+    shape = (grid.ny, grid.nx)
+    neg = Negotiator(
+        grid,
+        space,
+        {width: np.zeros(shape, bool)},
+        {width: np.full(shape, -1)},
+        [],
+        outline,
+        0.0,
+        (width,),
+    )
+    pads = (
+        Terminal(name="pad P", polygon=box(-30, -30, 30, 30)),
+        Terminal(name="pad Q", polygon=box(100, -30, 160, 30)),
+    )
+    leg = np.array([[0.0, 0.0], [0.0, -55.0]])
+    port = Port(
+        terminal=0, cell=tuple(grid.nearest(leg[-1])[0]), leg=leg, behind=(), origin=(0.0, 0.0)
+    )
+    st = NetState(
+        index=0,
+        net=Net(name="V", terminals=pads, width=width),
+        ports=[[port], []],
+        fixed_cells=np.zeros((0, 2), np.int64),
+        fixed_terminals=frozenset(),
+    )
+    clear = width + space
+
+    def clear_of(x: float, y: float) -> bool:
+        return neg._clear_of(st, port, np.array([[x, y]]))
+
+    assert not clear_of(clear - 1, -35) and clear_of(clear + 1, -35)  # beside the leg
+    assert not clear_of(0, -55 - (clear - 1)) and clear_of(0, -55 - (clear + 1))  # past its end
+    # 38 um beside the leg at the pad's centre, but sqrt(38^2 + 15^2) from where it leaves
+    assert np.hypot(clear - 2, 15) > clear and clear_of(clear - 2, 0)
