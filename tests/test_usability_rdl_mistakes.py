@@ -175,6 +175,18 @@ CASES = {
         "die.nets.P.bumps",
         ["(found 'any'; {any: [names]} lists the bumps to choose from)"],
     ),
+    "a net too wide to leave its pad, the width in the nets table": (
+        [(RDL, "  nets:\n    VDD:\n      width: 5000\n" + RDL)],
+        ("width: 5000", "width"),
+        "die.nets.VDD.width",
+        ["net VDD: stuck at (-1300, 1200): no way out of pad VDD", "5000 µm wide"],
+    ),
+    "a net too wide to leave its pad, the width on its route": (
+        [("{pad: VDD, bump: A2}", "{pad: VDD, bump: A2, width: 4000}")],
+        ("{pad: VDD, bump: A2, width", "width"),
+        "die.rdl.routes[0].width",
+        ["no way out of pad VDD", "4000 µm wide"],
+    ),
     "a net that cannot be routed": (
         [(RDL, WALLS + RDL)],
         ("{pad: VDD, bump: A2}", "{pad"),

@@ -28,7 +28,7 @@ from masklayout.routing import (
     route,
 )
 from masklayout.routing.shapes import DBU, polygon_region
-from masklayout.source import Problem, SpecError
+from masklayout.source import Loc, Problem, SpecError
 from masklayout.spec import Design
 
 DEFAULT_RDL_EDGE = 25.0  # bump (RDL) to seal ring, DESIGN.md's public rule table
@@ -203,11 +203,32 @@ def unrouted_message(unrouted: Unrouted) -> str:
 
 
 def unrouted_error(design: Design, unrouted: tuple[Unrouted, ...]) -> SpecError:
-    """Every net that did not route, each located where the spec names it."""
-    located = {net.name: net.loc for net in design.nets}
+    """Every net that did not route, each located where the spec names it (a net that has no
+    way out of a pad at a width wider than ``rdl.width``, where that width is given)."""
+    located: dict[str, Loc] = {net.name: net.loc for net in design.nets}
+    for u in unrouted:
+        if u.reason.startswith("no way out"):
+            located[u.net] = _wide(design, u.net) or located.get(u.net, ())
     return SpecError(
         design.source.problem(list(located.get(u.net, ())), unrouted_message(u)) for u in unrouted
     )
+
+
+def _wide(design: Design, name: str) -> Loc | None:
+    """The key that makes net ``name`` wider than ``rdl.width`` (its nets-table entry's width,
+    else its widest route's), or None."""
+    net, rdl = design.net(name), design.spec.die.rdl
+    if net.width <= rdl.width:
+        return None
+    entry = design.spec.die.nets.get(name)
+    if entry is not None and entry.width is not None:
+        return ["die", "nets", name, "width"]
+    widest: list[Loc] = [
+        ["die", "rdl", "routes", i, "width"]
+        for i, route in enumerate(rdl.routes)
+        if route.width == net.width and route.pad in net.pads
+    ]
+    return widest[0] if widest else None
 
 
 TEARDROP_LENGTH = 0.5  # of the capture's reach along the trace, past the capture
