@@ -414,12 +414,10 @@ def build(
         )
         if totals["bumps_on_no_net"]:
             loose = nets_report.bumps_on_no_net(design)
-            shown = ", ".join(loose[:6]) + (", ..." if len(loose) > 6 else "")
-            click.echo(f"bumps on no net     {len(loose)} ({shown}): capture pad only")
+            click.echo(f"bumps on no net     {len(loose)} ({_some(loose)}): capture pad only")
     if totals["nets_of_one_pad"]:
         alone = nets_report.nets_of_one_pad(design)
-        shown = ", ".join(alone[:6]) + (", ..." if len(alone) > 6 else "")
-        click.echo(f"nets of one pad     {len(alone)} ({shown}): no bump, nothing routed")
+        click.echo(f"nets of one pad     {len(alone)} ({_some(alone)}): no bump, nothing routed")
     for net in design.nets:
         if net.assigned:
             pins = ", ".join(f"{pad} -> {bump}" for pad, bump in net.assigned)
@@ -451,6 +449,11 @@ def build(
             err=True,
         )
         sys.exit(EXIT_FAILURE)
+
+
+def _some(names: list[str], most: int = 6) -> str:
+    """The first ``most`` names, comma-separated, and "..." when there are more."""
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
 
 
 @main.command("split", short_help="The mask order from a built GDS/OASIS: a file per mask.")

@@ -34,17 +34,7 @@ def read_bytes(path: str | Path, cap: int, what: str = "file") -> tuple[bytes, s
         with open(path, "rb") as stream:
             data = stream.read(cap + 1)
     if data.startswith(LAYOUT_STARTS):
-        raise SpecError(
-            [
-                Problem(
-                    name,
-                    None,
-                    None,
-                    "",
-                    f"a layout (GDSII or OASIS), not {what}",
-                )
-            ]
-        )
+        raise SpecError([Problem(name, None, None, "", f"a layout (GDSII or OASIS), not {what}")])
     if len(data) > cap:
         raise SpecError(
             [Problem(name, None, None, "", f"{what} larger than {cap:,} bytes: refused")]

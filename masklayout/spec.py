@@ -671,8 +671,7 @@ def _check_pad_overlaps(spec: Spec, problems: _Problems) -> None:
             f"pad '{b.name}' at ({b.at[0]:g}, {b.at[1]:g}) overlaps pad '{a.name}' at "
             f"({a.at[0]:g}, {a.at[1]:g})",
         )
-    if len(pairs) > MAX_REPORTED:
-        problems.add(["die", "pads"], f"and {len(pairs) - MAX_REPORTED} more overlapping pads")
+    _more(problems, ["die", "pads"], "overlapping pads", len(pairs) - MAX_REPORTED)
 
 
 def _resolve_sites(
@@ -819,7 +818,12 @@ def _check_placement(spec: Spec, sites: list[Site], problems: _Problems) -> None
             f"{_sites_text(sites_out)} with UBM {ubm.shape} {ubm.diameter:g} reach{'es' if len(sites_out) == 1 else ''} outside the die "
             f"({2 * half_w:g} x {2 * half_h:g} centred at (0, 0): die_step less scribe)",
         )
-    _more(problems, "reach outside the die", len(np.unique(entry[out])) - len(outside))
+    _more(
+        problems,
+        ["die", "bumps"],
+        "bump entries reach outside the die",
+        len(np.unique(entry[out])) - len(outside),
+    )
     outlines = [shape_points(spec.stacks[n].ubm.shape, spec.stacks[n].ubm.diameter) for n in names]
     found = overlapping_pairs(xy, kind, outlines)
     by_entry = entry[found.j]
@@ -834,13 +838,16 @@ def _check_placement(spec: Spec, sites: list[Site], problems: _Problems) -> None
             ["die", "bumps", b.entry],
             f"UBM of bump {b.name} at ({b.x:g}, {b.y:g}) overlaps the UBM of bump {a.name} at ({a.x:g}, {a.y:g}){note}",
         )
-    _more(problems, "have overlapping UBMs", len(firsts) - MAX_REPORTED)
+    _more(
+        problems, ["die", "bumps"], "bump entries have overlapping UBMs", len(firsts) - MAX_REPORTED
+    )
 
 
-def _more(problems: _Problems, what: str, count: int) -> None:
-    """One problem for the bump entries past :data:`MAX_REPORTED` that ``what`` too."""
+def _more(problems: _Problems, loc: Loc, what: str, count: int) -> None:
+    """One problem at ``loc`` for the ``count`` entries past :data:`MAX_REPORTED` (``what``:
+    the entries and what they do too), when there are any."""
     if count > 0:
-        problems.add(["die", "bumps"], f"and {count} more bump entries {what}")
+        problems.add(loc, f"and {count} more {what}")
 
 
 def _check_routes(

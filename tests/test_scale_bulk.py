@@ -148,6 +148,21 @@ def test_a_pile_of_overlapping_bumps_is_reported_per_entry_with_a_cap(spec_file)
     assert rest[0].path == "die.bumps"
 
 
+def test_a_pile_of_overlapping_pads_is_reported_up_to_the_cap_then_counted(spec_file) -> None:
+    # 8 more pads, 80 um square, 10 um apart in a row at y = -1200: each overlaps the 7 after
+    # it, 28 pairs; 20 are reported at the later pad, the other 8 counted at die.pads
+    pads = "".join(
+        f"    - {{name: Q{k}, at: [{10 * k}, -1200], size: [80, 80]}}\n" for k in range(8)
+    )
+    path = spec_file(("  pads:\n", "  pads:\n" + pads))
+    with pytest.raises(SpecError) as exc:
+        load(path)
+    overlaps = [p for p in exc.value.problems if "overlaps pad" in p.message]
+    assert len(overlaps) == 20
+    rest = [p for p in exc.value.problems if p.message.endswith("overlapping pads")]
+    assert [(p.path, p.message) for p in rest] == [("die.pads", "and 8 more overlapping pads")]
+
+
 def test_past_the_pair_budget_each_shape_is_tested_against_its_nearest() -> None:
     rng = np.random.default_rng(7)
     xy = rng.uniform(0, 300, size=(80, 2))

@@ -9,20 +9,10 @@ from collections import Counter
 import numpy as np
 from scipy import ndimage
 
-from masklayout.routing.grid import edges, segment_distance
+from masklayout.routing.grid import edges, nearest_point, segment_distance
 from masklayout.routing.negotiate import Footprints, Negotiator, NetState
 
 SAMPLES = 24
-
-
-def _nearest_point(p: np.ndarray, polygon: np.ndarray) -> tuple[float, np.ndarray]:
-    a, b = edges(polygon)
-    d = b - a
-    t = np.clip(((p - a) * d).sum(1) / np.maximum((d * d).sum(1), 1e-300), 0, 1)
-    q = a + t[:, None] * d
-    dist = np.hypot(*(q - p).T)
-    k = int(np.argmin(dist))
-    return float(dist[k]), q[k]
 
 
 def _gap(a: np.ndarray, b: np.ndarray) -> float:
@@ -168,11 +158,11 @@ def _congestion(diagnosis: Diagnosis, st: NetState) -> tuple[tuple[float, float]
             (neg.statics[i][0], neg.statics[i][1]) for i in near if neg.statics[i][2] != st.index
         ]
         for name, polygon in candidates:
-            dist, q = _nearest_point(p, polygon)
+            dist, q = nearest_point(p, polygon)
             side = int(np.sign(direction[0] * (q - p)[1] - direction[1] * (q - p)[0]))
             if side and (side not in sides or dist < sides[side][0]):
                 sides[side] = (dist, name, q, polygon)
-        dist, q = _nearest_point(p, neg.outline)
+        dist, q = nearest_point(p, neg.outline)
         side = int(np.sign(direction[0] * (q - p)[1] - direction[1] * (q - p)[0]))
         if side and (side not in sides or dist - neg.edge_clearance < sides[side][0]):
             sides[side] = (dist - neg.edge_clearance, "die edge", q, None)

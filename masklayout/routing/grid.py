@@ -59,6 +59,17 @@ def segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nda
     return out
 
 
+def nearest_point(point: np.ndarray, polygon: np.ndarray) -> tuple[float, np.ndarray]:
+    """The distance from ``point`` to the polygon's boundary and the boundary point nearest it."""
+    a, b = edges(polygon)
+    d = b - a
+    t = np.clip(((point - a) * d).sum(1) / np.maximum((d * d).sum(1), 1e-300), 0, 1)
+    foot = a + t[:, None] * d
+    dist = np.hypot(*(foot - point).T)
+    k = int(np.argmin(dist))
+    return float(dist[k]), foot[k]
+
+
 def edges(polygon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The closed polygon's edges as start and end arrays."""
     p = np.asarray(polygon, dtype=float)

@@ -14,6 +14,7 @@ from masklayout.routing.grid import (
     edges,
     halo,
     inside,
+    nearest_point,
     polyline_polygon_distance,
     sample,
     segment_distance,
@@ -122,7 +123,7 @@ def _edge_breaches(problem: RoutingProblem) -> dict[int, Unrouted]:
                 at, nearest = (
                     (polygon[i], gap[i])
                     if gap[i] <= corner[j]
-                    else (_nearest_on(polygon, outline[j]), corner[j])
+                    else (nearest_point(outline[j], polygon)[1], corner[j])
                 )
                 where = f"{nearest:.3f} µm from the die edge"
             out[k] = Unrouted(
@@ -133,15 +134,6 @@ def _edge_breaches(problem: RoutingProblem) -> dict[int, Unrouted]:
             )
             break
     return out
-
-
-def _nearest_on(polygon: np.ndarray, point: np.ndarray) -> np.ndarray:
-    """The point of the polygon's boundary nearest ``point``."""
-    a, b = edges(polygon)
-    d = b - a
-    t = np.clip(((point - a) * d).sum(1) / np.maximum((d * d).sum(1), 1e-300), 0.0, 1.0)
-    foot = a + t[:, None] * d
-    return foot[int(np.argmin(np.hypot(*(foot - point).T)))]
 
 
 def _route(problem: RoutingProblem) -> RoutingResult:
